@@ -1,0 +1,137 @@
+//! Deterministic parallel accumulation of word–topic sums ñ_wt.
+//!
+//! Documents are cut into chunks that depend only on the corpus. Each chunk is processed
+//! by one rayon task into sums over just the words it touched; the chunks' sums are then
+//! added into the global f64 matrix in chunk order. The result is therefore the same bit
+//! for bit on any number of threads. Chunks run in waves so that memory stays bounded on
+//! corpora of any size.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::documents::Documents;
+
+/// Entries per chunk: large enough to amortize the merge, small enough to balance threads.
+pub const CHUNK_ENTRIES: usize = 16_384;
+const CHUNKS_PER_WAVE: usize = 64;
+
+/// Sums of one chunk over the words it touched.
+pub struct ChunkSums {
+    n_topics: usize,
+    words: Vec<u32>,
+    values: Vec<f32>,
+    slots: Vec<u32>,
+}
+
+impl ChunkSums {
+    fn new(n_words: usize, n_topics: usize) -> Self {
+        ChunkSums {
+            n_topics,
+            words: Vec::new(),
+            values: Vec::new(),
+            slots: vec![u32::MAX; n_words],
+        }
+    }
+
+    /// The row of word `w`, created as zeros on first use.
+    #[inline]
+    pub fn row(&mut self, w: u32) -> &mut [f32] {
+        let t = self.n_topics;
+        let mut slot = self.slots[w as usize];
+        if slot == u32::MAX {
+            slot = self.words.len() as u32;
+            self.slots[w as usize] = slot;
+            self.words.push(w);
+            self.values.resize(self.values.len() + t, 0.0);
+        }
+        let start = slot as usize * t;
+        &mut self.values[start..start + t]
+    }
+
+    fn add_into(&self, n_wt: &mut [f64]) {
+        let t = self.n_topics;
+        for (k, &w) in self.words.iter().enumerate() {
+            let dst = &mut n_wt[w as usize * t..(w as usize + 1) * t];
+            for (d, s) in dst.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
+                *d += *s as f64;
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        for &w in &self.words {
+            self.slots[w as usize] = u32::MAX;
+        }
+        self.words.clear();
+        self.values.clear();
+    }
+}
+
+/// What a kernel sees of one chunk.
+pub struct Chunk<'o> {
+    /// Document indices of the chunk.
+    pub docs: Range<usize>,
+    /// Output rows of these documents (`doc_width` floats per document).
+    pub doc_out: &'o mut [f32],
+    /// Output rows of the chunk's entries (`entry_width` floats per entry).
+    pub entry_out: &'o mut [f32],
+}
+
+/// Runs `kernel` on every chunk of `docs` in parallel and returns the word–topic sums
+/// (W×T, f64, row-major) of what the kernels added into their `ChunkSums`.
+/// `doc_out` has `doc_width` floats per document, `entry_out` `entry_width` per entry.
+pub fn run_chunks<F>(
+    docs: &Documents<'_>,
+    n_words: usize,
+    n_topics: usize,
+    doc_out: &mut [f32],
+    doc_width: usize,
+    entry_out: &mut [f32],
+    entry_width: usize,
+    kernel: F,
+) -> Vec<f64>
+where
+    F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
+{
+    assert_eq!(doc_out.len(), docs.n_docs() * doc_width);
+    assert_eq!(entry_out.len(), docs.n_entries() * entry_width);
+    let mut n_wt = vec![0f64; n_words * n_topics];
+    let chunks = docs.chunks(CHUNK_ENTRIES);
+
+    // Cut the output buffers into the disjoint pieces each chunk owns.
+    let mut pieces = Vec::with_capacity(chunks.len());
+    let (mut doc_rest, mut entry_rest) = (doc_out, entry_out);
+    for c in &chunks {
+        let entries = docs.range(c.start).start..docs.range(c.end - 1).end;
+        let (d, dr) = doc_rest.split_at_mut(c.len() * doc_width);
+        let (e, er) = entry_rest.split_at_mut(entries.len() * entry_width);
+        pieces.push(Chunk {
+            docs: c.clone(),
+            doc_out: d,
+            entry_out: e,
+        });
+        doc_rest = dr;
+        entry_rest = er;
+    }
+
+    let mut pieces = pieces.into_iter();
+    let mut pool: Vec<ChunkSums> = Vec::new();
+    loop {
+        let wave: Vec<Chunk<'_>> = pieces.by_ref().take(CHUNKS_PER_WAVE).collect();
+        if wave.is_empty() {
+            break;
+        }
+        while pool.len() < wave.len() {
+            pool.push(ChunkSums::new(n_words, n_topics));
+        }
+        wave.into_par_iter()
+            .zip(pool.par_iter_mut())
+            .for_each(|(chunk, sums)| kernel(chunk, sums));
+        for sums in pool.iter_mut() {
+            sums.add_into(&mut n_wt);
+            sums.clear();
+        }
+    }
+    n_wt
+}

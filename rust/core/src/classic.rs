@@ -1,0 +1,143 @@
+//! The E-step of classic ARTM (DESIGN 1.1, BigARTM's ProcessBatch).
+
+use rayon::prelude::*;
+
+use crate::accumulate::run_chunks;
+use crate::documents::Documents;
+use crate::error::{Error, Result};
+use crate::matrix::{check_phi, check_topic_vector};
+use crate::vector::{axpy, axpy_prod, dot, normalize_positive};
+
+/// Knobs of the classic E-step.
+#[derive(Clone, Debug)]
+pub struct ClassicParams {
+    /// Inner iterations over each document (`doc_passes` ≥ 1).
+    pub doc_passes: usize,
+    /// θ_td ∂R/∂θ_td per topic (e.g. τ α_t of SmoothSparseTheta), added to n_td before
+    /// θ is normalized; `None` for no Θ regularizer.
+    pub theta_term: Option<Vec<f32>>,
+}
+
+/// Result of one E-step over a set of documents.
+pub struct ClassicOutput {
+    /// θ, D×T row-major: p(t|d) after the last inner iteration.
+    pub theta: Vec<f32>,
+    /// ñ_wt = Σ_d n_dw p_tdw, W×T row-major.
+    pub n_wt: Vec<f64>,
+}
+
+/// Runs the E-step of DESIGN 1.1 on every document:
+/// θ_d starts uniform; `doc_passes` times p_tdw = norm_t(φ_wt θ_td), n_td = Σ_w n_dw p_tdw,
+/// θ_td = norm_t(n_td + θ_td ∂R/∂θ_td); then ñ_wt += n_dw p_tdw with the final θ.
+pub fn artm_estep(
+    docs: &Documents<'_>,
+    phi: &[f32],
+    n_topics: usize,
+    params: &ClassicParams,
+) -> Result<ClassicOutput> {
+    let n_words = check_phi(phi, n_topics)?;
+    if params.doc_passes == 0 {
+        return Err(Error::Value("doc_passes must be at least 1".into()));
+    }
+    if let Some(term) = &params.theta_term {
+        check_topic_vector("the theta regularizer term", term, n_topics)?;
+    }
+    let t = n_topics;
+    let mut theta = vec![0f32; docs.n_docs() * t];
+    let n_wt = run_chunks(
+        docs,
+        n_words,
+        t,
+        &mut theta,
+        t,
+        &mut [],
+        0,
+        |chunk, sums| {
+            let mut rows: Vec<f32> = Vec::new();
+            let mut n_td = vec![0f32; t];
+            for (k, d) in chunk.docs.clone().enumerate() {
+                let range = docs.range(d);
+                let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
+                // Gather the document's Φ rows once: every inner iteration reads them.
+                rows.clear();
+                for &w in &docs.words()[range.clone()] {
+                    rows.extend_from_slice(&phi[w as usize * t..(w as usize + 1) * t]);
+                }
+                theta_d.fill(1.0 / t as f32);
+                for _ in 0..params.doc_passes {
+                    n_td.fill(0.0);
+                    // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
+                    let mut uniform = 0f32;
+                    for (j, i) in range.clone().enumerate() {
+                        let row = &rows[j * t..(j + 1) * t];
+                        let z = dot(row, theta_d);
+                        if z > 0.0 {
+                            axpy(docs.count(i) / z, row, &mut n_td);
+                        } else {
+                            uniform += docs.count(i) / t as f32;
+                        }
+                    }
+                    for (n, th) in n_td.iter_mut().zip(theta_d.iter()) {
+                        *n = *n * th + uniform;
+                    }
+                    if let Some(term) = &params.theta_term {
+                        for (n, r) in n_td.iter_mut().zip(term) {
+                            *n += r;
+                        }
+                    }
+                    theta_d.copy_from_slice(&n_td);
+                    normalize_positive(theta_d);
+                }
+                for (j, i) in range.clone().enumerate() {
+                    let row = &rows[j * t..(j + 1) * t];
+                    let z = dot(row, theta_d);
+                    let acc = sums.row(docs.words()[i]);
+                    if z > 0.0 {
+                        axpy_prod(docs.count(i) / z, row, theta_d, acc);
+                    } else {
+                        for a in acc.iter_mut() {
+                            *a += docs.count(i) / t as f32;
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(ClassicOutput { theta, n_wt })
+}
+
+/// Builds the bag of words of every document: (offsets, word ids, counts), the words of
+/// each document in increasing id order. The classic E-step runs on it.
+pub fn bag_of_words(docs: &Documents<'_>) -> (Vec<i64>, Vec<u32>, Vec<f32>) {
+    let per_doc: Vec<(Vec<u32>, Vec<f32>)> = (0..docs.n_docs())
+        .into_par_iter()
+        .map(|d| {
+            let range = docs.range(d);
+            let mut pairs: Vec<(u32, f32)> = range
+                .map(|i| (docs.words()[i], docs.count(i)))
+                .collect();
+            pairs.sort_unstable_by_key(|p| p.0);
+            let mut words = Vec::new();
+            let mut counts: Vec<f32> = Vec::new();
+            for (w, c) in pairs {
+                if words.last() == Some(&w) {
+                    *counts.last_mut().unwrap() += c;
+                } else {
+                    words.push(w);
+                    counts.push(c);
+                }
+            }
+            (words, counts)
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(per_doc.len() + 1);
+    offsets.push(0i64);
+    let mut words = Vec::new();
+    let mut counts = Vec::new();
+    for (w, c) in per_doc {
+        words.extend(w);
+        counts.extend(c);
+        offsets.push(words.len() as i64);
+    }
+    (offsets, words, counts)
+}

@@ -1,0 +1,35 @@
+//! The one error type of the core: every check that can fail on user input returns it,
+//! so the binding turns it into a Python exception instead of a panic.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// An argument has the wrong length or shape for the others.
+    Shape(String),
+    /// An argument holds a value the algorithm cannot use (NaN, out of range, ...).
+    Value(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Shape(msg) | Error::Value(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Returns `Error::Value` unless `x` is finite.
+pub(crate) fn check_finite(name: &str, values: &[f32]) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::Value(format!(
+            "{name} must be finite, but element {i} is {}",
+            values[i]
+        ))),
+    }
+}

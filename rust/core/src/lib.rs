@@ -1,0 +1,14 @@
+//! attartm-core: the algorithms of attartm (classic ARTM, Θ-less ARTM and attentive ARTM)
+//! over plain slices, parallel with rayon, with results independent of the thread count.
+//! No Python here: the `attartm` binding crate converts and validates, then calls in.
+
+pub mod accumulate;
+pub mod classic;
+pub mod documents;
+pub mod error;
+pub mod matrix;
+pub mod vector;
+
+pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
+pub use documents::Documents;
+pub use error::{Error, Result};

@@ -1,0 +1,116 @@
+//! `attartm._core`: the thin binding between Python and attartm-core. It only converts
+//! arguments (in place where it can), checks them, and releases the GIL while the core runs.
+
+mod buffers;
+mod runtime;
+
+use attartm_core::{ClassicParams, Documents};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use buffers::{token_ids, vector};
+use runtime::run;
+
+type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
+
+fn to_matrix<'py, T: numpy::Element>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    v: Vec<T>,
+) -> PyResult<Matrix<'py, T>> {
+    let a = Array2::from_shape_vec((rows, cols), v)
+        .map_err(|e| PyValueError::new_err(format!("internal shape error: {e}")))?;
+    Ok(a.into_pyarray(py))
+}
+
+/// Φ as a row-major W×T float32 numpy array: returns (values, W, T).
+fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<numpy::PyReadonlyArray2<'py, f32>> {
+    let arr = phi.cast::<PyArray2<f32>>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("phi must be a 2-D float32 numpy array (W×T)")
+    })?;
+    let ro = arr.try_readonly()?;
+    if ro.as_slice().is_err() {
+        return Err(PyValueError::new_err(
+            "phi must be C-contiguous; pass np.ascontiguousarray(phi)",
+        ));
+    }
+    Ok(ro)
+}
+
+/// The classic ARTM E-step; see `attartm.kernels.artm_estep`.
+#[pyfunction]
+#[pyo3(signature = (words, doc_offsets, phi, *, counts=None, doc_passes=10, theta_term=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn artm_estep<'py>(
+    py: Python<'py>,
+    words: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    phi: &Bound<'py, PyAny>,
+    counts: Option<&Bound<'py, PyAny>>,
+    doc_passes: usize,
+    theta_term: Option<Vec<f32>>,
+    threads: Option<usize>,
+) -> PyResult<(Matrix<'py, f32>, Matrix<'py, f64>)> {
+    let words = token_ids("words", words)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
+    let phi = phi_matrix(phi)?;
+    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let params = ClassicParams {
+        doc_passes,
+        theta_term,
+    };
+    let (w, o, c, p) = (
+        words.as_slice(),
+        offsets.as_slice()?,
+        counts.as_ref().map(|c| c.as_slice()).transpose()?,
+        phi.as_slice()?,
+    );
+    let (n_docs, out) = run(py, threads, || {
+        let docs = Documents::new(w, c, o, n_words)?;
+        Ok((docs.n_docs(), attartm_core::artm_estep(&docs, p, n_topics, &params)?))
+    })?;
+    Ok((
+        to_matrix(py, n_docs, n_topics, out.theta)?,
+        to_matrix(py, n_words, n_topics, out.n_wt)?,
+    ))
+}
+
+/// Bag of words of each document: (offsets, word ids, counts).
+#[pyfunction]
+#[pyo3(signature = (tokens, doc_offsets, *, threads=None))]
+#[allow(clippy::type_complexity)]
+fn bag_of_words<'py>(
+    py: Python<'py>,
+    tokens: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    threads: Option<usize>,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<f32>>,
+)> {
+    let tokens = token_ids("tokens", tokens)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let (t, o) = (tokens.as_slice(), offsets.as_slice()?);
+    let (off, words, counts) = run(py, threads, || {
+        let docs = Documents::new(t, None, o, u32::MAX as usize + 1)?;
+        Ok(attartm_core::bag_of_words(&docs))
+    })?;
+    Ok((
+        off.into_pyarray(py),
+        words.into_pyarray(py),
+        counts.into_pyarray(py),
+    ))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(artm_estep, m)?)?;
+    m.add_function(wrap_pyfunction!(bag_of_words, m)?)?;
+    Ok(())
+}

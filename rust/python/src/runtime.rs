@@ -1,0 +1,62 @@
+//! Running core work from Python: without the GIL, on a rayon pool of the requested size,
+//! with core errors turned into ValueError and a panic into RuntimeError (never an abort).
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&threads) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(threads, p.clone());
+    Ok(p)
+}
+
+/// Runs `work` with the GIL released on `threads` threads (None: all cores).
+pub fn run<T, F>(py: Python<'_>, threads: Option<usize>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> attartm_core::Result<T> + Send,
+{
+    if threads == Some(0) {
+        return Err(PyValueError::new_err(
+            "threads must be at least 1 (or None for all cores)",
+        ));
+    }
+    let pool = threads.map(pool).transpose()?;
+    let outcome = py.detach(move || {
+        catch_unwind(AssertUnwindSafe(move || match pool {
+            Some(p) => p.install(work),
+            None => work(),
+        }))
+    });
+    match outcome {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(PyValueError::new_err(e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            Err(PyRuntimeError::new_err(format!(
+                "internal error in attartm's core ({msg}); please report it with the input \
+                 that caused it"
+            )))
+        }
+    }
+}
