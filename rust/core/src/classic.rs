@@ -113,9 +113,8 @@ pub fn bag_of_words(docs: &Documents<'_>) -> (Vec<i64>, Vec<u32>, Vec<f32>) {
         .into_par_iter()
         .map(|d| {
             let range = docs.range(d);
-            let mut pairs: Vec<(u32, f32)> = range
-                .map(|i| (docs.words()[i], docs.count(i)))
-                .collect();
+            let mut pairs: Vec<(u32, f32)> =
+                range.map(|i| (docs.words()[i], docs.count(i))).collect();
             pairs.sort_unstable_by_key(|p| p.0);
             let mut words = Vec::new();
             let mut counts: Vec<f32> = Vec::new();

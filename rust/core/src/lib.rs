@@ -3,12 +3,16 @@
 //! No Python here: the `attartm` binding crate converts and validates, then calls in.
 
 pub mod accumulate;
+pub mod attentive;
 pub mod classic;
 pub mod documents;
 pub mod error;
 pub mod matrix;
+pub mod thetaless;
 pub mod vector;
 
+pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use documents::Documents;
 pub use error::{Error, Result};
+pub use thetaless::{linear_theta, thetaless_estep, Variant};

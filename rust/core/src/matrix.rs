@@ -5,7 +5,9 @@ use crate::error::{check_finite, Error, Result};
 /// Validates a row-major W×T matrix Φ (entries finite and non-negative) and returns W.
 pub fn check_phi(phi: &[f32], n_topics: usize) -> Result<usize> {
     if n_topics == 0 {
-        return Err(Error::Value("the number of topics must be at least 1".into()));
+        return Err(Error::Value(
+            "the number of topics must be at least 1".into(),
+        ));
     }
     if phi.len() % n_topics != 0 {
         return Err(Error::Shape(format!(

@@ -83,7 +83,11 @@ mod tests {
     fn dot_and_sum_match_naive_sums() {
         let a: Vec<f32> = (0..53).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..53).map(|i| (i as f32 * 0.11).cos()).collect();
-        let naive: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
+        let naive: f64 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (*x as f64) * (*y as f64))
+            .sum();
         assert!((dot(&a, &b) as f64 - naive).abs() < 1e-5);
         let naive_sum: f64 = a.iter().map(|x| *x as f64).sum();
         assert!((sum(&a) as f64 - naive_sum).abs() < 1e-5);

@@ -4,9 +4,9 @@
 mod buffers;
 mod runtime;
 
-use attartm_core::{ClassicParams, Documents};
+use attartm_core::{AttentiveParams, ClassicParams, Documents, Filter, Output, Variant};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -71,7 +71,10 @@ fn artm_estep<'py>(
     );
     let (n_docs, out) = run(py, threads, || {
         let docs = Documents::new(w, c, o, n_words)?;
-        Ok((docs.n_docs(), attartm_core::artm_estep(&docs, p, n_topics, &params)?))
+        Ok((
+            docs.n_docs(),
+            attartm_core::artm_estep(&docs, p, n_topics, &params)?,
+        ))
     })?;
     Ok((
         to_matrix(py, n_docs, n_topics, out.theta)?,
@@ -107,10 +110,166 @@ fn bag_of_words<'py>(
     ))
 }
 
+/// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
+/// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean").
+#[pyfunction]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", output="tokens", accumulate=true, threads=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn attentive_estep<'py>(
+    py: Python<'py>,
+    tokens: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    phi: &Bound<'py, PyAny>,
+    n_t: &Bound<'py, PyAny>,
+    gamma_forward: &Bound<'py, PyAny>,
+    gamma_backward: &Bound<'py, PyAny>,
+    beta: f32,
+    passes: usize,
+    exclude_self: bool,
+    filter: &str,
+    output: &str,
+    accumulate: bool,
+    threads: Option<usize>,
+) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Matrix<'py, f64>>)> {
+    let filter = match filter {
+        "p/n_t" => Filter::POverNt,
+        "phi" => Filter::Phi,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "filter must be \"p/n_t\" or \"phi\", not {other:?}"
+            )))
+        }
+    };
+    let output = match output {
+        "none" => Output::None,
+        "tokens" => Output::Tokens,
+        "contexts" => Output::Contexts,
+        "loglik" => Output::LogLikelihood,
+        "doc_mean" => Output::DocumentMean,
+        other => return Err(PyValueError::new_err(format!("unknown output {other:?}"))),
+    };
+    let tokens = token_ids("tokens", tokens)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let phi = phi_matrix(phi)?;
+    let n_t = vector::<f32>("n_t", n_t)?;
+    let gf = vector::<f32>("gamma_forward", gamma_forward)?;
+    let gb = vector::<f32>("gamma_backward", gamma_backward)?;
+    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let (tk, o, p, nt) = (
+        tokens.as_slice(),
+        offsets.as_slice()?,
+        phi.as_slice()?,
+        n_t.as_slice()?,
+    );
+    let params = AttentiveParams {
+        gamma_forward: gf.as_slice()?,
+        gamma_backward: gb.as_slice()?,
+        beta,
+        passes,
+        exclude_self,
+        filter,
+    };
+    let (n_docs, n_tokens, out) = run(py, threads, || {
+        let docs = Documents::new(tk, None, o, n_words)?;
+        let out = attartm_core::attentive_estep(&docs, p, nt, &params, output, accumulate)?;
+        Ok((docs.n_docs(), docs.n_entries(), out))
+    })?;
+    let values = match output {
+        Output::None => None,
+        Output::Tokens => Some(to_matrix(py, n_tokens, n_topics, out.values)?.into_any()),
+        Output::Contexts => Some(to_matrix(py, n_tokens, 2 * n_topics, out.values)?.into_any()),
+        Output::LogLikelihood => Some(out.values.into_pyarray(py).into_any()),
+        Output::DocumentMean => Some(to_matrix(py, n_docs, n_topics, out.values)?.into_any()),
+    };
+    let n_wt = out
+        .n_wt
+        .map(|v| to_matrix(py, n_words, n_topics, v))
+        .transpose()?;
+    Ok((values, n_wt))
+}
+
+/// The Θ-less E-step; see `attartm.kernels.thetaless_estep`.
+#[pyfunction]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, variant="full", threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn thetaless_estep<'py>(
+    py: Python<'py>,
+    words: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    phi: &Bound<'py, PyAny>,
+    n_t: &Bound<'py, PyAny>,
+    counts: Option<&Bound<'py, PyAny>>,
+    variant: &str,
+    threads: Option<usize>,
+) -> PyResult<Matrix<'py, f64>> {
+    let variant = match variant {
+        "full" => Variant::Full,
+        "naive" => Variant::Naive,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "variant must be \"full\" or \"naive\", not {other:?}"
+            )))
+        }
+    };
+    let words = token_ids("words", words)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
+    let phi = phi_matrix(phi)?;
+    let n_t = vector::<f32>("n_t", n_t)?;
+    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let (w, o, c, p, nt) = (
+        words.as_slice(),
+        offsets.as_slice()?,
+        counts.as_ref().map(|c| c.as_slice()).transpose()?,
+        phi.as_slice()?,
+        n_t.as_slice()?,
+    );
+    let n_wt = run(py, threads, || {
+        let docs = Documents::new(w, c, o, n_words)?;
+        attartm_core::thetaless_estep(&docs, p, nt, variant)
+    })?;
+    to_matrix(py, n_words, n_topics, n_wt)
+}
+
+/// θ_td = Σ_w (n_dw / n_d) p(t|w); see `attartm.kernels.linear_theta`.
+#[pyfunction]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, threads=None))]
+fn linear_theta<'py>(
+    py: Python<'py>,
+    words: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    phi: &Bound<'py, PyAny>,
+    n_t: &Bound<'py, PyAny>,
+    counts: Option<&Bound<'py, PyAny>>,
+    threads: Option<usize>,
+) -> PyResult<Matrix<'py, f32>> {
+    let words = token_ids("words", words)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
+    let phi = phi_matrix(phi)?;
+    let n_t = vector::<f32>("n_t", n_t)?;
+    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let (w, o, c, p, nt) = (
+        words.as_slice(),
+        offsets.as_slice()?,
+        counts.as_ref().map(|c| c.as_slice()).transpose()?,
+        phi.as_slice()?,
+        n_t.as_slice()?,
+    );
+    let (n_docs, theta) = run(py, threads, || {
+        let docs = Documents::new(w, c, o, n_words)?;
+        Ok((docs.n_docs(), attartm_core::linear_theta(&docs, p, nt)?))
+    })?;
+    to_matrix(py, n_docs, n_topics, theta)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(artm_estep, m)?)?;
     m.add_function(wrap_pyfunction!(bag_of_words, m)?)?;
+    m.add_function(wrap_pyfunction!(attentive_estep, m)?)?;
+    m.add_function(wrap_pyfunction!(thetaless_estep, m)?)?;
+    m.add_function(wrap_pyfunction!(linear_theta, m)?)?;
     Ok(())
 }

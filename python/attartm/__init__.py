@@ -1,0 +1,30 @@
+"""attartm: fast ARTM topic models with a Rust core.
+
+Classic ARTM (BigARTM's algorithm), Θ-less ARTM and Attentive ARTM, over polars corpora.
+"""
+
+from __future__ import annotations
+
+from . import kernels, scores
+from ._core import __version__
+from ._model import NotFittedError, TopicModel
+from .artm import ARTM
+from .corpus import Corpus
+from .persistence import load
+from .regularizers import DecorrelatorPhi, SmoothSparsePhi, SmoothSparseTheta
+from .vocabulary import Vocabulary
+
+__all__ = [
+    "ARTM",
+    "Corpus",
+    "DecorrelatorPhi",
+    "NotFittedError",
+    "SmoothSparsePhi",
+    "SmoothSparseTheta",
+    "TopicModel",
+    "Vocabulary",
+    "__version__",
+    "kernels",
+    "load",
+    "scores",
+]

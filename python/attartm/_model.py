@@ -1,0 +1,299 @@
+"""What every attartm topic model shares: Φ and its M-step, offline and batch-online
+training loops, topics, scores, and saving.
+
+A model subclass supplies the E-step (``_estep``), document vectors (``_theta``) and the
+held-out log-likelihood of document completion (``_heldout_loglik``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import _arrays, scores
+from . import regularizers as _reg
+from ._progress import progress
+from .corpus import Corpus
+from .vocabulary import Vocabulary
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a model is used before ``fit``."""
+
+
+def normalize_columns(x: np.ndarray) -> np.ndarray:
+    """norm_w of DESIGN 1 per column: max(x, 0) / Σ_w max(x, 0), uniform when that is 0."""
+    x = np.maximum(x, 0.0)
+    s = x.sum(axis=0, keepdims=True)
+    out = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
+    out[:, (s[0] <= 0)] = 1.0 / x.shape[0]
+    return out
+
+
+class TopicModel:
+    """Base class of the attartm models (not used directly)."""
+
+    _kind = "base"
+
+    def __init__(
+        self,
+        n_topics: int,
+        *,
+        regularizers: Iterable[_reg.Regularizer] = (),
+        seed: int = 0,
+        threads: int | None = None,
+    ) -> None:
+        self.n_topics = _arrays.positive_int("n_topics", n_topics)
+        self.regularizers = _reg.check_all(regularizers)
+        self.seed = _arrays.positive_int("seed", seed, minimum=0)
+        self.threads = _arrays.threads(threads)
+        self._phi: np.ndarray | None = None
+        self._n_wt: np.ndarray | None = None
+        self._vocabulary: Vocabulary | None = None
+        self.history: list[dict[str, float]] = []
+
+    # ---------------------------------------------------------------- parameters
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters (without regularizers), as saved with the model."""
+        return {"n_topics": self.n_topics, "seed": self.seed, "threads": self.threads}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # ---------------------------------------------------------------- fitted state
+    def _require_fitted(self) -> None:
+        if self._phi is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(corpus) or "
+                f"fit_online(corpus) first, or attartm.load(path)"
+            )
+
+    @property
+    def phi(self) -> np.ndarray:
+        """Φ = p(w|t), W×T float32; every column sums to 1."""
+        self._require_fitted()
+        return self._phi  # type: ignore[return-value]
+
+    @property
+    def n_wt(self) -> np.ndarray:
+        """The word–topic counts n_wt (W×T float64) of the last M-step."""
+        self._require_fitted()
+        return self._n_wt  # type: ignore[return-value]
+
+    @property
+    def n_t(self) -> np.ndarray:
+        """Topic masses n_t = Σ_w n_wt."""
+        return self.n_wt.sum(axis=0)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The vocabulary the model was trained on (row w of Φ is word w)."""
+        self._require_fitted()
+        return self._vocabulary  # type: ignore[return-value]
+
+    @property
+    def topic_names(self) -> list[str]:
+        return [f"topic_{t}" for t in range(self.n_topics)]
+
+    # ---------------------------------------------------------------- training
+    def _initialize(self, vocabulary: Vocabulary) -> None:
+        n_words = len(vocabulary)
+        if n_words < 1:
+            raise ValueError("the corpus vocabulary is empty: there is nothing to model")
+        rng = np.random.default_rng(self.seed)
+        self._phi = normalize_columns(rng.random((n_words, self.n_topics))).astype(np.float32)
+        self._n_wt = np.zeros((n_words, self.n_topics))
+        self._vocabulary = vocabulary
+        self.history = []
+
+    def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:
+        if not isinstance(corpus, Corpus):
+            raise TypeError(
+                f"expected an attartm.Corpus, not {type(corpus).__name__}; build one with "
+                f"Corpus.from_polars / from_texts / from_parquet / from_token_ids"
+            )
+        if fitted and self._vocabulary is not None and corpus.vocabulary != self._vocabulary:
+            raise ValueError(
+                "the corpus was built with a different vocabulary than the model's; build it "
+                "with vocabulary=model.vocabulary so that token ids match the rows of phi"
+            )
+        return corpus
+
+    def _mstep(self, n_wt: np.ndarray) -> None:
+        """φ_wt = norm_w(n_wt + φ_wt ∂R/∂φ_wt)."""
+        term = _reg.phi_term(self.regularizers, self._phi, n_wt)
+        self._n_wt = n_wt
+        self._phi = normalize_columns(n_wt if term is None else n_wt + term).astype(np.float32)
+
+    def fit(self, corpus: Corpus, epochs: int = 10, *, progress_bar: bool | None = None):
+        """Offline EM: every epoch is a full E-step over the corpus, then the M-step.
+
+        Starts from a random Φ drawn from ``seed``; returns ``self``.
+        """
+        corpus = self._check_corpus(corpus, fitted=False)
+        epochs = _arrays.positive_int("epochs", epochs)
+        self._initialize(corpus.vocabulary)
+        data = self._prepare(corpus)
+        for _ in progress(range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"):
+            self._mstep(self._estep(data))
+        return self
+
+    def fit_online(
+        self,
+        corpus: Corpus | Iterable[Corpus],
+        batch_size: int = 1000,
+        update_every: int = 1,
+        tau0: float = 1024.0,
+        kappa: float = 0.7,
+        decay_weight: float | None = None,
+        apply_weight: float | None = None,
+        *,
+        epochs: int = 1,
+        progress_bar: bool | None = None,
+    ):
+        """Batch-online EM (DESIGN 1.1, BigARTM's online algorithm).
+
+        The corpus is cut into batches of ``batch_size`` documents (or given as an iterable
+        of Corpus batches). Every ``update_every`` batches: n_wt := δ n_wt + α ñ_wt, then
+        the M-step. δ = ``decay_weight`` and α = ``apply_weight`` when given, otherwise
+        ρ = (τ0 + k)^(−κ), α = ρ, δ = 1 − ρ with k the update count. Returns ``self``.
+        """
+        batch_size = _arrays.positive_int("batch_size", batch_size)
+        update_every = _arrays.positive_int("update_every", update_every)
+        epochs = _arrays.positive_int("epochs", epochs)
+        tau0 = _arrays.finite_float("tau0", tau0)
+        kappa = _arrays.finite_float("kappa", kappa)
+        weights = [
+            None if w is None else _arrays.finite_float(name, w)
+            for name, w in (("decay_weight", decay_weight), ("apply_weight", apply_weight))
+        ]
+        if (weights[0] is None) != (weights[1] is None):
+            raise ValueError("give both decay_weight and apply_weight, or neither (τ0/κ schedule)")
+        if tau0 + 1 <= 0:
+            raise ValueError(f"tau0 must be greater than -1, but is {tau0}")
+
+        self._phi = None
+        updates = 0
+        for epoch in range(epochs):
+            pending: np.ndarray | None = None
+            waiting = 0
+            for batch in progress(
+                self._batches(corpus, batch_size, reuse=epoch > 0),
+                enabled=progress_bar,
+                desc=f"{type(self).__name__} online epoch {epoch + 1}",
+            ):
+                if self._phi is None:
+                    self._initialize(batch.vocabulary)
+                n_wt = self._estep(self._prepare(self._check_corpus(batch)))
+                pending = n_wt if pending is None else pending + n_wt
+                waiting += 1
+                if waiting == update_every:
+                    updates += 1
+                    self._online_update(pending, updates, tau0, kappa, *weights)
+                    pending, waiting = None, 0
+            if pending is not None:
+                updates += 1
+                self._online_update(pending, updates, tau0, kappa, *weights)
+        if self._phi is None:
+            raise ValueError("fit_online got no batches: the corpus or iterable is empty")
+        return self
+
+    def _online_update(self, batch_n_wt, k, tau0, kappa, decay, apply) -> None:
+        if decay is None:
+            rho = (tau0 + k) ** (-kappa)
+            decay, apply = 1.0 - rho, rho
+        self._mstep(decay * self._n_wt + apply * batch_n_wt)
+
+    def _batches(self, data, batch_size: int, *, reuse: bool) -> Iterator[Corpus]:
+        if isinstance(data, Corpus):
+            if data.n_tokens == 0:
+                raise ValueError("the corpus has no tokens")
+            yield from data.batches(batch_size)
+            return
+        if reuse and iter(data) is data:
+            raise ValueError("epochs > 1 needs a Corpus or a re-iterable collection of batches")
+        yield from data
+
+    # ---------------------------------------------------------------- to implement
+    def _prepare(self, corpus: Corpus) -> Any:
+        """Whatever the E-step needs from a corpus, computed once per fit."""
+        return corpus
+
+    def _estep(self, data: Any) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _theta(self, corpus: Corpus) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:  # pragma: no cover
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- outputs
+    def topics(self, k: int = 10) -> pl.DataFrame:
+        """The top ``k`` words of every topic: columns topic, rank, word, weight (p(w|t))."""
+        self._require_fitted()
+        k = min(_arrays.positive_int("k", k), len(self._vocabulary))
+        top = scores.top_words(self._phi, k)  # T×k word ids
+        words = np.asarray(self._vocabulary.words, dtype=object)
+        weights = np.take_along_axis(self._phi.T, top, axis=1)
+        return pl.DataFrame(
+            {
+                "topic": np.repeat(np.arange(self.n_topics, dtype=np.int64), k),
+                "rank": np.tile(np.arange(1, k + 1, dtype=np.int64), self.n_topics),
+                "word": words[top.ravel()].tolist(),
+                "weight": weights.ravel().astype(np.float64),
+            }
+        )
+
+    def transform(self, corpus: Corpus, *, progress_bar: bool | None = None) -> pl.DataFrame:
+        """p(t|d) of every document: a polars frame with ``id`` and one column per topic."""
+        self._require_fitted()
+        corpus = self._check_corpus(corpus)
+        theta = self._theta(corpus)
+        frame = pl.DataFrame(theta, schema=self.topic_names)
+        return frame.insert_column(0, corpus.ids.alias("id"))
+
+    def perplexity(self, corpus: Corpus, *, seed: int = 0) -> float:
+        """Held-out perplexity by document completion (DESIGN 1.4); no token sees itself."""
+        self._require_fitted()
+        total, n = self._heldout_loglik(self._check_corpus(corpus), seed)
+        if n == 0:
+            raise ValueError("the corpus has no token to evaluate (all documents too short?)")
+        return math.exp(-total / n)
+
+    def score(
+        self, test: Corpus, reference: Corpus | None = None, *, seed: int = 0
+    ) -> dict[str, float]:
+        """All scores of DESIGN 1.4 on a test corpus.
+
+        ``perplexity`` is held-out (document completion); NPMI uses ``reference`` (the test
+        corpus when omitted) for document co-occurrence.
+        """
+        self._require_fitted()
+        test = self._check_corpus(test)
+        phi = self._phi
+        theta = self._theta(test)
+        out = {
+            "perplexity": self.perplexity(test, seed=seed),
+            "sparsity_phi": scores.sparsity(phi),
+            "sparsity_theta": scores.sparsity(theta),
+            "diversity": scores.topic_diversity(phi, k=min(25, phi.shape[0])),
+            "js_distance": scores.mean_js_distance(phi),
+            "npmi": scores.npmi(phi, reference if reference is not None else test, k=min(10, phi.shape[0])),
+        }
+        kernel = scores.kernel_scores(phi, self.n_t)
+        out.update({k: float(v) for k, v in kernel.items() if not k.endswith("_per_topic")})
+        return out
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Writes the model to one portable file (atomically; see :func:`attartm.load`)."""
+        from .persistence import save_model
+
+        self._require_fitted()
+        save_model(self, path)

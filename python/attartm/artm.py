@@ -1,0 +1,90 @@
+"""Classic ARTM: BigARTM's algorithm (DESIGN 1.1), with the E-step in Rust."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _arrays, _core
+from . import regularizers as _reg
+from ._heldout import Completion, mixture_loglik
+from ._model import TopicModel
+from .corpus import Corpus
+
+
+@dataclass(frozen=True)
+class BagOfWords:
+    """Each document's distinct words and their counts (what the classic E-step reads)."""
+
+    offsets: np.ndarray
+    words: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, tokens: np.ndarray, offsets: np.ndarray, threads: int | None) -> BagOfWords:
+        return cls(*_core.bag_of_words(tokens, offsets, threads=threads))
+
+
+class ARTM(TopicModel):
+    """Classic ARTM: every document has its own θ_d, inferred by ``doc_passes`` inner
+    iterations of the E-step; Φ is regularized by ``regularizers`` in the M-step.
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics T.
+    doc_passes : int
+        Inner iterations of the E-step per document (BigARTM's num_document_passes).
+    regularizers : sequence of Regularizer
+        SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, each optionally on some topics.
+    seed : int
+        Seed of the random initial Φ; the same seed gives the same model on any thread count.
+    threads : int, optional
+        Threads of the E-step (all cores when None).
+    """
+
+    _kind = "artm"
+
+    def __init__(
+        self,
+        n_topics: int,
+        doc_passes: int = 10,
+        regularizers: Iterable[_reg.Regularizer] = (),
+        seed: int = 0,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        self.doc_passes = _arrays.positive_int("doc_passes", doc_passes)
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "doc_passes": self.doc_passes}
+
+    def _prepare(self, corpus: Corpus) -> BagOfWords:
+        return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
+
+    def _run(self, bow: BagOfWords) -> tuple[np.ndarray, np.ndarray]:
+        term = _reg.theta_term(self.regularizers, self.n_topics)
+        return _core.artm_estep(
+            bow.words,
+            bow.offsets,
+            self._phi,
+            counts=bow.counts,
+            doc_passes=self.doc_passes,
+            theta_term=None if term is None else term.tolist(),
+            threads=self.threads,
+        )
+
+    def _estep(self, data: BagOfWords) -> np.ndarray:
+        return self._run(data)[1]
+
+    def _theta(self, corpus: Corpus) -> np.ndarray:
+        return self._run(self._prepare(corpus))[0]
+
+    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
+        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
+        theta = self._run(BagOfWords.of(split.observed_tokens, split.observed_offsets, self.threads))[0]
+        known = self._n_wt.sum(axis=1) > 0
+        return mixture_loglik(self._phi, theta, split.hidden_tokens, split.hidden_docs, known)

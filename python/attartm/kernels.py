@@ -1,0 +1,239 @@
+"""The raw kernels of the Rust core, over arrays: for research and for building new models.
+
+Every function checks and converts its arguments, runs in Rust with the GIL released, and
+returns numpy arrays. Token ids are read in place when they are uint32 (numpy, polars or
+any Arrow array).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _arrays, _core
+
+
+def artm_estep(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    *,
+    counts: Any = None,
+    doc_passes: int = 10,
+    theta_term: Any = None,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The classic ARTM E-step (DESIGN 1.1) over every document.
+
+    Parameters
+    ----------
+    tokens : uint32[n]
+        Word ids of all documents, concatenated (a token stream or a bag of words).
+    doc_offsets : int64[D+1]
+        Document d is ``tokens[doc_offsets[d]:doc_offsets[d+1]]``.
+    phi : float32[W, T]
+        p(w|t), columns summing to 1.
+    counts : float32[n], optional
+        Occurrence counts of the entries (a bag of words); 1 each when omitted.
+    doc_passes : int
+        Inner iterations per document.
+    theta_term : float32[T], optional
+        θ_td ∂R/∂θ_td per topic, added to n_td before θ is normalized.
+    threads : int, optional
+        Threads to use (all cores when None); results do not depend on it.
+
+    Returns
+    -------
+    theta : float32[D, T]
+        p(t|d) after the last inner iteration.
+    n_wt : float64[W, T]
+        ñ_wt = Σ_d n_dw p_tdw.
+    """
+    phi = _arrays.matrix("phi", phi)
+    t = phi.shape[1]
+    return _core.artm_estep(
+        _arrays.token_ids("tokens", tokens),
+        _arrays.offsets("doc_offsets", doc_offsets),
+        phi,
+        counts=None if counts is None else _arrays.vector("counts", counts, _len(counts)),
+        doc_passes=_arrays.positive_int("doc_passes", doc_passes),
+        theta_term=None if theta_term is None else list(_arrays.vector("theta_term", theta_term, t)),
+        threads=_arrays.threads(threads),
+    )
+
+
+def bag_of_words(
+    tokens: Any, doc_offsets: Any, *, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each document's distinct words (increasing id) and counts: (offsets, words, counts)."""
+    return _core.bag_of_words(
+        _arrays.token_ids("tokens", tokens),
+        _arrays.offsets("doc_offsets", doc_offsets),
+        threads=_arrays.threads(threads),
+    )
+
+
+def attentive_estep(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    n_t: Any,
+    *,
+    gamma_forward: Any,
+    gamma_backward: Any,
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: str = "p/n_t",
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
+
+    Parameters
+    ----------
+    tokens : uint32[n]
+        The token stream (documents concatenated, word order kept).
+    doc_offsets : int64[D+1]
+        Document boundaries: F and B are reset to 0 at every document start and end.
+    phi : float32[W, T]
+        p(w|t).
+    n_t : float32[T]
+        Topic masses n_t = Σ_w n_wt (p(t|w) = norm_t(φ_wt n_t)).
+    gamma_forward, gamma_backward : float32[n]
+        Smoothing coefficients γ→_i, γ←_i in [0, 1] (about 1/window; 0: the token never
+        enters a context).
+    beta : float
+        Weight of the left context, in [0, 1].
+    passes : int
+        Number of passes L ≥ 1.
+    exclude_self : bool
+        Position i reads F_{i−1} and B_{i+1}, so a token is never part of its own context.
+    filter : {"p/n_t", "phi"}
+        How the context refines p_i: norm_t(θ_i p_i / n_t) or norm_t(θ_i φ_{w_i t}).
+    threads : int, optional
+        Threads to use (all cores when None); results do not depend on it.
+
+    Returns
+    -------
+    p : float32[n, T]
+        p(t|C_i, w_i) after the last pass.
+    n_wt : float64[W, T]
+        Σ of p over the positions of each word.
+    """
+    return attentive_run(
+        tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
+        gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
+        filter=filter, output="tokens", accumulate=True, threads=threads,
+    )  # fmt: skip
+
+
+def attentive_run(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    n_t: Any,
+    *,
+    gamma_forward: Any,
+    gamma_backward: Any,
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: str = "p/n_t",
+    output: str = "tokens",
+    accumulate: bool = True,
+    threads: int | None = None,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """:func:`attentive_estep` with a choice of per-position output.
+
+    ``output`` is "none", "tokens" (p, n×T), "contexts" (F_i/|F_i| then B_i/|B_i|, n×2T),
+    "loglik" (ln Σ_t φ_{w_i t} θ_it, n values) or "doc_mean" (mean p_i per document, D×T);
+    ``accumulate=False`` skips ñ_wt (returned as None).
+    """
+    tokens = _arrays.token_ids("tokens", tokens)
+    n = _len(tokens)
+    phi = _arrays.matrix("phi", phi)
+    t = phi.shape[1]
+    if filter not in ("p/n_t", "phi"):
+        raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
+    beta = _arrays.finite_float("beta", beta)
+    if not 0.0 <= beta <= 1.0:
+        raise ValueError(f"beta must lie in [0, 1], but is {beta}")
+    return _core.attentive_estep(
+        tokens,
+        _arrays.offsets("doc_offsets", doc_offsets),
+        phi,
+        _arrays.vector("n_t", n_t, t),
+        gamma_forward=_gamma("gamma_forward", gamma_forward, n),
+        gamma_backward=_gamma("gamma_backward", gamma_backward, n),
+        beta=beta,
+        passes=_arrays.positive_int("passes", passes),
+        exclude_self=bool(exclude_self),
+        filter=filter,
+        output=output,
+        accumulate=accumulate,
+        threads=_arrays.threads(threads),
+    )
+
+
+def thetaless_estep(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    n_t: Any,
+    *,
+    variant: str = "full",
+    counts: Any = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """The Θ-less E-step (DESIGN 1.2): returns ñ_wt = Σ_d n_dw p'_tdw (float64[W, T]).
+
+    ``variant="full"`` uses the modified p'_tdw (the exact gradient with θ = θ(Φ));
+    ``"naive"`` uses p' = p.
+    """
+    phi = _arrays.matrix("phi", phi)
+    tokens = _arrays.token_ids("tokens", tokens)
+    return _core.thetaless_estep(
+        tokens,
+        _arrays.offsets("doc_offsets", doc_offsets),
+        phi,
+        _arrays.vector("n_t", n_t, phi.shape[1]),
+        counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
+        variant=variant,
+        threads=_arrays.threads(threads),
+    )
+
+
+def linear_theta(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    n_t: Any,
+    *,
+    counts: Any = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """θ_td = Σ_w (n_dw / n_d) p(t|w): one sparse product per document (float32[D, T])."""
+    phi = _arrays.matrix("phi", phi)
+    tokens = _arrays.token_ids("tokens", tokens)
+    return _core.linear_theta(
+        tokens,
+        _arrays.offsets("doc_offsets", doc_offsets),
+        phi,
+        _arrays.vector("n_t", n_t, phi.shape[1]),
+        counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
+        threads=_arrays.threads(threads),
+    )
+
+
+def _gamma(name: str, values: Any, n: int) -> np.ndarray:
+    gamma = _arrays.vector(name, values, n)
+    if n and (gamma.min() < 0.0 or gamma.max() > 1.0):
+        raise ValueError(f"{name} must lie in [0, 1], found values in [{gamma.min()}, {gamma.max()}]")
+    return gamma
+
+
+def _len(values: Any) -> int:
+    if hasattr(values, "__len__"):
+        return len(values)
+    return int(np.asarray(values).shape[0]) if np.ndim(values) else 0

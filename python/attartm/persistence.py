@@ -1,0 +1,115 @@
+"""Saving and loading models: one portable zip file, no pickle.
+
+The file holds ``model.json`` (format name and version, model class and parameters,
+regularizers, vocabulary) and one ``.npy`` file per array, read with
+``allow_pickle=False``. It is written to a temporary file beside the target and renamed,
+so an interrupted save never leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import regularizers as _reg
+from .vocabulary import Vocabulary
+
+FORMAT = "attartm-model"
+FORMAT_VERSION = 1
+
+
+def _model_classes() -> dict[str, type]:
+    from .artm import ARTM
+
+    return {cls.__name__: cls for cls in (ARTM,)}
+
+
+def save_model(model: Any, path: str | os.PathLike) -> None:
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot save to {path}: the folder {path.parent} does not exist; create it first"
+        )
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "params": model.get_params(),
+        "regularizers": [r.to_dict() for r in model.regularizers],
+        "vocabulary": list(model.vocabulary.words),
+    }
+    arrays = {"phi": model.phi, "n_wt": model.n_wt}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("model.json", json.dumps(header, ensure_ascii=False))
+            for name, arr in arrays.items():
+                buf = io.BytesIO()
+                np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+                z.writestr(f"{name}.npy", buf.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Loads a model written by ``model.save(path)``.
+
+    Raises FileNotFoundError for a missing file and ValueError for a file that is not an
+    attartm model, is truncated or corrupt, or was written by a newer attartm.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with zipfile.ZipFile(path) as z:
+            header = json.loads(z.read("model.json").decode("utf-8"))
+            _check_header(header, path)
+            arrays = {
+                name: np.load(io.BytesIO(z.read(f"{name}.npy")), allow_pickle=False)
+                for name in ("phi", "n_wt")
+            }
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, EOFError,
+            OSError, ValueError) as e:
+        if isinstance(e, _FormatError):
+            raise ValueError(str(e)) from None
+        raise ValueError(
+            f"{path} is not a readable attartm model file (corrupt or truncated: {e})"
+        ) from e
+    cls = _model_classes()[header["class"]]
+    params = dict(header["params"])
+    model = cls(**params, regularizers=[_reg.from_dict(d) for d in header["regularizers"]])
+    vocabulary = Vocabulary(header["vocabulary"])
+    phi, n_wt = arrays["phi"], arrays["n_wt"]
+    t = model.n_topics
+    if phi.shape != (len(vocabulary), t) or n_wt.shape != phi.shape:
+        raise ValueError(f"{path} is inconsistent: arrays do not match vocabulary × topics")
+    model._vocabulary = vocabulary
+    model._phi = np.ascontiguousarray(phi, dtype=np.float32)
+    model._n_wt = np.ascontiguousarray(n_wt, dtype=np.float64)
+    return model
+
+
+class _FormatError(ValueError):
+    pass
+
+
+def _check_header(header: Any, path: Path) -> None:
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _FormatError(f"{path} is not an attartm model file")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise _FormatError(
+            f"{path} has model format version {version}, newer than this attartm reads "
+            f"({FORMAT_VERSION}); upgrade attartm to load it"
+        )
+    if header.get("class") not in _model_classes():
+        raise _FormatError(f"{path} holds an unknown model class {header.get('class')!r}")

@@ -1,0 +1,179 @@
+"""An ordered vocabulary: token id = position in the word list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import overload
+
+import polars as pl
+
+__all__ = ["Vocabulary"]
+
+
+class Vocabulary:
+    """An ordered list of unique words; a word's token id is its index.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The words, in id order. They must be unique.
+
+    Examples
+    --------
+    >>> vocab = Vocabulary(["space", "god", "car"])
+    >>> vocab.index("god"), vocab[2], "car" in vocab, len(vocab)
+    (1, 'car', True, 3)
+    """
+
+    __slots__ = ("_enum", "_hash", "_index", "_words")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        if isinstance(words, str):
+            raise TypeError("Vocabulary expects a sequence of words, not a single str")
+        if isinstance(words, pl.Series):
+            words = words.to_list()
+        words = list(words)
+        for i, w in enumerate(words):
+            if not isinstance(w, str):
+                raise TypeError(f"vocabulary words must be str; word {i} is {type(w).__name__}")
+        index = {w: i for i, w in enumerate(words)}
+        if len(index) != len(words):
+            dup = next(w for w, n in Counter(words).items() if n > 1)
+            raise ValueError(
+                f"vocabulary words must be unique; {dup!r} occurs more than once "
+                f"({len(words) - len(index)} duplicate(s) in total)"
+            )
+        self._words: list[str] = words
+        self._index: dict[str, int] = index
+        self._enum: pl.Enum | None = None
+        self._hash: int | None = None
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int] | pl.DataFrame) -> Vocabulary:
+        """Build a vocabulary ordered by descending count, then alphabetically.
+
+        Parameters
+        ----------
+        counts : mapping or polars.DataFrame
+            Word -> count, or a frame with columns ``word`` (str) and ``count`` (int).
+
+        Returns
+        -------
+        Vocabulary
+        """
+        if isinstance(counts, pl.DataFrame):
+            missing = {"word", "count"} - set(counts.columns)
+            if missing:
+                raise ValueError(
+                    f"counts frame needs columns 'word' and 'count'; missing {sorted(missing)}"
+                )
+            frame = counts.select("word", "count")
+        else:
+            frame = pl.DataFrame(
+                {"word": list(counts.keys()), "count": list(counts.values())},
+                schema={"word": pl.String, "count": pl.Int64},
+            )
+        # Byte-wise string order equals Python's code point order, so ties break the same
+        # way everywhere and the ids are deterministic.
+        words = frame.sort(["count", "word"], descending=[True, False])["word"]
+        return cls(words.to_list())
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[str] | pl.Series) -> Vocabulary:
+        """Build a vocabulary from a stream of tokens, most frequent first.
+
+        Parameters
+        ----------
+        tokens : iterable of str or polars.Series
+            Tokens (already normalized); every occurrence counts once.
+
+        Returns
+        -------
+        Vocabulary
+        """
+        series = tokens if isinstance(tokens, pl.Series) else pl.Series(list(tokens))
+        if series.len() == 0:
+            return cls([])
+        counts = series.cast(pl.String).drop_nulls().rename("word").value_counts(name="count")
+        return cls.from_counts(counts)
+
+    # --- sequence protocol --------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        return self._words[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._index
+
+    def index(self, word: str) -> int:
+        """Return the token id of ``word``.
+
+        Raises
+        ------
+        KeyError
+            If the word is not in the vocabulary.
+        """
+        try:
+            return self._index[word]
+        except KeyError:
+            raise KeyError(
+                f"{word!r} is not in the vocabulary ({len(self)} words); "
+                "words are lowercased letter runs, check spelling and case"
+            ) from None
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        """Return the token id of ``word``, or ``default`` if it is unknown."""
+        return self._index.get(word, default)
+
+    @property
+    def words(self) -> list[str]:
+        """The words in id order (a copy)."""
+        return list(self._words)
+
+    def to_polars(self) -> pl.Series:
+        """The words as a polars String Series named ``word`` (index = token id)."""
+        return pl.Series("word", self._words, dtype=pl.String)
+
+    def _enum_dtype(self) -> pl.Enum:
+        """The polars ``Enum`` whose physical codes are the token ids.
+
+        Cast a String column with ``strict=False`` (unknown words become null), then
+        ``.to_physical().cast(pl.UInt32)``: the physical type shrinks to UInt8/UInt16 for
+        small vocabularies.
+        """
+        if self._enum is None:
+            self._enum = pl.Enum(self._words)
+        return self._enum
+
+    # --- comparison and display ---------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocabulary):
+            return NotImplemented
+        return self is other or self._words == other._words
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self._words))
+        return self._hash
+
+    def __repr__(self) -> str:
+        head = ", ".join(repr(w) for w in self._words[:5])
+        more = ", ..." if len(self) > 5 else ""
+        return f"Vocabulary({len(self)} words: [{head}{more}])"
+
+    def __reduce__(self) -> tuple[type[Vocabulary], tuple[Sequence[str]]]:
+        return (Vocabulary, (self._words,))

@@ -1,0 +1,120 @@
+//! Θ-less ARTM (DESIGN 1.2, Irkhin, Bulatov & Vorontsov 2020): θ is not a parameter but
+//! the linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w) of Φ, so a document needs one
+//! pass, no inner iterations, and no Θ is ever stored.
+
+use crate::accumulate::run_chunks;
+use crate::documents::Documents;
+use crate::error::Result;
+use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
+use crate::vector::{axpy, axpy_prod, dot};
+
+/// Which M-step direction the E-step produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// p'_tdw = p_tdw + (φ'_tw / n_d)(n_td/θ_td − Σ_s φ'_sw n_sd/θ_sd): the gradient of
+    /// the log-likelihood with θ = θ(Φ).
+    Full,
+    /// p' = p: ordinary EM with the one-pass E-step.
+    Naive,
+}
+
+/// θ_d = Σ_w (n_dw / n_d) p(t|w) into `theta` (uniform for an empty document).
+fn linear_theta_of(docs: &Documents<'_>, d: usize, ptw: &[f32], theta: &mut [f32]) -> f32 {
+    let t = theta.len();
+    theta.fill(0.0);
+    let mut n_d = 0f32;
+    for i in docs.range(d) {
+        let w = docs.words()[i] as usize;
+        axpy(docs.count(i), &ptw[w * t..(w + 1) * t], theta);
+        n_d += docs.count(i);
+    }
+    if n_d > 0.0 {
+        theta.iter_mut().for_each(|v| *v /= n_d);
+    } else {
+        theta.fill(1.0 / t as f32);
+    }
+    n_d
+}
+
+/// The linear topicization of every document: D×T, rows p(t|d).
+pub fn linear_theta(docs: &Documents<'_>, phi: &[f32], n_t: &[f32]) -> Result<Vec<f32>> {
+    let t = n_t.len();
+    let n_words = check_phi(phi, t)?;
+    check_topic_vector("n_t", n_t, t)?;
+    let ptw = topics_given_words(phi, n_t);
+    let mut theta = vec![0f32; docs.n_docs() * t];
+    run_chunks(docs, n_words, t, &mut theta, t, &mut [], 0, |chunk, _| {
+        for (k, d) in chunk.docs.clone().enumerate() {
+            linear_theta_of(docs, d, &ptw, &mut chunk.doc_out[k * t..(k + 1) * t]);
+        }
+    });
+    Ok(theta)
+}
+
+/// The Θ-less E-step: returns ñ_wt = Σ_d n_dw p'_tdw (W×T, f64).
+pub fn thetaless_estep(
+    docs: &Documents<'_>,
+    phi: &[f32],
+    n_t: &[f32],
+    variant: Variant,
+) -> Result<Vec<f64>> {
+    let t = n_t.len();
+    let n_words = check_phi(phi, t)?;
+    check_topic_vector("n_t", n_t, t)?;
+    let ptw = topics_given_words(phi, n_t);
+    Ok(run_chunks(
+        docs,
+        n_words,
+        t,
+        &mut [],
+        0,
+        &mut [],
+        0,
+        |chunk, sums| {
+            let (mut theta, mut n_td, mut ratio) = (vec![0f32; t], vec![0f32; t], vec![0f32; t]);
+            for d in chunk.docs.clone() {
+                let n_d = linear_theta_of(docs, d, &ptw, &mut theta);
+                if n_d <= 0.0 {
+                    continue;
+                }
+                // p_tdw = φ_wt θ_td / z_w.
+                n_td.fill(0.0);
+                for i in docs.range(d) {
+                    let w = docs.words()[i] as usize;
+                    let phi_w = &phi[w * t..(w + 1) * t];
+                    let z = dot(phi_w, &theta);
+                    if z > 0.0 {
+                        axpy_prod(docs.count(i) / z, phi_w, &theta, &mut n_td);
+                    } else {
+                        n_td.iter_mut().for_each(|v| *v += docs.count(i) / t as f32);
+                    }
+                }
+                // θ_td = 0 means p(t|w) = 0 for every word of d, so its term vanishes anyway.
+                for ((r, n), th) in ratio.iter_mut().zip(&n_td).zip(&theta) {
+                    *r = if *th > 0.0 { n / th } else { 0.0 };
+                }
+                for i in docs.range(d) {
+                    let w = docs.words()[i];
+                    let wu = w as usize;
+                    let phi_w = &phi[wu * t..(wu + 1) * t];
+                    let c = docs.count(i);
+                    let z = dot(phi_w, &theta);
+                    let acc = sums.row(w);
+                    if z > 0.0 {
+                        axpy_prod(c / z, phi_w, &theta, acc);
+                    } else {
+                        acc.iter_mut().for_each(|v| *v += c / t as f32);
+                    }
+                    if variant == Variant::Full {
+                        let ptw_w = &ptw[wu * t..(wu + 1) * t];
+                        let correction = dot(ptw_w, &ratio);
+                        let s = c / n_d;
+                        for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(&ratio) {
+                            *a += s * p * (r - correction);
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}

@@ -1,0 +1,157 @@
+"""The attentive E-step in Rust against the NumPy reference of DESIGN 1.3."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attartm import kernels
+
+from .reference import attentive_estep, random_documents, random_phi
+
+
+def _gammas(rng, n, zero_share):
+    g = rng.uniform(0.05, 1.0, size=n).astype(np.float32)
+    g[rng.random(n) < zero_share] = 0.0
+    return g
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_words=st.integers(1, 12),
+    n_topics=st.integers(1, 9),
+    beta=st.sampled_from([0.0, 0.3, 1.0]),
+    passes=st.sampled_from([1, 2, 3]),
+    exclude_self=st.booleans(),
+    filter=st.sampled_from(["p/n_t", "phi"]),
+    symmetric=st.booleans(),
+    zero_share=st.sampled_from([0.0, 0.3]),
+    resets=st.booleans(),
+)
+def test_attentive_estep_matches_reference(
+    seed, n_words, n_topics, beta, passes, exclude_self, filter, symmetric, zero_share, resets
+):
+    rng = np.random.default_rng(seed)
+    tokens, offsets = random_documents(rng, n_words, max_docs=5, max_len=10)
+    n = tokens.shape[0]
+    phi = random_phi(rng, n_words, n_topics, zeros=0.2)
+    n_t = (rng.random(n_topics) * 10).astype(np.float32)
+    gf = _gammas(rng, n, zero_share)
+    gb = gf.copy() if symmetric else _gammas(rng, n, zero_share)
+    if resets and n > 2:
+        # Sentence resets: γ raised to 1 at a sentence start (and before it, backwards).
+        start = int(rng.integers(1, n))
+        gf[start] = 1.0
+        gb[start - 1] = 1.0
+    p, n_wt = kernels.attentive_estep(
+        tokens, offsets, phi, n_t, gamma_forward=gf, gamma_backward=gb, beta=beta,
+        passes=passes, exclude_self=exclude_self, filter=filter,
+    )  # fmt: skip
+    ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter)
+    np.testing.assert_allclose(p, ref[0], atol=1e-5)
+    np.testing.assert_allclose(n_wt, ref[1], atol=1e-5)
+    if n:
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+
+    common = dict(gamma_forward=gf, gamma_backward=gb, beta=beta, passes=passes,
+                  exclude_self=exclude_self, filter=filter)  # fmt: skip
+    ctx, _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common)
+    np.testing.assert_allclose(ctx[:, :n_topics], ref[2], atol=1e-5)
+    np.testing.assert_allclose(ctx[:, n_topics:], ref[3], atol=1e-5)
+    ll, none = kernels.attentive_run(tokens, offsets, phi, n_t, output="loglik", accumulate=False, **common)
+    assert none is None
+    with np.errstate(divide="ignore"):
+        expected_ll = np.log(np.einsum("nt,nt->n", phi[tokens].astype(np.float64), ref[4]))
+    np.testing.assert_allclose(ll, expected_ll, atol=1e-5)
+    mean, _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="doc_mean", **common)
+    for d in range(len(offsets) - 1):
+        rows = ref[0][offsets[d] : offsets[d + 1]]
+        expected = rows.mean(axis=0) if len(rows) else np.full(n_topics, 1.0 / n_topics)
+        np.testing.assert_allclose(mean[d], expected, atol=1e-5)
+
+
+def test_one_token_documents_and_zero_gamma_tokens():
+    rng = np.random.default_rng(5)
+    phi = random_phi(rng, 6, 3)
+    n_t = np.array([3.0, 1.0, 2.0], dtype=np.float32)
+    tokens = np.array([4, 2, 2, 5], dtype=np.uint32)
+    offsets = np.array([0, 1, 2, 4])
+    g = np.array([0.5, 0.5, 0.0, 0.5], dtype=np.float32)
+    one, _ = kernels.attentive_estep(tokens, offsets, phi, n_t, gamma_forward=g, gamma_backward=g,
+                                     beta=0.5, passes=1, exclude_self=True)  # fmt: skip
+    # A lone token sees no context: θ is uniform, so one pass gives norm_t(p(t|w) / n_t),
+    # which is φ_w normalized over topics.
+    np.testing.assert_allclose(one[0], phi[4] / phi[4].sum(), atol=1e-6)
+    p, _ = kernels.attentive_estep(tokens, offsets, phi, n_t, gamma_forward=g, gamma_backward=g,
+                                   beta=0.5, passes=2, exclude_self=True)  # fmt: skip
+    ref = attentive_estep(tokens, offsets, phi, n_t, g, g, 0.5, 2, True)[0]
+    np.testing.assert_allclose(p, ref, atol=1e-6)
+
+
+def test_hidden_token_never_sees_itself():
+    """A token with γ = 0 leaves every context unchanged: changing its word changes only
+    its own p, not the others'."""
+    rng = np.random.default_rng(6)
+    phi = random_phi(rng, 10, 4)
+    n_t = np.ones(4, dtype=np.float32)
+    tokens = rng.integers(0, 10, size=30).astype(np.uint32)
+    offsets = [0, 30]
+    g = np.full(30, 0.3, dtype=np.float32)
+    g[12] = 0.0
+    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=False)
+    a, _ = kernels.attentive_estep(tokens, offsets, phi, n_t, **kw)
+    other = tokens.copy()
+    other[12] = (other[12] + 1) % 10
+    b, _ = kernels.attentive_estep(other, offsets, phi, n_t, **kw)
+    mask = np.arange(30) != 12
+    np.testing.assert_array_equal(a[mask], b[mask])
+
+
+def test_attentive_results_do_not_depend_on_thread_count():
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(0, 400, size=300)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    tokens = rng.integers(0, 500, size=offsets[-1]).astype(np.uint32)
+    phi = random_phi(rng, 500, 10)
+    n_t = rng.random(10).astype(np.float32) * 100
+    g = np.full(tokens.shape[0], 0.1, dtype=np.float32)
+    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=True)
+    p1, n1 = kernels.attentive_estep(tokens, offsets, phi, n_t, threads=1, **kw)
+    p2, n2 = kernels.attentive_estep(tokens, offsets, phi, n_t, threads=2, **kw)
+    assert np.array_equal(p1, p2)
+    assert np.array_equal(n1, n2)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"beta": 1.5}, ValueError, "beta must lie in"),
+        ({"beta": float("nan")}, ValueError, "beta must be finite"),
+        ({"passes": 0}, ValueError, "passes must be at least 1"),
+        ({"gamma_forward": np.full(5, np.nan, dtype=np.float32)}, ValueError, "NaN"),
+        ({"gamma_backward": np.full(4, 0.1, dtype=np.float32)}, ValueError, "shape"),
+        ({"gamma_forward": np.full(5, 1.5, dtype=np.float32)}, ValueError, r"\[0, 1\]"),
+        ({"filter": "softmax"}, ValueError, "filter must be"),
+        ({"tokens": np.array([0, 1, 2, 3, 99], dtype=np.uint32)}, ValueError, "outside the vocabulary"),
+        ({"phi": np.full((6, 2), np.nan, dtype=np.float32)}, ValueError, "NaN"),
+        ({"n_t": np.ones(3, dtype=np.float32)}, ValueError, "shape"),
+    ],
+)
+def test_bad_attentive_arguments_raise(change, error, match):
+    args = dict(
+        tokens=np.array([0, 1, 2, 3, 4], dtype=np.uint32),
+        doc_offsets=[0, 2, 5],
+        phi=np.full((6, 2), 1 / 6, dtype=np.float32),
+        n_t=np.ones(2, dtype=np.float32),
+        gamma_forward=np.full(5, 0.1, dtype=np.float32),
+        gamma_backward=np.full(5, 0.1, dtype=np.float32),
+        beta=0.5,
+        passes=1,
+        exclude_self=True,
+    )
+    args.update(change)
+    with pytest.raises(error, match=match):
+        kernels.attentive_estep(**args)
