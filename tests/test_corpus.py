@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from pathlib import Path
 
@@ -256,6 +257,10 @@ def test_arrays_and_repr():
     )
     assert repr(corpus) == "Corpus(3 documents, 5 tokens, vocabulary of 3 words)"
     assert Corpus.from_texts(["a b", "c"], stopwords=False).ids.to_list() == [0, 1]
+    # Corpora travel to worker processes (Ray) by pickle.
+    copy = pickle.loads(pickle.dumps(corpus))
+    assert copy.vocabulary == corpus.vocabulary and copy.ids.to_list() == ["x", "y", "z"]
+    assert copy.token_ids.tolist() == corpus.token_ids.tolist()
 
 
 @settings(max_examples=100, deadline=None)

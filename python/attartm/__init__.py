@@ -9,18 +9,22 @@ from . import kernels, scores
 from ._core import __version__
 from ._model import NotFittedError, TopicModel
 from .artm import ARTM
+from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
 from .regularizers import DecorrelatorPhi, SmoothSparsePhi, SmoothSparseTheta
+from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
 __all__ = [
     "ARTM",
+    "AttentiveARTM",
     "Corpus",
     "DecorrelatorPhi",
     "NotFittedError",
     "SmoothSparsePhi",
     "SmoothSparseTheta",
+    "ThetalessARTM",
     "TopicModel",
     "Vocabulary",
     "__version__",

@@ -113,7 +113,15 @@ def pieces(texts: pl.Series) -> pl.LazyFrame:
         Columns ``doc`` (UInt32, the index of the text), ``piece`` (String: the word, or the
         marker text) and ``kind`` (UInt8, ``KIND_*``), in document then position order.
     """
-    first = pl.col("piece").str.slice(0, 1)
+    piece = pl.col("piece")
+    # Every letter sorts after "A" (bytewise), every marker starts with one of ".!?\n",
+    # which sort before it: one comparison, much cheaper than slicing out the first char.
+    is_marker = piece < "A"
+    # A paragraph break ends with "\n" preceded by "\n" or blank space; a sentence end
+    # that took a single newline as its whitespace ends with punctuation + "\n".
+    is_paragraph = pl.any_horizontal(
+        piece.str.ends_with(suffix) for suffix in ("\n\n", " \n", "\t\n", "\r\n")
+    )
     return (
         pl.LazyFrame({"text": texts})
         .with_row_index("doc")
@@ -123,18 +131,13 @@ def pieces(texts: pl.Series) -> pl.LazyFrame:
         )
         .explode("piece")
         # Empty and null texts explode to one null row.
-        .filter(pl.col("piece").is_not_null())
+        .filter(piece.is_not_null())
         .with_columns(
-            kind=pl.when(first.is_in([".", "!", "?"]))
-            .then(
-                # Sentence end that absorbed a following blank line.
-                pl.when(pl.col("piece").str.contains(_PARAGRAPH))
-                .then(pl.lit(KIND_PARAGRAPH, pl.UInt8))
-                .otherwise(pl.lit(KIND_SENTENCE, pl.UInt8))
-            )
-            .when(first == "\n")
+            kind=pl.when(~is_marker)
+            .then(pl.lit(KIND_WORD, pl.UInt8))
+            .when(is_paragraph)
             .then(pl.lit(KIND_PARAGRAPH, pl.UInt8))
-            .otherwise(pl.lit(KIND_WORD, pl.UInt8))
+            .otherwise(pl.lit(KIND_SENTENCE, pl.UInt8))
         )
     )
 

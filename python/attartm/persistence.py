@@ -27,8 +27,10 @@ FORMAT_VERSION = 1
 
 def _model_classes() -> dict[str, type]:
     from .artm import ARTM
+    from .attentive import AttentiveARTM
+    from .thetaless import ThetalessARTM
 
-    return {cls.__name__: cls for cls in (ARTM,)}
+    return {cls.__name__: cls for cls in (ARTM, AttentiveARTM, ThetalessARTM)}
 
 
 def save_model(model: Any, path: str | os.PathLike) -> None:

@@ -49,12 +49,16 @@ impl ChunkSums {
         &mut self.values[start..start + t]
     }
 
-    fn add_into(&self, n_wt: &mut [f64]) {
+    /// Adds the rows of words in `rows` into `dst`, which holds exactly those rows.
+    fn add_into(&self, dst: &mut [f64], rows: Range<usize>) {
         let t = self.n_topics;
         for (k, &w) in self.words.iter().enumerate() {
-            let dst = &mut n_wt[w as usize * t..(w as usize + 1) * t];
-            for (d, s) in dst.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
-                *d += *s as f64;
+            let w = w as usize;
+            if rows.contains(&w) {
+                let d = &mut dst[(w - rows.start) * t..(w - rows.start + 1) * t];
+                for (d, s) in d.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
+                    *d += *s as f64;
+                }
             }
         }
     }
@@ -66,6 +70,20 @@ impl ChunkSums {
         self.words.clear();
         self.values.clear();
     }
+}
+
+/// Adds the chunks' sums into n_wt in chunk order, in parallel over shards of words: every
+/// entry still receives its terms in the same order, whatever the number of threads.
+fn merge(pool: &[ChunkSums], n_wt: &mut [f64], n_topics: usize) {
+    const SHARD_ROWS: usize = 2048;
+    n_wt.par_chunks_mut(SHARD_ROWS * n_topics)
+        .enumerate()
+        .for_each(|(s, dst)| {
+            let rows = s * SHARD_ROWS..s * SHARD_ROWS + dst.len() / n_topics;
+            for sums in pool {
+                sums.add_into(dst, rows.clone());
+            }
+        });
 }
 
 /// What a kernel sees of one chunk.
@@ -128,10 +146,8 @@ where
         wave.into_par_iter()
             .zip(pool.par_iter_mut())
             .for_each(|(chunk, sums)| kernel(chunk, sums));
-        for sums in pool.iter_mut() {
-            sums.add_into(&mut n_wt);
-            sums.clear();
-        }
+        merge(&pool, &mut n_wt, n_topics);
+        pool.iter_mut().for_each(ChunkSums::clear);
     }
     n_wt
 }

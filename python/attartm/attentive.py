@@ -1,0 +1,294 @@
+"""Attentive ARTM: the localized E-step of DESIGN 1.3, with token-level outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import _arrays, kernels
+from . import regularizers as _reg
+from ._heldout import Completion
+from ._model import TopicModel
+from .corpus import Corpus
+from .segments import find_segments
+
+BOUNDARY_LEVELS = {"sentence": 1, "paragraph": 2}
+
+
+def _coefficient(name: str, window: Any, gamma: Any) -> float | None:
+    """γ from either a window h (γ = 1/h) or γ itself; None when neither is given."""
+    if gamma is not None and window is not None:
+        raise ValueError(f"give either window{name} or gamma{name}, not both")
+    if gamma is not None:
+        g = _arrays.finite_float(f"gamma{name}", gamma)
+        if not 0.0 < g <= 1.0:
+            raise ValueError(f"gamma{name} must lie in (0, 1], but is {g}")
+        return g
+    if window is not None:
+        h = _arrays.finite_float(f"window{name}", window)
+        if h < 1.0:
+            raise ValueError(f"window{name} must be at least 1 token, but is {h}")
+        return 1.0 / h
+    return None
+
+
+class AttentiveARTM(TopicModel):
+    """Attentive ARTM: every token position gets its own topic vector from its left and
+    right context, two exponential moving averages along the text repeated ``passes``
+    times (attention blocks without parameters).
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics T.
+    passes : int
+        Number of passes L of the localized E-step.
+    beta : float
+        Weight of the left context (1 − beta for the right one), in [0, 1].
+    window, gamma : float
+        Context length h in tokens (γ = 1/h), or γ itself; default window 10.
+    window_backward, gamma_backward : float, optional
+        The same for the right context (asymmetric windows); default: as forward.
+    boundaries : mapping
+        Reset strength per boundary level recorded by the corpus, e.g.
+        ``{"sentence": 0.0, "paragraph": 1.0}``: γ at a boundary is raised to at least that
+        value (1 = full reset, 0 = ignored). A document start always resets fully.
+    token_weight : array of W floats in [0, 1], or mapping word -> weight, optional
+        Multiplies γ of each token (0: the token never enters a context, e.g. stopwords).
+    exclude_self : bool
+        Position i reads F_{i−1} and B_{i+1}: a token never sees itself (default; including
+        it collapses the model to word clusters).
+    filter : {"p/n_t", "phi"}
+        How the context refines p_i.
+    regularizers, seed, threads
+        As for :class:`attartm.ARTM`.
+    """
+
+    _kind = "attentive"
+
+    def __init__(
+        self,
+        n_topics: int,
+        passes: int = 1,
+        beta: float = 0.5,
+        window: float | None = None,
+        gamma: float | None = None,
+        window_backward: float | None = None,
+        gamma_backward: float | None = None,
+        boundaries: Mapping[str, float] | None = None,
+        token_weight: Any = None,
+        exclude_self: bool = True,
+        filter: str = "p/n_t",
+        regularizers: Iterable[_reg.Regularizer] = (),
+        seed: int = 0,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        self.passes = _arrays.positive_int("passes", passes)
+        self.beta = _arrays.finite_float("beta", beta)
+        if not 0.0 <= self.beta <= 1.0:
+            raise ValueError(f"beta must lie in [0, 1], but is {self.beta}")
+        if window is None and gamma is None:
+            window = 10
+        self.window, self.gamma = window, gamma
+        self.window_backward, self.gamma_backward = window_backward, gamma_backward
+        self._gf = _coefficient("", window, gamma)
+        self._gb = _coefficient("_backward", window_backward, gamma_backward) or self._gf
+        self.boundaries = {"sentence": 0.0, "paragraph": 0.0, **dict(boundaries or {})}
+        for level, strength in self.boundaries.items():
+            if level not in BOUNDARY_LEVELS:
+                raise ValueError(
+                    f"unknown boundary level {level!r}; the corpus records {sorted(BOUNDARY_LEVELS)}"
+                )
+            s = _arrays.finite_float(f"boundaries[{level!r}]", strength)
+            if not 0.0 <= s <= 1.0:
+                raise ValueError(f"boundaries[{level!r}] must lie in [0, 1], but is {s}")
+            self.boundaries[level] = s
+        self.token_weight = token_weight
+        self.exclude_self = bool(exclude_self)
+        if filter not in ("p/n_t", "phi"):
+            raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
+        self.filter = filter
+
+    def get_params(self) -> dict[str, Any]:
+        weight = self.token_weight
+        if isinstance(weight, np.ndarray):
+            weight = weight.tolist()
+        elif isinstance(weight, Mapping):
+            weight = dict(weight)
+        return {
+            **super().get_params(),
+            "passes": self.passes,
+            "beta": self.beta,
+            "window": self.window,
+            "gamma": self.gamma,
+            "window_backward": self.window_backward,
+            "gamma_backward": self.gamma_backward,
+            "boundaries": self.boundaries,
+            "token_weight": weight,
+            "exclude_self": self.exclude_self,
+            "filter": self.filter,
+        }
+
+    # ---------------------------------------------------------------- the E-step
+    def _word_weights(self) -> np.ndarray | None:
+        weight = self.token_weight
+        if weight is None:
+            return None
+        n_words = len(self._vocabulary)
+        if isinstance(weight, Mapping):
+            out = np.ones(n_words, dtype=np.float32)
+            for word, value in weight.items():
+                if word in self._vocabulary:
+                    out[self._vocabulary.index(word)] = value
+        else:
+            out = _arrays.vector("token_weight", weight, n_words)
+        if not ((out >= 0) & (out <= 1)).all():
+            raise ValueError("token_weight values must lie in [0, 1]")
+        return out
+
+    def gammas(self, corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+        """γ→ and γ← of every position of ``corpus`` (float32[n] each)."""
+        n = corpus.n_tokens
+        gf = np.full(n, self._gf, dtype=np.float32)
+        gb = np.full(n, self._gb, dtype=np.float32)
+        levels = corpus.boundaries
+        for level, strength in self.boundaries.items():
+            if strength <= 0.0:
+                continue
+            starts = np.flatnonzero(levels == BOUNDARY_LEVELS[level])
+            # A boundary before position i resets F at i and B at i − 1 (its last token).
+            np.maximum.at(gf, starts, strength)
+            np.maximum.at(gb, starts[starts > 0] - 1, strength)
+        weights = self._word_weights()
+        if weights is not None:
+            w = weights[corpus.token_ids]
+            gf *= w
+            gb *= w
+        return gf, gb
+
+    def _topic_mass(self) -> np.ndarray:
+        n_t = self._n_wt.sum(axis=0)
+        # Before the first M-step there is no mass yet: p(t|w) starts as φ normalized.
+        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
+
+    def _run(self, tokens, offsets, gf, gb, output: str, accumulate: bool):
+        return kernels.attentive_run(
+            tokens, offsets, self._phi, self._topic_mass(),
+            gamma_forward=gf, gamma_backward=gb, beta=self.beta, passes=self.passes,
+            exclude_self=self.exclude_self, filter=self.filter, output=output,
+            accumulate=accumulate, threads=self.threads,
+        )  # fmt: skip
+
+    def _run_corpus(self, corpus: Corpus, output: str, accumulate: bool = False):
+        gf, gb = self.gammas(corpus)
+        return self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, output, accumulate)
+
+    def _estep(self, corpus: Corpus) -> np.ndarray:
+        return self._run_corpus(corpus, "none", accumulate=True)[1]
+
+    def _theta(self, corpus: Corpus) -> np.ndarray:
+        return self._run_corpus(corpus, "doc_mean")[0]
+
+    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
+        # Hidden tokens get γ = 0: they never enter a context, and each is scored with the
+        # context θ_i built from the observed tokens around it.
+        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
+        gf, gb = self.gammas(corpus)
+        gf[~split.observed_mask] = 0.0
+        gb[~split.observed_mask] = 0.0
+        loglik, _ = self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, "loglik", False)
+        hidden = ~split.observed_mask
+        known = self._n_wt.sum(axis=1) > 0
+        keep = hidden & known[corpus.token_ids]
+        values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
+        return float(values.sum()), int(keep.sum())
+
+    # ---------------------------------------------------------------- token outputs
+    def _token_frame(self, corpus: Corpus) -> pl.DataFrame:
+        offsets = corpus.doc_offsets
+        lengths = np.diff(offsets)
+        doc = np.repeat(np.arange(corpus.n_documents), lengths)
+        position = np.arange(corpus.n_tokens, dtype=np.int64) - offsets[doc]
+        words = corpus.vocabulary.to_polars()
+        return pl.DataFrame(
+            {
+                "id": corpus.ids.gather(doc),
+                "position": position,
+                "token": words.gather(corpus.token_ids),
+            }
+        )
+
+    def transform_tokens(self, corpus: Corpus, top: int | None = None) -> pl.DataFrame:
+        """p(t|C_i, w_i) of every position: a long polars frame with id, position, token
+        and one column per topic; with ``top=k`` only the k best topics per token, as
+        ``topics`` (list of topic indices) and ``probs`` (their probabilities)."""
+        self._require_fitted()
+        corpus = self._check_corpus(corpus)
+        p = self._run_corpus(corpus, "tokens")[0]
+        frame = self._token_frame(corpus)
+        if top is None:
+            return pl.concat([frame, pl.DataFrame(p, schema=self.topic_names)], how="horizontal")
+        k = min(_arrays.positive_int("top", top), self.n_topics)
+        best = np.argsort(-p, axis=1, kind="stable")[:, :k]
+        probs = np.take_along_axis(p, best, axis=1)
+        return frame.with_columns(
+            pl.Series("topics", best.astype(np.uint16), dtype=pl.Array(pl.UInt16, k)),
+            pl.Series("probs", probs, dtype=pl.Array(pl.Float32, k)),
+        )
+
+    def contexts(self, corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+        """The normalized left and right contexts F_i/|F_i| and B_i/|B_i| of the last pass
+        (float32[n, T] each; zero rows where a side is empty)."""
+        self._require_fitted()
+        values = self._run_corpus(self._check_corpus(corpus), "contexts")[0]
+        t = self.n_topics
+        return values[:, :t], values[:, t:]
+
+    def boundary_scores(self, corpus: Corpus) -> np.ndarray:
+        """‖F_i/|F_i| − B_{i+1}/|B_{i+1}|‖₁ between positions i and i+1 (NaN at the last
+        position of each document): a peak marks a topic change."""
+        left, right = self.contexts(corpus)
+        scores = np.full(corpus.n_tokens, np.nan, dtype=np.float32)
+        if corpus.n_tokens > 1:
+            scores[:-1] = np.abs(left[:-1] - right[1:]).sum(axis=1)
+        ends = corpus.doc_offsets[1:] - 1
+        scores[ends[ends >= 0]] = np.nan
+        return scores
+
+    def segments(
+        self, corpus: Corpus, min_length: int = 20, threshold: float = 0.5
+    ) -> pl.DataFrame:
+        """Topically homogeneous segments of every document, cut at peaks of the boundary
+        score that reach ``threshold`` and are at least ``min_length`` tokens apart.
+
+        Columns: id, start, end (inclusive positions), topic (main topic), weight (its
+        probability) and the segment's topic vector ½(F_end + B_start) normalized.
+        """
+        self._require_fitted()
+        corpus = self._check_corpus(corpus)
+        min_length = _arrays.positive_int("min_length", min_length)
+        threshold = _arrays.finite_float("threshold", threshold)
+        left, right = self.contexts(corpus)
+        return find_segments(
+            corpus.ids, corpus.doc_offsets, left, right, min_length, threshold, self.topic_names
+        )
+
+    def segment_topic(self, corpus: Corpus, document: int, start: int, end: int) -> np.ndarray:
+        """Topic vector of positions start..end (inclusive) of a document: ½(F_end + B_start)
+        normalized."""
+        self._require_fitted()
+        offsets = corpus.doc_offsets
+        if not 0 <= document < corpus.n_documents:
+            raise ValueError(f"document must be in [0, {corpus.n_documents}), not {document}")
+        length = int(offsets[document + 1] - offsets[document])
+        if not 0 <= start <= end < length:
+            raise ValueError(f"need 0 <= start <= end < {length} (document length), got {start}..{end}")
+        one = corpus.select([document])
+        left, right = self.contexts(one)
+        v = 0.5 * (left[end].astype(np.float64) + right[start])
+        s = v.sum()
+        return v / s if s > 0 else np.full(self.n_topics, 1.0 / self.n_topics)

@@ -1,0 +1,59 @@
+"""Cutting documents into topically homogeneous segments from their context vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def peaks(scores: np.ndarray, min_length: int, threshold: float) -> list[int]:
+    """Cut points (a cut after position i) at the highest scores ≥ threshold, greedily,
+    keeping every segment at least ``min_length`` tokens long."""
+    n = scores.shape[0] + 1  # positions in the document; scores[i] is between i and i + 1
+    chosen: list[int] = []
+    for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable"):
+        if not scores[i] >= threshold:
+            break
+        cut = int(i) + 1  # the first position of the new segment
+        if cut < min_length or n - cut < min_length:
+            continue
+        if all(abs(cut - c) >= min_length for c in chosen):
+            chosen.append(cut)
+    return sorted(chosen)
+
+
+def find_segments(
+    ids: pl.Series,
+    offsets: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    min_length: int,
+    threshold: float,
+    topic_names: list[str],
+) -> pl.DataFrame:
+    rows: dict[str, list] = {"doc": [], "start": [], "end": []}
+    vectors = []
+    for d in range(offsets.shape[0] - 1):
+        a, b = int(offsets[d]), int(offsets[d + 1])
+        if b == a:
+            continue
+        scores = np.abs(left[a : b - 1] - right[a + 1 : b]).sum(axis=1)
+        cuts = [0, *peaks(scores, min_length, threshold), b - a]
+        for s, e in zip(cuts[:-1], cuts[1:]):
+            v = 0.5 * (left[a + e - 1].astype(np.float64) + right[a + s])
+            total = v.sum()
+            vectors.append(v / total if total > 0 else np.full(v.shape, 1.0 / v.shape[0]))
+            rows["doc"].append(d)
+            rows["start"].append(s)
+            rows["end"].append(e - 1)
+    topics = np.asarray(vectors).reshape(-1, len(topic_names))
+    frame = pl.DataFrame(
+        {
+            "id": ids.gather(rows["doc"]) if rows["doc"] else ids.head(0),
+            "start": np.asarray(rows["start"], dtype=np.int64),
+            "end": np.asarray(rows["end"], dtype=np.int64),
+            "topic": topics.argmax(axis=1).astype(np.int64) if len(topics) else np.zeros(0, np.int64),
+            "weight": topics.max(axis=1) if len(topics) else np.zeros(0),
+        }
+    )
+    return pl.concat([frame, pl.DataFrame(topics, schema=topic_names)], how="horizontal")

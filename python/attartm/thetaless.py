@@ -1,0 +1,75 @@
+"""Θ-less ARTM (TARTM, DESIGN 1.2): θ is the linear topicization of Φ, never stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from . import kernels
+from . import regularizers as _reg
+from ._heldout import Completion, mixture_loglik
+from ._model import TopicModel
+from .artm import BagOfWords
+from .corpus import Corpus
+
+VARIANTS = ("full", "naive")
+
+
+class ThetalessARTM(TopicModel):
+    """Θ-less ARTM: θ_td = Σ_w (n_dw / n_d) p(t|w) is a function of Φ, so a document needs
+    one pass and no Θ is stored; ``transform`` is a single sparse product.
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics T.
+    variant : {"full", "naive"}
+        "full" uses the modified p'_tdw (the exact gradient with θ = θ(Φ)); "naive" uses
+        p' = p (ordinary EM with the one-pass E-step).
+    regularizers, seed, threads
+        As for :class:`attartm.ARTM` (Θ regularizers do not apply: there is no Θ).
+    """
+
+    _kind = "thetaless"
+
+    def __init__(
+        self,
+        n_topics: int,
+        variant: str = "full",
+        regularizers: Iterable[_reg.Regularizer] = (),
+        seed: int = 0,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
+        if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):
+            raise ValueError("ThetalessARTM has no Θ: Θ regularizers cannot be used with it")
+        self.variant = variant
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "variant": self.variant}
+
+    def _topic_mass(self) -> np.ndarray:
+        n_t = self._n_wt.sum(axis=0)
+        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
+
+    def _prepare(self, corpus: Corpus) -> BagOfWords:
+        return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
+
+    def _estep(self, bow: BagOfWords) -> np.ndarray:
+        return kernels.thetaless_estep(
+            bow.words, bow.offsets, self._phi, self._topic_mass(),
+            variant=self.variant, counts=bow.counts, threads=self.threads,
+        )  # fmt: skip
+
+    def _theta(self, corpus: Corpus) -> np.ndarray:
+        return self._linear_theta(corpus.token_ids, corpus.doc_offsets)
+
+    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
+        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
+        theta = self._linear_theta(split.observed_tokens, split.observed_offsets)
+        known = self._n_wt.sum(axis=1) > 0
+        return mixture_loglik(self._phi, theta, split.hidden_tokens, split.hidden_docs, known)
