@@ -100,6 +100,36 @@ class TopicModel:
     def topic_names(self) -> list[str]:
         return [f"topic_{t}" for t in range(self.n_topics)]
 
+    @classmethod
+    def from_phi(
+        cls,
+        phi: Any,
+        vocabulary: Vocabulary | Iterable[str],
+        n_wt: Any = None,
+        **params: Any,
+    ):
+        """A fitted model from a given Φ (W×T, columns summing to 1), e.g. one trained by
+        another library, so that it can be scored and used like any attartm model.
+
+        ``n_wt`` defaults to Φ scaled to one unit of mass per topic; ``params`` go to the
+        constructor (``n_topics`` is taken from Φ).
+        """
+        vocabulary = vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(vocabulary)
+        phi = _arrays.matrix("phi", phi)
+        if phi.shape[0] != len(vocabulary):
+            raise ValueError(f"phi has {phi.shape[0]} rows but the vocabulary {len(vocabulary)} words")
+        if (phi < 0).any():
+            raise ValueError("phi must be non-negative")
+        model = cls(n_topics=phi.shape[1], **params)
+        model._vocabulary = vocabulary
+        model._phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
+        model._n_wt = (
+            model._phi.astype(np.float64)
+            if n_wt is None
+            else np.asarray(n_wt, dtype=np.float64).reshape(phi.shape)
+        )
+        return model
+
     # ---------------------------------------------------------------- training
     def _initialize(self, vocabulary: Vocabulary) -> None:
         n_words = len(vocabulary)

@@ -175,11 +175,11 @@ class AttentiveARTM(TopicModel):
         # Before the first M-step there is no mass yet: p(t|w) starts as φ normalized.
         return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
 
-    def _run(self, tokens, offsets, gf, gb, output: str, accumulate: bool):
+    def _run(self, tokens, offsets, gf, gb, output: str, accumulate: bool, top: int = 1):
         return kernels.attentive_run(
             tokens, offsets, self._phi, self._topic_mass(),
             gamma_forward=gf, gamma_backward=gb, beta=self.beta, passes=self.passes,
-            exclude_self=self.exclude_self, filter=self.filter, output=output,
+            exclude_self=self.exclude_self, filter=self.filter, output=output, top=top,
             accumulate=accumulate, threads=self.threads,
         )  # fmt: skip
 
@@ -223,20 +223,26 @@ class AttentiveARTM(TopicModel):
         )
 
     def transform_tokens(self, corpus: Corpus, top: int | None = None) -> pl.DataFrame:
-        """p(t|C_i, w_i) of every position: a long polars frame with id, position, token
-        and one column per topic; with ``top=k`` only the k best topics per token, as
-        ``topics`` (list of topic indices) and ``probs`` (their probabilities)."""
+        """p(t|C_i, w_i) of every position, as a long polars frame.
+
+        Columns: ``id``, ``position`` (within the document), ``token`` and ``p``, an
+        ``Array(Float32, T)`` of the topic probabilities. With ``top=k``, instead of ``p``
+        only the k best topics per token: ``topics`` (``Array(UInt16, k)``, best first) and
+        ``probs`` (their probabilities), which is what a tagging job stores.
+        """
         self._require_fitted()
         corpus = self._check_corpus(corpus)
-        p = self._run_corpus(corpus, "tokens")[0]
         frame = self._token_frame(corpus)
         if top is None:
-            return pl.concat([frame, pl.DataFrame(p, schema=self.topic_names)], how="horizontal")
+            p = self._run_corpus(corpus, "tokens")[0]
+            return frame.with_columns(pl.Series("p", p, dtype=pl.Array(pl.Float32, self.n_topics)))
         k = min(_arrays.positive_int("top", top), self.n_topics)
-        best = np.argsort(-p, axis=1, kind="stable")[:, :k]
-        probs = np.take_along_axis(p, best, axis=1)
+        gf, gb = self.gammas(corpus)
+        (topics, probs), _ = self._run(
+            corpus.token_ids, corpus.doc_offsets, gf, gb, "top", accumulate=False, top=k
+        )
         return frame.with_columns(
-            pl.Series("topics", best.astype(np.uint16), dtype=pl.Array(pl.UInt16, k)),
+            pl.Series("topics", topics, dtype=pl.Array(pl.UInt16, k)),
             pl.Series("probs", probs, dtype=pl.Array(pl.Float32, k)),
         )
 

@@ -141,13 +141,15 @@ def attentive_run(
     exclude_self: bool,
     filter: str = "p/n_t",
     output: str = "tokens",
+    top: int = 1,
     accumulate: bool = True,
     threads: int | None = None,
-) -> tuple[np.ndarray | None, np.ndarray | None]:
+) -> tuple[Any, np.ndarray | None]:
     """:func:`attentive_estep` with a choice of per-position output.
 
     ``output`` is "none", "tokens" (p, n×T), "contexts" (F_i/|F_i| then B_i/|B_i|, n×2T),
-    "loglik" (ln Σ_t φ_{w_i t} θ_it, n values) or "doc_mean" (mean p_i per document, D×T);
+    "loglik" (ln Σ_t φ_{w_i t} θ_it, n values), "doc_mean" (mean p_i per document, D×T) or
+    "top" (the ``top`` best topics of every position: uint16[n, top] and float32[n, top]);
     ``accumulate=False`` skips ñ_wt (returned as None).
     """
     tokens = _arrays.token_ids("tokens", tokens)
@@ -171,6 +173,7 @@ def attentive_run(
         exclude_self=bool(exclude_self),
         filter=filter,
         output=output,
+        top=min(_arrays.positive_int("top", top), t),
         accumulate=accumulate,
         threads=_arrays.threads(threads),
     )

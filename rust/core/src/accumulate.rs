@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use crate::documents::Documents;
 
 /// Entries per chunk: large enough to amortize the merge, small enough to balance threads.
-pub const CHUNK_ENTRIES: usize = 16_384;
-const CHUNKS_PER_WAVE: usize = 64;
+pub const CHUNK_ENTRIES: usize = 65_536;
+const MIN_CHUNKS_PER_WAVE: usize = 16;
 
 /// Sums of one chunk over the words it touched.
 pub struct ChunkSums {
@@ -136,7 +136,9 @@ where
     let mut pieces = pieces.into_iter();
     let mut pool: Vec<ChunkSums> = Vec::new();
     loop {
-        let wave: Vec<Chunk<'_>> = pieces.by_ref().take(CHUNKS_PER_WAVE).collect();
+        // The wave size bounds memory and feeds every thread; it never changes results.
+        let per_wave = MIN_CHUNKS_PER_WAVE.max(4 * rayon::current_num_threads());
+        let wave: Vec<Chunk<'_>> = pieces.by_ref().take(per_wave).collect();
         if wave.is_empty() {
             break;
         }

@@ -10,7 +10,7 @@ use crate::accumulate::run_chunks;
 use crate::documents::Documents;
 use crate::error::{check_finite, Error, Result};
 use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
-use crate::vector::{dot, normalize_positive, sum};
+use crate::vector::{argmax, dot, sum, widest};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,9 @@ pub enum Output {
     LogLikelihood,
     /// p(t|d) = mean of p_i over the document after the last pass: D×T.
     DocumentMean,
+    /// The k most probable topics of every position and their p: n×2k, topic indices
+    /// (as floats) then probabilities.
+    TopK(usize),
 }
 
 impl Output {
@@ -61,6 +64,7 @@ impl Output {
             Output::Contexts => (0, 2 * t),
             Output::LogLikelihood => (0, 1),
             Output::DocumentMean => (t, 0),
+            Output::TopK(k) => (0, 2 * k),
         }
     }
 }
@@ -111,26 +115,20 @@ fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<(
     Ok(())
 }
 
-/// θ = β L/|L| + (1−β) R/|R|; an empty side gives its weight to the other, both empty
-/// give the uniform vector.
-#[inline]
-fn mix(theta: &mut [f32], left: &[f32], right: &[f32], beta: f32) {
-    let (sl, sr) = (sum(left), sum(right));
-    match (sl > 0.0, sr > 0.0) {
-        (true, true) => {
-            let (a, b) = (beta / sl, (1.0 - beta) / sr);
-            for ((th, l), r) in theta.iter_mut().zip(left).zip(right) {
-                *th = a * l + b * r;
-            }
-        }
-        (true, false) => theta.iter_mut().zip(left).for_each(|(th, l)| *th = l / sl),
-        (false, true) => theta.iter_mut().zip(right).for_each(|(th, r)| *th = r / sr),
-        (false, false) => theta.fill(1.0 / theta.len() as f32),
+/// θ = β L/|L| + (1−β) R/|R| as coefficients (a, c, u): θ_t = a L_t + c R_t + u. An empty
+/// side gives its weight to the other; both empty give the uniform vector.
+#[inline(always)]
+fn mix_coefficients(left_sum: f32, right_sum: f32, beta: f32, t: usize) -> (f32, f32, f32) {
+    match (left_sum > 0.0, right_sum > 0.0) {
+        (true, true) => (beta / left_sum, (1.0 - beta) / right_sum, 0.0),
+        (true, false) => (1.0 / left_sum, 0.0, 0.0),
+        (false, true) => (0.0, 1.0 / right_sum, 0.0),
+        (false, false) => (0.0, 0.0, 1.0 / t as f32),
     }
 }
 
 /// x ← γ p + (1 − γ) x
-#[inline]
+#[inline(always)]
 fn blend(x: &mut [f32], p: &[f32], g: f32) {
     let h = 1.0 - g;
     for (xi, pi) in x.iter_mut().zip(p) {
@@ -139,12 +137,67 @@ fn blend(x: &mut [f32], p: &[f32], g: f32) {
 }
 
 #[inline]
-fn write_normalized(dst: &mut [f32], src: &[f32]) {
-    let s = sum(src);
+fn write_normalized(dst: &mut [f32], src: &[f32], s: f32) {
     if s > 0.0 {
         dst.iter_mut().zip(src).for_each(|(d, v)| *d = v / s);
     } else {
         dst.fill(0.0);
+    }
+}
+
+/// Scales a non-negative row to sum 1 (uniform when it sums to 0).
+#[inline(always)]
+fn rescale(x: &mut [f32]) {
+    let s = sum(x);
+    if s > 0.0 {
+        let inv = 1.0 / s;
+        x.iter_mut().for_each(|v| *v *= inv);
+    } else {
+        x.fill(1.0 / x.len() as f32);
+    }
+}
+
+/// One backward step at a position, fused: reads the left context `l` (sum `ls`), updates
+/// the right stream `b` with the old p, and overwrites p with norm_t(θ p / n_t) (or
+/// norm_t(θ φ_w)). Every p row sums to 1, so |B| is carried as the scalar `bs`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
+    p: &mut [f32],
+    b: &mut [f32],
+    bs: &mut f32,
+    l: &[f32],
+    ls: f32,
+    g: f32,
+    beta: f32,
+    scale: &[f32],
+) {
+    let h = 1.0 - g;
+    let new_bs = g + h * *bs;
+    let rs = if EXCLUDE_SELF { *bs } else { new_bs };
+    let (a, c, u) = mix_coefficients(ls, rs, beta, p.len());
+    for (((pt, bt), lt), st) in p.iter_mut().zip(b.iter_mut()).zip(l).zip(scale) {
+        let old = *pt;
+        let bn = g * old + h * *bt;
+        let r = if EXCLUDE_SELF { *bt } else { bn };
+        let theta = a * lt + c * r + u;
+        *bt = bn;
+        *pt = if PHI_FILTER { theta * st } else { theta * old * st };
+    }
+    *bs = new_bs;
+    rescale(p);
+}
+
+/// The k most probable topics of a row, best first (ties: lower topic first): k
+/// vectorized argmax searches over a copy of the row, each taking out the topic found.
+fn top_k(row: &[f32], k: usize, work: &mut Vec<f32>, topics: &mut [f32], probs: &mut [f32]) {
+    work.clear();
+    work.extend_from_slice(row);
+    for j in 0..k {
+        let (t, best) = argmax(work);
+        topics[j] = t as f32;
+        probs[j] = best;
+        work[t] = f32::NEG_INFINITY;
     }
 }
 
@@ -170,8 +223,16 @@ pub fn attentive_estep(
     let (doc_width, entry_width) = output.widths(t);
     let mut doc_out = vec![0f32; docs.n_docs() * doc_width];
     let mut entry_out = vec![0f32; docs.n_entries() * entry_width];
-    let (gf, gb, beta) = (params.gamma_forward, params.gamma_backward, params.beta);
-    let last = params.passes - 1;
+    let (gf, gb) = (params.gamma_forward, params.gamma_backward);
+    let setup = Setup {
+        t,
+        phi,
+        prior: &prior,
+        inv_nt: &inv_nt,
+        beta: params.beta,
+        passes: params.passes,
+        output,
+    };
 
     let n_wt = run_chunks(
         docs,
@@ -182,113 +243,203 @@ pub fn attentive_estep(
         &mut entry_out,
         entry_width,
         |chunk, sums| {
-            let first_entry = docs.range(chunk.docs.start).start;
-            let mut p: Vec<f32> = Vec::new();
-            let mut left: Vec<f32> = Vec::new();
-            let (mut f, mut b, mut right, mut theta) =
-                (vec![0f32; t], vec![0f32; t], vec![0f32; t], vec![0f32; t]);
-            for (k, d) in chunk.docs.clone().enumerate() {
-                let range = docs.range(d);
-                let n = range.len();
-                let words = &docs.words()[range.clone()];
-                p.clear();
-                for &w in words {
-                    p.extend_from_slice(&prior[w as usize * t..(w as usize + 1) * t]);
-                }
-                left.resize(n * t, 0.0);
-                for pass in 0..=last {
-                    let out_now = pass == last;
-                    // Forward stream: the left context of every position.
-                    f.fill(0.0);
-                    for j in 0..n {
-                        let i = range.start + j;
-                        let row = &p[j * t..(j + 1) * t];
-                        let lj = &mut left[j * t..(j + 1) * t];
-                        if params.exclude_self {
-                            lj.copy_from_slice(&f);
-                            blend(&mut f, row, gf[i]);
+            widest(|| {
+                let mut scratch = Scratch::new(t);
+                for (k, d) in chunk.docs.clone().enumerate() {
+                    let range = docs.range(d);
+                    let first = docs.range(chunk.docs.start).start;
+                    let ctx = DocContext {
+                        words: &docs.words()[range.clone()],
+                        gf: &gf[range.clone()],
+                        gb: &gb[range.clone()],
+                        offset: range.start - first,
+                    };
+                    let doc_row = &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width];
+                    match (params.exclude_self, params.filter) {
+                        (true, Filter::POverNt) => document::<true, false>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
+                        (true, Filter::Phi) => document::<true, true>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
+                        (false, Filter::POverNt) => document::<false, false>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
+                        (false, Filter::Phi) => document::<false, true>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
+                    }
+                    if accumulate {
+                        let rows = if output == Output::Tokens {
+                            &chunk.entry_out[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
                         } else {
-                            blend(&mut f, row, gf[i]);
-                            lj.copy_from_slice(&f);
-                        }
-                        if out_now && output == Output::Contexts {
-                            let e = (i - first_entry) * 2 * t;
-                            write_normalized(&mut chunk.entry_out[e..e + t], &f);
-                        }
-                    }
-                    // Backward stream: the right context, then θ_i and the new p_i.
-                    b.fill(0.0);
-                    for j in (0..n).rev() {
-                        let i = range.start + j;
-                        let w = words[j] as usize;
-                        if params.exclude_self {
-                            right.copy_from_slice(&b);
-                            blend(&mut b, &p[j * t..(j + 1) * t], gb[i]);
-                        } else {
-                            blend(&mut b, &p[j * t..(j + 1) * t], gb[i]);
-                            right.copy_from_slice(&b);
-                        }
-                        mix(&mut theta, &left[j * t..(j + 1) * t], &right, beta);
-                        let phi_w = &phi[w * t..(w + 1) * t];
-                        if out_now {
-                            let e = i - first_entry;
-                            match output {
-                                Output::Contexts => write_normalized(
-                                    &mut chunk.entry_out[e * 2 * t + t..(e + 1) * 2 * t],
-                                    &b,
-                                ),
-                                Output::LogLikelihood => {
-                                    chunk.entry_out[e] = dot(phi_w, &theta).ln();
-                                }
-                                _ => {}
-                            }
-                        }
-                        let pj = &mut p[j * t..(j + 1) * t];
-                        match params.filter {
-                            Filter::POverNt => {
-                                for ((x, th), inv) in pj.iter_mut().zip(&theta).zip(&inv_nt) {
-                                    *x *= th * inv;
-                                }
-                            }
-                            Filter::Phi => {
-                                for ((x, th), ph) in pj.iter_mut().zip(&theta).zip(phi_w) {
-                                    *x = th * ph;
-                                }
-                            }
-                        }
-                        normalize_positive(pj);
-                    }
-                }
-                if accumulate {
-                    for (j, &w) in words.iter().enumerate() {
-                        let acc = sums.row(w);
-                        acc.iter_mut()
-                            .zip(&p[j * t..(j + 1) * t])
-                            .for_each(|(a, v)| *a += v);
-                    }
-                }
-                match output {
-                    Output::Tokens => {
-                        let e = (range.start - first_entry) * t;
-                        chunk.entry_out[e..e + n * t].copy_from_slice(&p);
-                    }
-                    Output::DocumentMean => {
-                        let row = &mut chunk.doc_out[k * t..(k + 1) * t];
-                        row.fill(0.0);
-                        for j in 0..n {
-                            row.iter_mut()
-                                .zip(&p[j * t..(j + 1) * t])
+                            &scratch.p[..ctx.words.len() * t]
+                        };
+                        for (j, &w) in ctx.words.iter().enumerate() {
+                            let acc = sums.row(w);
+                            acc.iter_mut()
+                                .zip(&rows[j * t..(j + 1) * t])
                                 .for_each(|(a, v)| *a += v);
                         }
-                        normalize_positive(row);
                     }
-                    _ => {}
                 }
-            }
+            })
         },
     );
     Ok(AttentiveOutput {
         n_wt: accumulate.then_some(n_wt),
         values: if doc_width > 0 { doc_out } else { entry_out },
     })
+}
+
+/// What every document of one E-step shares.
+struct Setup<'a> {
+    t: usize,
+    phi: &'a [f32],
+    /// p(t|w) = norm_t(φ_wt n_t), W×T.
+    prior: &'a [f32],
+    /// 1/n_t (0 for a topic without mass).
+    inv_nt: &'a [f32],
+    beta: f32,
+    passes: usize,
+    output: Output,
+}
+
+/// One document: its words and coefficients, and where its rows start in the chunk output.
+struct DocContext<'a> {
+    words: &'a [u32],
+    gf: &'a [f32],
+    gb: &'a [f32],
+    offset: usize,
+}
+
+/// Buffers reused across the documents of a chunk.
+struct Scratch {
+    /// p_i of every position of the document (n×T).
+    p: Vec<f32>,
+    /// The left context each position reads (n×T) and its sum.
+    left: Vec<f32>,
+    left_sum: Vec<f32>,
+    f: Vec<f32>,
+    b: Vec<f32>,
+    theta: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(t: usize) -> Self {
+        Scratch {
+            p: Vec::new(),
+            left: Vec::new(),
+            left_sum: Vec::new(),
+            f: vec![0.0; t],
+            b: vec![0.0; t],
+            theta: vec![0.0; t],
+        }
+    }
+}
+
+/// The localized E-step of one document: `passes` forward and backward streams over its
+/// rows; leaves the final p_i in `scratch.p` and writes the requested output.
+#[inline(always)]
+fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
+    ctx: &DocContext<'_>,
+    setup: &Setup<'_>,
+    scratch: &mut Scratch,
+    entry_out: &mut [f32],
+    doc_row: &mut [f32],
+) {
+    let t = setup.t;
+    let n = ctx.words.len();
+    let Scratch {
+        p,
+        left,
+        left_sum,
+        f,
+        b,
+        theta,
+    } = scratch;
+    // For token output the rows are refined in place in the output itself; every other
+    // output goes to `out`.
+    let (p, out): (&mut [f32], &mut [f32]) = if setup.output == Output::Tokens {
+        (&mut entry_out[ctx.offset * t..(ctx.offset + n) * t], &mut [])
+    } else {
+        p.resize(n * t, 0.0);
+        (&mut p[..n * t], entry_out)
+    };
+    for (j, &w) in ctx.words.iter().enumerate() {
+        p[j * t..(j + 1) * t].copy_from_slice(&setup.prior[w as usize * t..(w as usize + 1) * t]);
+    }
+    left.resize(n * t, 0.0);
+    left_sum.resize(n, 0.0);
+    for pass in 0..setup.passes {
+        let last = pass + 1 == setup.passes;
+        // Forward stream: the left context of every position. Rows of p sum to 1, so
+        // |F| follows the same recursion as a scalar.
+        f.fill(0.0);
+        let mut fs = 0f32;
+        for j in 0..n {
+            let g = ctx.gf[j];
+            let lj = &mut left[j * t..(j + 1) * t];
+            if EXCLUDE_SELF {
+                lj.copy_from_slice(f);
+                left_sum[j] = fs;
+            }
+            blend(f, &p[j * t..(j + 1) * t], g);
+            fs = g + (1.0 - g) * fs;
+            if !EXCLUDE_SELF {
+                lj.copy_from_slice(f);
+                left_sum[j] = fs;
+            }
+            if last && setup.output == Output::Contexts {
+                let e = (ctx.offset + j) * 2 * t;
+                write_normalized(&mut out[e..e + t], f, fs);
+            }
+        }
+        // Backward stream, fused with θ_i and the new p_i.
+        b.fill(0.0);
+        let mut bs = 0f32;
+        for j in (0..n).rev() {
+            let w = ctx.words[j] as usize;
+            let phi_w = &setup.phi[w * t..(w + 1) * t];
+            let l = &left[j * t..(j + 1) * t];
+            let g = ctx.gb[j];
+            if last && setup.output == Output::LogLikelihood {
+                let h = 1.0 - g;
+                let rs = if EXCLUDE_SELF { bs } else { g + h * bs };
+                let (a, c, u) = mix_coefficients(left_sum[j], rs, setup.beta, t);
+                for ((th, lt), (bt, pt)) in theta.iter_mut().zip(l).zip(b.iter().zip(&p[j * t..(j + 1) * t])) {
+                    let r = if EXCLUDE_SELF { *bt } else { g * pt + h * bt };
+                    *th = a * lt + c * r + u;
+                }
+                out[ctx.offset + j] = dot(phi_w, theta).ln();
+            }
+            let scale = if PHI_FILTER { phi_w } else { setup.inv_nt };
+            backward_step::<EXCLUDE_SELF, PHI_FILTER>(
+                &mut p[j * t..(j + 1) * t],
+                b,
+                &mut bs,
+                l,
+                left_sum[j],
+                g,
+                setup.beta,
+                scale,
+            );
+            if last && setup.output == Output::Contexts {
+                let e = (ctx.offset + j) * 2 * t + t;
+                write_normalized(&mut out[e..e + t], b, bs);
+            }
+        }
+    }
+    match setup.output {
+        Output::TopK(k) => {
+            for j in 0..n {
+                let e = (ctx.offset + j) * 2 * k;
+                let (topics, probs) = out[e..e + 2 * k].split_at_mut(k);
+                top_k(&p[j * t..(j + 1) * t], k, theta, topics, probs);
+            }
+        }
+        Output::DocumentMean => {
+            doc_row.fill(0.0);
+            for j in 0..n {
+                doc_row
+                    .iter_mut()
+                    .zip(&p[j * t..(j + 1) * t])
+                    .for_each(|(a, v)| *a += v);
+            }
+            rescale(doc_row);
+        }
+        _ => {}
+    }
 }

@@ -6,7 +6,7 @@ use crate::accumulate::run_chunks;
 use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_phi, check_topic_vector};
-use crate::vector::{axpy, axpy_prod, dot, normalize_positive};
+use crate::vector::{axpy, axpy_prod, dot, normalize_positive, widest};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ pub fn artm_estep(
         t,
         &mut [],
         0,
-        |chunk, sums| {
+        |chunk, sums| widest(|| {
             let mut rows: Vec<f32> = Vec::new();
             let mut n_td = vec![0f32; t];
             for (k, d) in chunk.docs.clone().enumerate() {
@@ -101,7 +101,7 @@ pub fn artm_estep(
                     }
                 }
             }
-        },
+        }),
     );
     Ok(ClassicOutput { theta, n_wt })
 }

@@ -113,7 +113,7 @@ fn bag_of_words<'py>(
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
 /// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean").
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", output="tokens", accumulate=true, threads=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", output="tokens", top=1, accumulate=true, threads=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -128,6 +128,7 @@ fn attentive_estep<'py>(
     exclude_self: bool,
     filter: &str,
     output: &str,
+    top: usize,
     accumulate: bool,
     threads: Option<usize>,
 ) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Matrix<'py, f64>>)> {
@@ -146,6 +147,7 @@ fn attentive_estep<'py>(
         "contexts" => Output::Contexts,
         "loglik" => Output::LogLikelihood,
         "doc_mean" => Output::DocumentMean,
+        "top" if top >= 1 => Output::TopK(top),
         other => return Err(PyValueError::new_err(format!("unknown output {other:?}"))),
     };
     let tokens = token_ids("tokens", tokens)?;
@@ -180,6 +182,20 @@ fn attentive_estep<'py>(
         Output::Contexts => Some(to_matrix(py, n_tokens, 2 * n_topics, out.values)?.into_any()),
         Output::LogLikelihood => Some(out.values.into_pyarray(py).into_any()),
         Output::DocumentMean => Some(to_matrix(py, n_docs, n_topics, out.values)?.into_any()),
+        Output::TopK(k) => {
+            // Rows hold k topic indices (as floats) then their k probabilities.
+            let mut topics = Vec::with_capacity(n_tokens * k);
+            let mut probs = Vec::with_capacity(n_tokens * k);
+            for row in out.values.chunks_exact(2 * k) {
+                topics.extend(row[..k].iter().map(|&v| v as u16));
+                probs.extend_from_slice(&row[k..]);
+            }
+            let pair = (
+                to_matrix(py, n_tokens, k, topics)?,
+                to_matrix(py, n_tokens, k, probs)?,
+            );
+            Some(pair.into_pyobject(py)?.into_any())
+        }
     };
     let n_wt = out
         .n_wt

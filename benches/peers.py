@@ -1,0 +1,75 @@
+"""Peers run on exactly our token ids: BigARTM 0.9.2 (classic ARTM in C++).
+
+Install in the bench environment with ``pip install bigartm==0.9.2 six protobuf==3.20.3``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import attartm
+
+
+def bigartm_available() -> bool:
+    try:
+        import artm  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def write_vowpal_wabbit(corpus: attartm.Corpus, path: Path) -> None:
+    """The corpus's bags of words as Vowpal Wabbit lines (BigARTM's fast C++ parser)."""
+    vocab = np.asarray(corpus.vocabulary.words, dtype=object)
+    offsets, words, counts = attartm.kernels.bag_of_words(corpus.token_ids, corpus.doc_offsets)
+    with path.open("w") as f:
+        for d in range(corpus.n_documents):
+            a, b = offsets[d], offsets[d + 1]
+            items = " ".join(f"{vocab[w]}:{int(c)}" for w, c in zip(words[a:b], counts[a:b]))
+            f.write(f"doc{d} |@default_class {items}\n")
+
+
+class BigARTM:
+    """Trains BigARTM offline on a corpus and hands back its Φ in our vocabulary order."""
+
+    def __init__(self, n_topics: int, doc_passes: int, threads: int, seed: int = 0) -> None:
+        self.n_topics, self.doc_passes, self.threads, self.seed = n_topics, doc_passes, threads, seed
+
+    def fit(self, corpus: attartm.Corpus, epochs: int) -> list[float]:
+        """Returns the wall time of every epoch (collection pass)."""
+        import artm
+
+        self._tmp = tempfile.TemporaryDirectory()
+        folder = Path(self._tmp.name)
+        write_vowpal_wabbit(corpus, folder / "corpus.vw")
+        bv = artm.BatchVectorizer(
+            data_path=str(folder / "corpus.vw"), data_format="vowpal_wabbit",
+            target_folder=str(folder / "batches"), batch_size=1000,
+        )  # fmt: skip
+        self.model = artm.ARTM(
+            num_topics=self.n_topics, num_document_passes=self.doc_passes,
+            num_processors=self.threads, dictionary=bv.dictionary, seed=self.seed,
+        )  # fmt: skip
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            self.model.fit_offline(bv, num_collection_passes=1)
+            times.append(time.perf_counter() - start)
+        self.vocabulary = corpus.vocabulary
+        return times
+
+    def to_attartm(self) -> attartm.ARTM:
+        """Our ARTM with BigARTM's Φ and n_wt, so both are scored by the same code."""
+        words = self.vocabulary.words
+        phi = self.model.get_phi()
+        n_wt = self.model.get_phi(model_name=self.model.model_nwt)
+        index = [w if isinstance(w, str) else w[1] for w in phi.index]
+        phi.index = index
+        n_wt.index = [w if isinstance(w, str) else w[1] for w in n_wt.index]
+        phi = phi.reindex(words).fillna(0.0).to_numpy(dtype=np.float32)
+        n_wt = n_wt.reindex(words).fillna(0.0).to_numpy(dtype=np.float64)
+        return attartm.ARTM.from_phi(phi, self.vocabulary, n_wt=n_wt, doc_passes=self.doc_passes)
