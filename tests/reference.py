@@ -72,9 +72,10 @@ def _unit(x):
 
 
 def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t"):
-    """DESIGN 1.3, position by position. Returns (p, n_wt, left, right, theta) where left/right
-    are the normalized inclusive F_i, B_i of the last pass (0 where empty) and theta the
-    context θ_i of the last pass."""
+    """DESIGN 1.3, position by position. Returns (p, n_wt, left, right, theta, n_left,
+    n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
+    empty), theta the context θ_i of the last pass and n_left/n_right the effective number
+    of tokens (Σw)²/Σw² of the weights w that F_i and B_i give the positions."""
     phi = np.asarray(phi, dtype=np.float64)
     n_t = np.asarray(n_t, dtype=np.float64)
     n_words, n_topics = phi.shape
@@ -84,6 +85,17 @@ def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_sel
     left_out = np.zeros((n, n_topics))
     right_out = np.zeros((n, n_topics))
     theta_out = np.zeros((n, n_topics))
+    n_left, n_right = np.zeros(n), np.zeros(n)
+    for d in range(len(offsets) - 1):
+        a, b = offsets[d], offsets[d + 1]
+        for i in range(a, b):
+            # Weight of position k in F_i: γ_k Π_{k<m≤i} (1 − γ_m); in B_i the mirror image.
+            g = np.asarray(gf[a : i + 1], dtype=np.float64)
+            wl = g * np.append(np.cumprod((1 - g[1:])[::-1])[::-1], 1.0)
+            g = np.asarray(gb[i:b], dtype=np.float64)
+            wr = g * np.concatenate([[1.0], np.cumprod(1 - g[:-1])])
+            for w, out in ((wl, n_left), (wr, n_right)):
+                out[i] = w.sum() ** 2 / (w**2).sum() if (w**2).sum() > 0 else 0.0
     for _ in range(passes):
         new_p = p.copy()
         for d in range(len(offsets) - 1):
@@ -120,7 +132,7 @@ def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_sel
     n_wt = np.zeros((n_words, n_topics))
     for i, w in enumerate(tokens):
         n_wt[w] += p[i]
-    return p, n_wt, left_out, right_out, theta_out
+    return p, n_wt, left_out, right_out, theta_out, n_left, n_right
 
 
 def thetaless_estep(tokens, offsets, phi, n_t, variant="full", counts=None):

@@ -60,7 +60,9 @@ def test_attentive_estep_matches_reference(
                   exclude_self=exclude_self, filter=filter)  # fmt: skip
     ctx, _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common)
     np.testing.assert_allclose(ctx[:, :n_topics], ref[2], atol=1e-5)
-    np.testing.assert_allclose(ctx[:, n_topics:], ref[3], atol=1e-5)
+    np.testing.assert_allclose(ctx[:, n_topics : 2 * n_topics], ref[3], atol=1e-5)
+    np.testing.assert_allclose(ctx[:, 2 * n_topics], ref[5], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ctx[:, 2 * n_topics + 1], ref[6], rtol=1e-4, atol=1e-5)
     ll, none = kernels.attentive_run(tokens, offsets, phi, n_t, output="loglik", accumulate=False, **common)
     assert none is None
     with np.errstate(divide="ignore"):

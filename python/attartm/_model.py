@@ -168,10 +168,17 @@ class TopicModel:
         corpus = self._check_corpus(corpus, fitted=False)
         epochs = _arrays.positive_int("epochs", epochs)
         self._initialize(corpus.vocabulary)
-        data = self._prepare(corpus)
-        for _ in progress(range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"):
-            self._mstep(self._estep(data))
+        try:
+            data = self._prepare(corpus)
+            for _ in progress(range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"):
+                self._mstep(self._estep(data))
+        except BaseException:
+            self._forget()  # a failed fit must not leave a model that looks fitted
+            raise
         return self
+
+    def _forget(self) -> None:
+        self._phi = self._n_wt = self._vocabulary = None
 
     def fit_online(
         self,
@@ -207,7 +214,17 @@ class TopicModel:
         if tau0 + 1 <= 0:
             raise ValueError(f"tau0 must be greater than -1, but is {tau0}")
 
-        self._phi = None
+        self._forget()
+        try:
+            self._online_epochs(corpus, batch_size, update_every, tau0, kappa, weights, epochs,
+                                progress_bar)
+        except BaseException:
+            self._forget()
+            raise
+        return self
+
+    def _online_epochs(self, corpus, batch_size, update_every, tau0, kappa, weights, epochs,
+                       progress_bar) -> None:
         updates = 0
         for epoch in range(epochs):
             pending: np.ndarray | None = None
@@ -217,9 +234,10 @@ class TopicModel:
                 enabled=progress_bar,
                 desc=f"{type(self).__name__} online epoch {epoch + 1}",
             ):
+                batch = self._check_corpus(batch)
                 if self._phi is None:
                     self._initialize(batch.vocabulary)
-                n_wt = self._estep(self._prepare(self._check_corpus(batch)))
+                n_wt = self._estep(self._prepare(batch))
                 pending = n_wt if pending is None else pending + n_wt
                 waiting += 1
                 if waiting == update_every:
@@ -231,7 +249,6 @@ class TopicModel:
                 self._online_update(pending, updates, tau0, kappa, *weights)
         if self._phi is None:
             raise ValueError("fit_online got no batches: the corpus or iterable is empty")
-        return self
 
     def _online_update(self, batch_n_wt, k, tau0, kappa, decay, apply) -> None:
         if decay is None:

@@ -87,6 +87,11 @@ class AttentiveARTM(TopicModel):
         threads: int | None = None,
     ) -> None:
         super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):
+            raise ValueError(
+                "AttentiveARTM has no Θ (topic vectors are per position): Θ regularizers "
+                "such as SmoothSparseTheta cannot be used with it"
+            )
         self.passes = _arrays.positive_int("passes", passes)
         self.beta = _arrays.finite_float("beta", beta)
         if not 0.0 <= self.beta <= 1.0:
@@ -150,11 +155,15 @@ class AttentiveARTM(TopicModel):
             raise ValueError("token_weight values must lie in [0, 1]")
         return out
 
-    def gammas(self, corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
-        """γ→ and γ← of every position of ``corpus`` (float32[n] each)."""
+    def gammas(
+        self, corpus: Corpus, window: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """γ→ and γ← of every position of ``corpus`` (float32[n] each); ``window``
+        replaces the model's window in both directions."""
         n = corpus.n_tokens
-        gf = np.full(n, self._gf, dtype=np.float32)
-        gb = np.full(n, self._gb, dtype=np.float32)
+        forward, backward = (self._gf, self._gb) if window is None else (1.0 / window,) * 2
+        gf = np.full(n, forward, dtype=np.float32)
+        gb = np.full(n, backward, dtype=np.float32)
         levels = corpus.boundaries
         for level, strength in self.boundaries.items():
             if strength <= 0.0:
@@ -246,30 +255,47 @@ class AttentiveARTM(TopicModel):
             pl.Series("probs", probs, dtype=pl.Array(pl.Float32, k)),
         )
 
-    def contexts(self, corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
-        """The normalized left and right contexts F_i/|F_i| and B_i/|B_i| of the last pass
-        (float32[n, T] each; zero rows where a side is empty)."""
-        self._require_fitted()
-        values = self._run_corpus(self._check_corpus(corpus), "contexts")[0]
+    def _contexts(self, corpus: Corpus, window: float | None = None):
+        if window is not None and _arrays.finite_float("window", window) < 1:
+            raise ValueError(f"window must be at least 1 token, but is {window}")
+        gf, gb = self.gammas(corpus, window)
+        values, _ = self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, "contexts", False)
         t = self.n_topics
-        return values[:, :t], values[:, t:]
+        return values[:, :t], values[:, t : 2 * t], values[:, 2 * t], values[:, 2 * t + 1]
 
-    def boundary_scores(self, corpus: Corpus) -> np.ndarray:
+    def contexts(
+        self, corpus: Corpus, window: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The normalized left and right contexts F_i/|F_i| and B_i/|B_i| of the last pass
+        (float32[n, T] each; zero rows where a side is empty), with the model's window or
+        the given one."""
+        self._require_fitted()
+        left, right, _, _ = self._contexts(self._check_corpus(corpus), window)
+        return left, right
+
+    def boundary_scores(self, corpus: Corpus, window: float | None = None) -> np.ndarray:
         """‖F_i/|F_i| − B_{i+1}/|B_{i+1}|‖₁ between positions i and i+1 (NaN at the last
         position of each document): a peak marks a topic change."""
-        left, right = self.contexts(corpus)
-        scores = np.full(corpus.n_tokens, np.nan, dtype=np.float32)
-        if corpus.n_tokens > 1:
-            scores[:-1] = np.abs(left[:-1] - right[1:]).sum(axis=1)
-        ends = corpus.doc_offsets[1:] - 1
-        scores[ends[ends >= 0]] = np.nan
-        return scores
+        left, right = self.contexts(corpus, window)
+        return _between(corpus, np.abs(left[:-1] - right[1:]).sum(axis=1))
 
     def segments(
-        self, corpus: Corpus, min_length: int = 20, threshold: float = 0.5
+        self,
+        corpus: Corpus,
+        min_length: int = 20,
+        threshold: float = 1.0,
+        max_segments: int | None = None,
+        window: float = 40,
     ) -> pl.DataFrame:
-        """Topically homogeneous segments of every document, cut at peaks of the boundary
-        score that reach ``threshold`` and are at least ``min_length`` tokens apart.
+        """Topically homogeneous segments of every document.
+
+        Cuts are placed at peaks of the boundary score ‖F_i/|F_i| − B_{i+1}/|B_{i+1}|‖₁,
+        computed with contexts of ``window`` tokens and weighted by the evidence on both
+        sides, √(n_F n_B / (n_F + n_B)) with n the effective number of tokens in each
+        context (so that a difference between two contexts of a few tokens near a document
+        edge does not outweigh one between two long contexts). Peaks must reach
+        ``threshold`` and leave ``min_length`` tokens in every segment; the strongest come
+        first, at most ``max_segments`` segments per document.
 
         Columns: id, start, end (inclusive positions), topic (main topic), weight (its
         probability) and the segment's topic vector ½(F_end + B_start) normalized.
@@ -278,10 +304,20 @@ class AttentiveARTM(TopicModel):
         corpus = self._check_corpus(corpus)
         min_length = _arrays.positive_int("min_length", min_length)
         threshold = _arrays.finite_float("threshold", threshold)
-        left, right = self.contexts(corpus)
+        max_cuts = None if max_segments is None else _arrays.positive_int("max_segments", max_segments) - 1
+        left, right, n_left, n_right = self._contexts(corpus, window)
+        scores = self.evidence_scores(left, right, n_left, n_right)
         return find_segments(
-            corpus.ids, corpus.doc_offsets, left, right, min_length, threshold, self.topic_names
-        )
+            corpus.ids, corpus.doc_offsets, left, right, scores, min_length, threshold,
+            self.topic_names, max_cuts,
+        )  # fmt: skip
+
+    @staticmethod
+    def evidence_scores(left, right, n_left, n_right) -> np.ndarray:
+        """Boundary scores between i and i+1 weighted by √(n_F n_B / (n_F + n_B))."""
+        nl, nr = n_left[:-1].astype(np.float64), n_right[1:].astype(np.float64)
+        weight = np.sqrt(np.divide(nl * nr, nl + nr, out=np.zeros_like(nl), where=nl + nr > 0))
+        return np.abs(left[:-1] - right[1:]).sum(axis=1) * weight
 
     def segment_topic(self, corpus: Corpus, document: int, start: int, end: int) -> np.ndarray:
         """Topic vector of positions start..end (inclusive) of a document: ½(F_end + B_start)
@@ -298,3 +334,12 @@ class AttentiveARTM(TopicModel):
         v = 0.5 * (left[end].astype(np.float64) + right[start])
         s = v.sum()
         return v / s if s > 0 else np.full(self.n_topics, 1.0 / self.n_topics)
+
+
+def _between(corpus: Corpus, values: np.ndarray) -> np.ndarray:
+    """Scores between consecutive positions as float32[n], NaN after each document's end."""
+    out = np.full(corpus.n_tokens, np.nan, dtype=np.float32)
+    out[:-1] = values
+    ends = corpus.doc_offsets[1:] - 1
+    out[ends[ends >= 0]] = np.nan
+    return out

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -14,12 +12,15 @@ from pathlib import Path
 
 import polars as pl
 
+from ._atomic import atomic_write
 from .artm import ARTM
+from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
 from .regularizers import SmoothSparsePhi
+from .thetaless import ThetalessARTM
 
-MODELS = {"artm": ARTM}
+MODELS = {"artm": ARTM, "attentive": AttentiveARTM, "thetaless": ThetalessARTM}
 
 
 def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
@@ -63,9 +64,15 @@ def format_topics(model, k: int) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     corpus = corpus_from_args(args)
     print(f"corpus: {corpus}", file=sys.stderr)
-    cls = MODELS[args.model]
     regs = [SmoothSparsePhi(args.sparse_phi)] if args.sparse_phi else []
-    model = cls(n_topics=args.topics, regularizers=regs, seed=args.seed, threads=args.threads)
+    common = {"n_topics": args.topics, "regularizers": regs, "seed": args.seed,
+              "threads": args.threads}
+    if args.model == "artm":
+        model = ARTM(doc_passes=args.doc_passes, **common)
+    elif args.model == "attentive":
+        model = AttentiveARTM(passes=args.passes, window=args.window, beta=args.beta, **common)
+    else:
+        model = ThetalessARTM(variant=args.variant, **common)
     start = time.perf_counter()
     if args.online:
         model.fit_online(corpus, batch_size=args.batch_size, epochs=args.epochs)
@@ -86,17 +93,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     model = load(args.model)
     corpus = corpus_from_args(args, vocabulary=model.vocabulary)
     frame = model.transform(corpus)
-    out = Path(args.output)
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"the output folder {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    print(f"wrote p(t|d) of {frame.height} documents to {out}", file=sys.stderr)
+    atomic_write(args.output, frame.write_parquet)
+    print(f"wrote p(t|d) of {frame.height} documents to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -112,13 +110,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with resources.as_file(source) as path:
         frame = pl.read_parquet(path)
     corpus = Corpus.from_polars(frame, text="text", id="title", min_df=5, max_df=0.3)
-    print(f"demo corpus: {corpus} (Wikipedia introductions, CC BY-SA; see NOTICE)")
-    model = ARTM(n_topics=args.topics, regularizers=[SmoothSparsePhi(-0.05)], seed=args.seed)
+    print(f"demo corpus: {corpus}\n(Wikipedia introductions, CC BY-SA 3.0; see attartm/data/NOTICE)")
+    model = AttentiveARTM(
+        n_topics=args.topics, passes=2, window=10, regularizers=[SmoothSparsePhi(-0.05)],
+        seed=args.seed,
+    )  # fmt: skip
     start = time.perf_counter()
     model.fit(corpus, epochs=args.epochs)
-    print(f"trained ARTM with {args.topics} topics, {args.epochs} epochs, in "
-          f"{time.perf_counter() - start:.1f} s\n")
+    print(f"trained AttentiveARTM (L=2, window 10) with {args.topics} topics, {args.epochs} "
+          f"epochs, in {time.perf_counter() - start:.1f} s\n")
     print(format_topics(model, 10))
+    doc = corpus.select([0])
+    tags = model.transform_tokens(doc, top=1)
+    words = [f"{w}[{t[0]}]" for w, t in zip(tags["token"].to_list(), tags["topics"].to_list())]
+    print(f"\nfirst words of {doc.ids[0]!r}, each with its topic in context:")
+    print(" ".join(words[:40]))
     return 0
 
 
@@ -140,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--min-df", type=int, default=5)
     train.add_argument("--max-df", type=float, default=0.5)
+    train.add_argument("--doc-passes", type=int, default=10, help="ARTM: inner iterations")
+    train.add_argument("--passes", type=int, default=2, help="attentive: passes L")
+    train.add_argument("--window", type=float, default=10, help="attentive: context window")
+    train.add_argument("--beta", type=float, default=0.5, help="attentive: left-context weight")
+    train.add_argument("--variant", default="full", choices=["full", "naive"],
+                       help="thetaless: E-step variant")
     train.add_argument("--sparse-phi", type=float, default=0.0,
                        help="τ of SmoothSparsePhi (negative sparses)")
     train.add_argument("--online", action="store_true", help="batch-online training")
@@ -165,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=cmd_eval)
 
     demo = sub.add_parser("demo", help="train on the shipped demo corpus and print topics")
-    demo.add_argument("--topics", type=int, default=12)
-    demo.add_argument("--epochs", type=int, default=15)
+    demo.add_argument("--topics", type=int, default=16)
+    demo.add_argument("--epochs", type=int, default=40)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)
     return parser
@@ -176,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError) as e:
+    except (ValueError, TypeError, OSError) as e:
         print(f"attartm {args.command}: error: {e}", file=sys.stderr)
         return 2
 

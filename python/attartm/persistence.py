@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import regularizers as _reg
+from ._atomic import atomic_write
 from .vocabulary import Vocabulary
 
 FORMAT = "attartm-model"
@@ -34,11 +34,6 @@ def _model_classes() -> dict[str, type]:
 
 
 def save_model(model: Any, path: str | os.PathLike) -> None:
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot save to {path}: the folder {path.parent} does not exist; create it first"
-        )
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -48,18 +43,16 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
         "vocabulary": list(model.vocabulary.words),
     }
     arrays = {"phi": model.phi, "n_wt": model.n_wt}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("model.json", json.dumps(header, ensure_ascii=False))
             for name, arr in arrays.items():
                 buf = io.BytesIO()
                 np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
                 z.writestr(f"{name}.npy", buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -79,12 +72,14 @@ def load(path: str | os.PathLike) -> Any:
                 name: np.load(io.BytesIO(z.read(f"{name}.npy")), allow_pickle=False)
                 for name in ("phi", "n_wt")
             }
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, EOFError,
-            OSError, ValueError) as e:
-        if isinstance(e, _FormatError):
-            raise ValueError(str(e)) from None
+    except _FormatError as e:
+        raise ValueError(str(e)) from None
+    except Exception as e:
+        # Whatever fails while decoding untrusted bytes (zip, zlib, json, npy) means the
+        # same thing to the user: this is not a readable model file.
         raise ValueError(
-            f"{path} is not a readable attartm model file (corrupt or truncated: {e})"
+            f"{path} is not a readable attartm model file (corrupt or truncated: "
+            f"{type(e).__name__}: {e})"
         ) from e
     cls = _model_classes()[header["class"]]
     params = dict(header["params"])

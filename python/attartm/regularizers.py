@@ -42,7 +42,14 @@ class Regularizer:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tau", _arrays.finite_float(f"{type(self).__name__}.tau", self.tau))
         if self.topics is not None:
-            object.__setattr__(self, "topics", tuple(int(t) for t in self.topics))
+            topics = tuple(self.topics)
+            for t in topics:
+                if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+                    raise TypeError(
+                        f"{type(self).__name__}.topics must be topic indices (ints), "
+                        f"but contains {t!r}"
+                    )
+            object.__setattr__(self, "topics", tuple(int(t) for t in topics))
 
     def mask(self, n_topics: int) -> np.ndarray:
         """Boolean mask of the topics this regularizer acts on."""
@@ -86,7 +93,8 @@ class SmoothSparsePhi(PhiRegularizer):
             w = np.asarray(self.weights, dtype=np.float64)
             if w.ndim != 1 or not np.isfinite(w).all():
                 raise ValueError("SmoothSparsePhi.weights must be a 1-D array of finite numbers")
-            object.__setattr__(self, "weights", w)
+            # A tuple keeps the frozen dataclass comparable and hashable.
+            object.__setattr__(self, "weights", tuple(w.tolist()))
 
     def phi_term(self, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarray:
         n_words, n_topics = phi.shape
@@ -100,7 +108,7 @@ class SmoothSparsePhi(PhiRegularizer):
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        d["weights"] = None if self.weights is None else np.asarray(self.weights).tolist()
+        d["weights"] = None if self.weights is None else list(self.weights)
         return d
 
 

@@ -6,9 +6,12 @@ import numpy as np
 import polars as pl
 
 
-def peaks(scores: np.ndarray, min_length: int, threshold: float) -> list[int]:
-    """Cut points (a cut after position i) at the highest scores ≥ threshold, greedily,
-    keeping every segment at least ``min_length`` tokens long."""
+def peaks(
+    scores: np.ndarray, min_length: int, threshold: float, max_cuts: int | None = None
+) -> list[int]:
+    """Cut points (the first position of a new segment) at the highest scores ≥ threshold,
+    greedily, keeping every segment at least ``min_length`` tokens long; at most
+    ``max_cuts`` of them."""
     n = scores.shape[0] + 1  # positions in the document; scores[i] is between i and i + 1
     chosen: list[int] = []
     for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable"):
@@ -19,6 +22,8 @@ def peaks(scores: np.ndarray, min_length: int, threshold: float) -> list[int]:
             continue
         if all(abs(cut - c) >= min_length for c in chosen):
             chosen.append(cut)
+            if max_cuts is not None and len(chosen) >= max_cuts:
+                break
     return sorted(chosen)
 
 
@@ -27,18 +32,22 @@ def find_segments(
     offsets: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
+    between: np.ndarray,
     min_length: int,
     threshold: float,
     topic_names: list[str],
+    max_cuts: int | None = None,
 ) -> pl.DataFrame:
+    """Segments of every document from ``between`` (scores between positions i and i+1,
+    n−1 values over the whole stream) and the normalized contexts."""
     rows: dict[str, list] = {"doc": [], "start": [], "end": []}
     vectors = []
     for d in range(offsets.shape[0] - 1):
         a, b = int(offsets[d]), int(offsets[d + 1])
         if b == a:
             continue
-        scores = np.abs(left[a : b - 1] - right[a + 1 : b]).sum(axis=1)
-        cuts = [0, *peaks(scores, min_length, threshold), b - a]
+        scores = between[a : b - 1]
+        cuts = [0, *peaks(scores, min_length, threshold, max_cuts), b - a]
         for s, e in zip(cuts[:-1], cuts[1:]):
             v = 0.5 * (left[a + e - 1].astype(np.float64) + right[a + s])
             total = v.sum()

@@ -45,7 +45,8 @@ pub enum Output {
     /// p(t|C_i, w_i) after the last pass: n×T.
     Tokens,
     /// The normalized left and right contexts F_i/|F_i| and B_i/|B_i| of the last pass
-    /// (zeros where a side is empty): n×2T, left then right.
+    /// (zeros where a side is empty), then the effective number of tokens in each,
+    /// (Σ w)² / Σ w² over the weights w of the moving average: n×(2T+2).
     Contexts,
     /// ln Σ_t φ_{w_i t} θ_it with the context θ_i of the last pass: n values.
     LogLikelihood,
@@ -61,7 +62,7 @@ impl Output {
         match self {
             Output::None => (0, 0),
             Output::Tokens => (0, t),
-            Output::Contexts => (0, 2 * t),
+            Output::Contexts => (0, 2 * t + 2),
             Output::LogLikelihood => (0, 1),
             Output::DocumentMean => (t, 0),
             Output::TopK(k) => (0, 2 * k),
@@ -145,6 +146,16 @@ fn write_normalized(dst: &mut [f32], src: &[f32], s: f32) {
     }
 }
 
+/// (Σ w)² / Σ w²: how many tokens a moving average with weights w is worth.
+#[inline]
+fn effective_count(s1: f32, s2: f32) -> f32 {
+    if s2 > 0.0 {
+        s1 * s1 / s2
+    } else {
+        0.0
+    }
+}
+
 /// Scales a non-negative row to sum 1 (uniform when it sums to 0).
 #[inline(always)]
 fn rescale(x: &mut [f32]) {
@@ -214,6 +225,13 @@ pub fn attentive_estep(
     let n_words = check_phi(phi, t)?;
     check_topic_vector("n_t", n_t, t)?;
     check(docs, n_t, params)?;
+    if let Output::TopK(k) = output {
+        if k == 0 || k > t {
+            return Err(Error::Value(format!(
+                "top must be between 1 and the number of topics ({t}), but is {k}"
+            )));
+        }
+    }
     let prior = topics_given_words(phi, n_t);
     // A topic with no mass has p(t|w) = 0 everywhere; 0 rather than 1/0 keeps it at 0.
     let inv_nt: Vec<f32> = n_t
@@ -368,7 +386,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         // Forward stream: the left context of every position. Rows of p sum to 1, so
         // |F| follows the same recursion as a scalar.
         f.fill(0.0);
-        let mut fs = 0f32;
+        let (mut fs, mut f2) = (0f32, 0f32);
         for j in 0..n {
             let g = ctx.gf[j];
             let lj = &mut left[j * t..(j + 1) * t];
@@ -383,13 +401,15 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 left_sum[j] = fs;
             }
             if last && setup.output == Output::Contexts {
-                let e = (ctx.offset + j) * 2 * t;
+                f2 = g * g + (1.0 - g) * (1.0 - g) * f2;
+                let e = (ctx.offset + j) * (2 * t + 2);
                 write_normalized(&mut out[e..e + t], f, fs);
+                out[e + 2 * t] = effective_count(fs, f2);
             }
         }
         // Backward stream, fused with θ_i and the new p_i.
         b.fill(0.0);
-        let mut bs = 0f32;
+        let (mut bs, mut b2) = (0f32, 0f32);
         for j in (0..n).rev() {
             let w = ctx.words[j] as usize;
             let phi_w = &setup.phi[w * t..(w + 1) * t];
@@ -417,8 +437,10 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 scale,
             );
             if last && setup.output == Output::Contexts {
-                let e = (ctx.offset + j) * 2 * t + t;
-                write_normalized(&mut out[e..e + t], b, bs);
+                b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
+                let e = (ctx.offset + j) * (2 * t + 2);
+                write_normalized(&mut out[e + t..e + 2 * t], b, bs);
+                out[e + 2 * t + 1] = effective_count(bs, b2);
             }
         }
     }

@@ -80,6 +80,12 @@ pub fn token_ids<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<TokenIds<
         return from_chunks(name, vec![array.into_inner().0]);
     }
     if let Ok(arr) = obj.cast::<numpy::PyUntypedArray>() {
+        if arr.ndim() != 1 {
+            return Err(PyValueError::new_err(format!(
+                "{name} must be a 1-D array, but has shape {:?}",
+                arr.shape()
+            )));
+        }
         return Err(PyTypeError::new_err(format!(
             "{name} must have dtype uint32, but has dtype {} (shape {:?}); \
              convert with .astype(np.uint32)",

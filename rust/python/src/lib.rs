@@ -26,18 +26,33 @@ fn to_matrix<'py, T: numpy::Element>(
     Ok(a.into_pyarray(py))
 }
 
-/// Φ as a row-major W×T float32 numpy array: returns (values, W, T).
+/// n_t as a contiguous float32 vector of one value per column of Φ.
+fn topic_masses<'py>(
+    n_t: &Bound<'py, PyAny>,
+    n_topics: usize,
+) -> PyResult<numpy::PyReadonlyArray1<'py, f32>> {
+    let n_t = vector::<f32>("n_t", n_t)?;
+    if n_t.len() != n_topics {
+        return Err(PyValueError::new_err(format!(
+            "n_t must have one value per topic (phi has {n_topics} columns), but has {}",
+            n_t.len()
+        )));
+    }
+    Ok(n_t)
+}
+
+/// Φ as a row-major W×T float32 numpy array.
 fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<numpy::PyReadonlyArray2<'py, f32>> {
     let arr = phi.cast::<PyArray2<f32>>().map_err(|_| {
         pyo3::exceptions::PyTypeError::new_err("phi must be a 2-D float32 numpy array (W×T)")
     })?;
-    let ro = arr.try_readonly()?;
-    if ro.as_slice().is_err() {
+    // A Fortran-ordered array is contiguous too, but its rows are not: refuse it.
+    if !arr.is_c_contiguous() {
         return Err(PyValueError::new_err(
-            "phi must be C-contiguous; pass np.ascontiguousarray(phi)",
+            "phi must be C-contiguous (row-major); pass np.ascontiguousarray(phi)",
         ));
     }
-    Ok(ro)
+    Ok(arr.try_readonly()?)
 }
 
 /// The classic ARTM E-step; see `attartm.kernels.artm_estep`.
@@ -147,16 +162,16 @@ fn attentive_estep<'py>(
         "contexts" => Output::Contexts,
         "loglik" => Output::LogLikelihood,
         "doc_mean" => Output::DocumentMean,
-        "top" if top >= 1 => Output::TopK(top),
+        "top" => Output::TopK(top),
         other => return Err(PyValueError::new_err(format!("unknown output {other:?}"))),
     };
     let tokens = token_ids("tokens", tokens)?;
     let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
     let phi = phi_matrix(phi)?;
-    let n_t = vector::<f32>("n_t", n_t)?;
+    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let n_t = topic_masses(n_t, n_topics)?;
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
-    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
     let (tk, o, p, nt) = (
         tokens.as_slice(),
         offsets.as_slice()?,
@@ -179,7 +194,7 @@ fn attentive_estep<'py>(
     let values = match output {
         Output::None => None,
         Output::Tokens => Some(to_matrix(py, n_tokens, n_topics, out.values)?.into_any()),
-        Output::Contexts => Some(to_matrix(py, n_tokens, 2 * n_topics, out.values)?.into_any()),
+        Output::Contexts => Some(to_matrix(py, n_tokens, 2 * n_topics + 2, out.values)?.into_any()),
         Output::LogLikelihood => Some(out.values.into_pyarray(py).into_any()),
         Output::DocumentMean => Some(to_matrix(py, n_docs, n_topics, out.values)?.into_any()),
         Output::TopK(k) => {
@@ -231,8 +246,8 @@ fn thetaless_estep<'py>(
     let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
     let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
     let phi = phi_matrix(phi)?;
-    let n_t = vector::<f32>("n_t", n_t)?;
     let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let n_t = topic_masses(n_t, n_topics)?;
     let (w, o, c, p, nt) = (
         words.as_slice(),
         offsets.as_slice()?,
@@ -263,8 +278,8 @@ fn linear_theta<'py>(
     let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
     let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
     let phi = phi_matrix(phi)?;
-    let n_t = vector::<f32>("n_t", n_t)?;
     let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let n_t = topic_masses(n_t, n_topics)?;
     let (w, o, c, p, nt) = (
         words.as_slice(),
         offsets.as_slice()?,

@@ -1,0 +1,183 @@
+"""Type stubs of ``attartm._core``, the compiled Rust binding (rust/python/src/lib.rs).
+
+Every function checks its arguments and raises ``ValueError`` / ``TypeError`` on bad input
+(a panic inside the core becomes ``RuntimeError``); the GIL is released while it computes.
+Array arguments must already have the exact dtype and be C-contiguous: the friendly,
+converting wrappers are in :mod:`attartm.kernels`.
+
+Token ids are ``uint32`` and are read in place from a 1-D numpy array or from any Arrow
+array (a polars Series, a pyarrow array or chunked array: anything that implements
+``__arrow_c_stream__`` or ``__arrow_c_array__``). ``doc_offsets`` holds D+1 ``int64``
+values starting at 0, non-decreasing and ending at the number of tokens.
+"""
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, SupportsFloat, TypeAlias, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+__version__: str
+"""Version of the Rust crate the module was built from (the package version)."""
+
+class _ArrowStream(Protocol):
+    def __arrow_c_stream__(self, requested_schema: Any = None, /) -> Any: ...
+
+class _ArrowArray(Protocol):
+    def __arrow_c_array__(self, requested_schema: Any = None, /) -> tuple[Any, Any]: ...
+
+_TokenIds: TypeAlias = NDArray[np.uint32] | _ArrowStream | _ArrowArray
+"""uint32 token ids: a contiguous 1-D numpy array, or Arrow data read in place."""
+
+_Offsets: TypeAlias = NDArray[np.int64]
+"""int64[D+1] document offsets: document d is ``tokens[offsets[d]:offsets[d+1]]``."""
+
+_Phi: TypeAlias = NDArray[np.float32]
+"""float32[W, T] C-contiguous Φ = p(w|t): finite, non-negative."""
+
+def artm_estep(
+    words: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    *,
+    counts: NDArray[np.float32] | None = None,
+    doc_passes: int = 10,
+    theta_term: Sequence[SupportsFloat] | None = None,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """The classic ARTM E-step (DESIGN 1.1) over every document.
+
+    ``counts`` (float32[n], finite, ≥ 0) are the occurrence counts of a bag of words (1
+    each when omitted); ``theta_term`` (T numbers) is θ_td ∂R/∂θ_td added to n_td.
+    Returns ``(theta, n_wt)``: float32[D, T] p(t|d) and float64[W, T] ñ_wt.
+    """
+
+def bag_of_words(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    *,
+    threads: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.uint32], NDArray[np.float32]]:
+    """Each document's distinct words (increasing id) and their counts.
+
+    Returns ``(offsets, words, counts)``: int64[D+1] offsets into uint32 ``words`` and
+    float32 ``counts``.
+    """
+
+@overload
+def attentive_estep(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    gamma_forward: NDArray[np.float32],
+    gamma_backward: NDArray[np.float32],
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: Literal["p/n_t", "phi"] = "p/n_t",
+    output: Literal["tokens", "contexts", "loglik", "doc_mean"] = "tokens",
+    top: int = 1,
+    accumulate: bool = True,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float64] | None]:
+    """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
+
+    ``n_t`` (float32[T], ≥ 0) are the topic masses; ``gamma_forward`` and
+    ``gamma_backward`` (float32[n], in [0, 1]) the smoothing coefficients of every
+    position; ``beta`` in [0, 1] the weight of the left context; ``passes`` ≥ 1.
+
+    Returns ``(values, n_wt)``. ``values`` depends on ``output``:
+
+    - "tokens": float32[n, T], p(t|C_i, w_i) after the last pass;
+    - "contexts": float32[n, 2T+2], F_i/|F_i| and B_i/|B_i| (zero where a side is empty),
+      then the effective number of tokens of the left and of the right context;
+    - "loglik": float32[n], ln Σ_t φ_{w_i t} θ_it;
+    - "doc_mean": float32[D, T], the mean p_i of every document;
+    - "top": a pair (uint16[n, top] topics best first, float32[n, top] their
+      probabilities), with 1 <= top <= T;
+    - "none": None.
+
+    ``n_wt`` is float64[W, T] ñ_wt, or None when ``accumulate`` is False.
+    """
+
+@overload
+def attentive_estep(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    gamma_forward: NDArray[np.float32],
+    gamma_backward: NDArray[np.float32],
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: Literal["p/n_t", "phi"] = "p/n_t",
+    output: Literal["none"],
+    top: int = 1,
+    accumulate: bool = True,
+    threads: int | None = None,
+) -> tuple[None, NDArray[np.float64] | None]: ...
+@overload
+def attentive_estep(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    gamma_forward: NDArray[np.float32],
+    gamma_backward: NDArray[np.float32],
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: Literal["p/n_t", "phi"] = "p/n_t",
+    output: Literal["top"],
+    top: int = 1,
+    accumulate: bool = True,
+    threads: int | None = None,
+) -> tuple[tuple[NDArray[np.uint16], NDArray[np.float32]], NDArray[np.float64] | None]: ...
+@overload
+def attentive_estep(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    gamma_forward: NDArray[np.float32],
+    gamma_backward: NDArray[np.float32],
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: str = "p/n_t",
+    output: str = "tokens",
+    top: int = 1,
+    accumulate: bool = True,
+    threads: int | None = None,
+) -> tuple[Any, NDArray[np.float64] | None]: ...
+def thetaless_estep(
+    words: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    counts: NDArray[np.float32] | None = None,
+    variant: Literal["full", "naive"] = "full",
+    threads: int | None = None,
+) -> NDArray[np.float64]:
+    """The Θ-less E-step (DESIGN 1.2): returns float64[W, T] ñ_wt = Σ_d n_dw p'_tdw.
+
+    ``variant="full"`` uses the modified p'_tdw, ``"naive"`` uses p' = p.
+    """
+
+def linear_theta(
+    words: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    counts: NDArray[np.float32] | None = None,
+    threads: int | None = None,
+) -> NDArray[np.float32]:
+    """Linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w): float32[D, T]."""
