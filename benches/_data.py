@@ -22,7 +22,11 @@ def newsgroups(min_df: int = 5, max_df: float = 0.5) -> tuple[attartm.Corpus, at
     """20 Newsgroups train and test, tokenized with the train vocabulary."""
     folder = require(DATA / "20newsgroups")
     train = attartm.Corpus.from_polars(
-        pl.read_parquet(folder / "train.parquet"), text="text", id="id", min_df=min_df, max_df=max_df
+        pl.read_parquet(folder / "train.parquet"),
+        text="text",
+        id="id",
+        min_df=min_df,
+        max_df=max_df,
     )
     test = attartm.Corpus.from_polars(
         pl.read_parquet(folder / "test.parquet"), text="text", id="id", vocabulary=train.vocabulary

@@ -57,9 +57,11 @@ def main() -> None:
         s = model.score(test)
         row = {"model": name, "epoch_ms": 1000 * epoch_s, **s}
         rows.append(row)
-        print(f"{name:<34} epoch {row['epoch_ms']:7.1f} ms  perplexity {s['perplexity']:8.1f}  "
-              f"sparsity {s['sparsity_phi']:.3f}  diversity {s['diversity']:.3f}  npmi {s['npmi']:.3f}",
-              flush=True)
+        print(
+            f"{name:<34} epoch {row['epoch_ms']:7.1f} ms  perplexity {s['perplexity']:8.1f}  "
+            f"sparsity {s['sparsity_phi']:.3f}  diversity {s['diversity']:.3f}  npmi {s['npmi']:.3f}",
+            flush=True,
+        )
 
     if bigartm_available():
         peer = BigARTM(t, doc_passes=10, threads=threads)
@@ -88,31 +90,45 @@ def main() -> None:
 
     attentive = fitted["AttentiveARTM L=1"]
     tagging = {
-        "transform_tokens (L=1) tokens/s": throughput(lambda: attentive.transform_tokens(test), test.n_tokens),
+        "transform_tokens (L=1) tokens/s": throughput(
+            lambda: attentive.transform_tokens(test), test.n_tokens
+        ),
         "transform_tokens top=3 (L=1) tokens/s": throughput(
-            lambda: attentive.transform_tokens(test, top=3), test.n_tokens),
-        "transform (L=1, p(t|d)) tokens/s": throughput(lambda: attentive.transform(test), test.n_tokens),
+            lambda: attentive.transform_tokens(test, top=3), test.n_tokens
+        ),
+        "transform (L=1, p(t|d)) tokens/s": throughput(
+            lambda: attentive.transform(test), test.n_tokens
+        ),
         "transform(method='linear') tokens/s": throughput(
-            lambda: fitted["ThetalessARTM full"].transform(test, method="linear"), test.n_tokens),
-        "ARTM transform tokens/s": throughput(lambda: fitted["ARTM (doc_passes=10)"].transform(test), test.n_tokens),
+            lambda: fitted["ThetalessARTM full"].transform(test, method="linear"), test.n_tokens
+        ),
+        "ARTM transform tokens/s": throughput(
+            lambda: fitted["ARTM (doc_passes=10)"].transform(test), test.n_tokens
+        ),
     }
     for k, v in tagging.items():
         print(f"{k:<42} {v / 1e6:8.1f} M")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    header = (f"20 Newsgroups train→test, T={t}, {epochs} epochs, {threads} threads, "
-              f"{train.n_tokens:,} train tokens, {test.n_tokens:,} test tokens; "
-              f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}")
-    lines = [header, "",
-             "| model | epoch ms | × BigARTM time | held-out perplexity | × ARTM perplexity | "
-             "Φ sparsity | diversity | NPMI | kernel purity |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    header = (
+        f"20 Newsgroups train→test, T={t}, {epochs} epochs, {threads} threads, "
+        f"{train.n_tokens:,} train tokens, {test.n_tokens:,} test tokens; "
+        f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}"
+    )
+    lines = [
+        header,
+        "",
+        "| model | epoch ms | × BigARTM time | held-out perplexity | × ARTM perplexity | "
+        "Φ sparsity | diversity | NPMI | kernel purity |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['epoch_ms']:.0f} | {r['time_vs_bigartm']:.2f} | {r['perplexity']:.0f} | "
             f"{r['perplexity_vs_artm']:.3f} | {r['sparsity_phi']:.3f} | {r['diversity']:.3f} | "
-            f"{r['npmi']:.3f} | {r['kernel_purity']:.3f} |")
+            f"{r['npmi']:.3f} | {r['kernel_purity']:.3f} |"
+        )
     lines += ["", "| tagging (test split) | M tokens/s |", "|---|---:|"]
     lines += [f"| {k.replace(' tokens/s', '')} | {v / 1e6:.1f} |" for k, v in tagging.items()]
     (out / "20ng.md").write_text("\n".join(lines) + "\n")

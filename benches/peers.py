@@ -37,7 +37,12 @@ class BigARTM:
     """Trains BigARTM offline on a corpus and hands back its Φ in our vocabulary order."""
 
     def __init__(self, n_topics: int, doc_passes: int, threads: int, seed: int = 0) -> None:
-        self.n_topics, self.doc_passes, self.threads, self.seed = n_topics, doc_passes, threads, seed
+        self.n_topics, self.doc_passes, self.threads, self.seed = (
+            n_topics,
+            doc_passes,
+            threads,
+            seed,
+        )
 
     def fit(self, corpus: attartm.Corpus, epochs: int) -> list[float]:
         """Returns the wall time of every epoch (collection pass)."""

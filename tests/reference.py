@@ -63,7 +63,9 @@ def random_documents(rng: np.random.Generator, n_words: int, max_docs: int = 6, 
 
 def topics_given_words(phi, n_t):
     """p(t|w) = norm_t(φ_wt n_t), row by row."""
-    return np.stack([norm(row * np.asarray(n_t, dtype=np.float64)) for row in np.asarray(phi, dtype=np.float64)])
+    return np.stack(
+        [norm(row * np.asarray(n_t, dtype=np.float64)) for row in np.asarray(phi, dtype=np.float64)]
+    )
 
 
 def _unit(x):

@@ -22,7 +22,9 @@ from .reference import artm_estep, random_documents, random_phi
     with_counts=st.booleans(),
     with_term=st.booleans(),
 )
-def test_artm_estep_matches_reference(seed, n_words, n_topics, doc_passes, zeros, with_counts, with_term):
+def test_artm_estep_matches_reference(
+    seed, n_words, n_topics, doc_passes, zeros, with_counts, with_term
+):
     rng = np.random.default_rng(seed)
     tokens, offsets = random_documents(rng, n_words)
     phi = random_phi(rng, n_words, n_topics, zeros)
@@ -81,7 +83,11 @@ def test_polars_and_pyarrow_token_ids_are_read_in_place():
     offsets = np.array([0, 120, 300], dtype=np.int64)
     phi = random_phi(rng, 20, 4)
     expected = kernels.artm_estep(tokens, offsets, phi)
-    for tok in (pl.Series(tokens), pa.array(tokens), pa.chunked_array([tokens[:100], tokens[100:]])):
+    for tok in (
+        pl.Series(tokens),
+        pa.array(tokens),
+        pa.chunked_array([tokens[:100], tokens[100:]]),
+    ):
         got = kernels.artm_estep(tok, offsets, phi)
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])

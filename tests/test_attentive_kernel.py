@@ -58,12 +58,16 @@ def test_attentive_estep_matches_reference(
 
     common = dict(gamma_forward=gf, gamma_backward=gb, beta=beta, passes=passes,
                   exclude_self=exclude_self, filter=filter)  # fmt: skip
-    ctx, _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common)
+    ctx, _ = kernels.attentive_run(
+        tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common
+    )
     np.testing.assert_allclose(ctx[:, :n_topics], ref[2], atol=1e-5)
     np.testing.assert_allclose(ctx[:, n_topics : 2 * n_topics], ref[3], atol=1e-5)
     np.testing.assert_allclose(ctx[:, 2 * n_topics], ref[5], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ctx[:, 2 * n_topics + 1], ref[6], rtol=1e-4, atol=1e-5)
-    ll, none = kernels.attentive_run(tokens, offsets, phi, n_t, output="loglik", accumulate=False, **common)
+    ll, none = kernels.attentive_run(
+        tokens, offsets, phi, n_t, output="loglik", accumulate=False, **common
+    )
     assert none is None
     with np.errstate(divide="ignore"):
         expected_ll = np.log(np.einsum("nt,nt->n", phi[tokens].astype(np.float64), ref[4]))
@@ -137,7 +141,11 @@ def test_attentive_results_do_not_depend_on_thread_count():
         ({"gamma_backward": np.full(4, 0.1, dtype=np.float32)}, ValueError, "shape"),
         ({"gamma_forward": np.full(5, 1.5, dtype=np.float32)}, ValueError, r"\[0, 1\]"),
         ({"filter": "softmax"}, ValueError, "filter must be"),
-        ({"tokens": np.array([0, 1, 2, 3, 99], dtype=np.uint32)}, ValueError, "outside the vocabulary"),
+        (
+            {"tokens": np.array([0, 1, 2, 3, 99], dtype=np.uint32)},
+            ValueError,
+            "outside the vocabulary",
+        ),
         ({"phi": np.full((6, 2), np.nan, dtype=np.float32)}, ValueError, "NaN"),
         ({"n_t": np.ones(3, dtype=np.float32)}, ValueError, "shape"),
     ],

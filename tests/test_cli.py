@@ -13,10 +13,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import attartm
 import numpy as np
 import polars as pl
 import pytest
+
+import attartm
 from attartm import cli
 
 GROUPS = {

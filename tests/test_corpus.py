@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from attartm._tokenize import stopwords
 from attartm.corpus import Corpus
 from attartm.vocabulary import Vocabulary
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 NEWSGROUPS_TRAIN = DATA / "20newsgroups" / "train.parquet"

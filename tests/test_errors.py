@@ -18,10 +18,11 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-import attartm
 import numpy as np
 import polars as pl
 import pytest
+
+import attartm
 from attartm import (
     ARTM,
     AttentiveARTM,

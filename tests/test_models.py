@@ -71,7 +71,9 @@ def test_one_artm_epoch_with_regularizers_matches_reference(small_corpus):
     model = attartm.ARTM(4, doc_passes=3, regularizers=regs, seed=5).fit(small_corpus, epochs=1)
     phi0 = initial_phi(len(small_corpus.vocabulary), 4, seed=5)
     theta_term = np.array([0, 0, 0, -0.1])
-    _, n_wt = ref.artm_estep(small_corpus.token_ids, small_corpus.doc_offsets, phi0, None, 3, theta_term)
+    _, n_wt = ref.artm_estep(
+        small_corpus.token_ids, small_corpus.doc_offsets, phi0, None, 3, theta_term
+    )
     r = np.zeros_like(n_wt)
     r[:, [1, 2]] += -0.2
     r[:, [0]] += 0.5
@@ -122,7 +124,9 @@ def test_online_batches_cut_differently_give_the_same_model(small_corpus):
 
 
 def test_fit_online_accepts_an_iterable_of_batches(small_corpus):
-    a = attartm.ARTM(3, seed=0).fit_online(small_corpus, batch_size=25, decay_weight=1, apply_weight=1)
+    a = attartm.ARTM(3, seed=0).fit_online(
+        small_corpus, batch_size=25, decay_weight=1, apply_weight=1
+    )
     b = attartm.ARTM(3, seed=0).fit_online(
         iter(list(small_corpus.batches(25))), decay_weight=1, apply_weight=1
     )
@@ -142,7 +146,9 @@ def test_artm_heldout_perplexity_matches_reference(small_corpus):
         for w in hidden:
             total += math.log(model.phi[w].astype(np.float64) @ theta[0])
             count += 1
-    assert model.perplexity(small_corpus, seed=7) == pytest.approx(math.exp(-total / count), rel=1e-5)
+    assert model.perplexity(small_corpus, seed=7) == pytest.approx(
+        math.exp(-total / count), rel=1e-5
+    )
 
 
 def test_attentive_heldout_perplexity_never_lets_a_token_see_itself(small_corpus):
@@ -164,7 +170,9 @@ def test_attentive_heldout_perplexity_never_lets_a_token_see_itself(small_corpus
 def test_linear_transform_is_the_linear_topicization(small_corpus):
     model = attartm.ARTM(4, seed=0).fit(small_corpus, epochs=3)
     linear = model.transform(small_corpus, method="linear").drop("id").to_numpy()
-    expected = ref.linear_theta(small_corpus.token_ids, small_corpus.doc_offsets, model.phi, model.n_t)
+    expected = ref.linear_theta(
+        small_corpus.token_ids, small_corpus.doc_offsets, model.phi, model.n_t
+    )
     np.testing.assert_allclose(linear, expected, atol=1e-5)
     with pytest.raises(ValueError, match="method must be"):
         model.transform(small_corpus, method="magic")
@@ -199,7 +207,9 @@ def test_attentive_contexts_and_boundary_scores(small_corpus):
     ends = small_corpus.doc_offsets[1:] - 1
     assert np.isnan(scores[ends]).all()
     inner = np.delete(np.arange(small_corpus.n_tokens), ends)
-    np.testing.assert_allclose(scores[inner], np.abs(left[inner] - right[inner + 1]).sum(axis=1), atol=1e-6)
+    np.testing.assert_allclose(
+        scores[inner], np.abs(left[inner] - right[inner + 1]).sum(axis=1), atol=1e-6
+    )
 
 
 def test_attentive_sentence_resets_raise_gamma(small_corpus):
@@ -226,8 +236,17 @@ def test_token_weight_zero_keeps_words_out_of_every_context(small_corpus):
 def test_score_reports_every_metric(small_corpus):
     model = attartm.AttentiveARTM(3, passes=2, seed=0).fit(small_corpus, epochs=5)
     s = model.score(small_corpus)
-    for key in ("perplexity", "sparsity_phi", "sparsity_theta", "diversity", "js_distance",
-                "npmi", "kernel_size", "kernel_purity", "kernel_contrast"):
+    for key in (
+        "perplexity",
+        "sparsity_phi",
+        "sparsity_theta",
+        "diversity",
+        "js_distance",
+        "npmi",
+        "kernel_size",
+        "kernel_purity",
+        "kernel_contrast",
+    ):
         assert key in s and np.isfinite(s[key]), key
     assert 1 < s["perplexity"] < len(small_corpus.vocabulary)
     assert s["npmi"] > 0.0  # the word groups really co-occur

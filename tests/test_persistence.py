@@ -11,9 +11,10 @@ import stat
 import zipfile
 from pathlib import Path
 
-import attartm
 import numpy as np
 import pytest
+
+import attartm
 from attartm import (
     ARTM,
     AttentiveARTM,

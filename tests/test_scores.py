@@ -7,9 +7,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from attartm import scores
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from attartm import scores
 
 TOL = 1e-9
 

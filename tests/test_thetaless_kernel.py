@@ -57,7 +57,9 @@ def test_full_variant_is_the_gradient_of_the_loglikelihood():
             up, down = phi.copy(), phi.copy()
             up[w, t] += eps
             down[w, t] -= eps
-            grad[w, t] = (_loglik(up, n_t, tokens, offsets) - _loglik(down, n_t, tokens, offsets)) / (2 * eps)
+            grad[w, t] = (
+                _loglik(up, n_t, tokens, offsets) - _loglik(down, n_t, tokens, offsets)
+            ) / (2 * eps)
     np.testing.assert_allclose(got, phi * grad, atol=2e-4)
     naive = kernels.thetaless_estep(tokens, offsets, phi, n_t, variant="naive")
     assert not np.allclose(naive, phi * grad, atol=1e-3)  # the naive step is not the gradient

@@ -117,7 +117,9 @@ class TopicModel:
         vocabulary = vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(vocabulary)
         phi = _arrays.matrix("phi", phi)
         if phi.shape[0] != len(vocabulary):
-            raise ValueError(f"phi has {phi.shape[0]} rows but the vocabulary {len(vocabulary)} words")
+            raise ValueError(
+                f"phi has {phi.shape[0]} rows but the vocabulary {len(vocabulary)} words"
+            )
         if (phi < 0).any():
             raise ValueError("phi must be non-negative")
         model = cls(n_topics=phi.shape[1], **params)
@@ -170,7 +172,9 @@ class TopicModel:
         self._initialize(corpus.vocabulary)
         try:
             data = self._prepare(corpus)
-            for _ in progress(range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"):
+            for _ in progress(
+                range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"
+            ):
                 self._mstep(self._estep(data))
         except BaseException:
             self._forget()  # a failed fit must not leave a model that looks fitted
@@ -216,15 +220,17 @@ class TopicModel:
 
         self._forget()
         try:
-            self._online_epochs(corpus, batch_size, update_every, tau0, kappa, weights, epochs,
-                                progress_bar)
+            self._online_epochs(
+                corpus, batch_size, update_every, tau0, kappa, weights, epochs, progress_bar
+            )
         except BaseException:
             self._forget()
             raise
         return self
 
-    def _online_epochs(self, corpus, batch_size, update_every, tau0, kappa, weights, epochs,
-                       progress_bar) -> None:
+    def _online_epochs(
+        self, corpus, batch_size, update_every, tau0, kappa, weights, epochs, progress_bar
+    ) -> None:
         updates = 0
         for epoch in range(epochs):
             pending: np.ndarray | None = None
@@ -347,7 +353,9 @@ class TopicModel:
             "sparsity_theta": scores.sparsity(theta),
             "diversity": scores.topic_diversity(phi, k=min(25, phi.shape[0])),
             "js_distance": scores.mean_js_distance(phi),
-            "npmi": scores.npmi(phi, reference if reference is not None else test, k=min(10, phi.shape[0])),
+            "npmi": scores.npmi(
+                phi, reference if reference is not None else test, k=min(10, phi.shape[0])
+            ),
         }
         kernel = scores.kernel_scores(phi, self.n_t)
         out.update({k: float(v) for k, v in kernel.items() if not k.endswith("_per_topic")})

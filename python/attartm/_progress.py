@@ -15,5 +15,11 @@ def progress(
 ) -> Iterator[T]:
     """Wraps ``items`` in a bar. ``enabled=None`` shows it only on an interactive terminal."""
     # tqdm's disable=None means "disable when not a TTY", which keeps logs and CI clean.
-    yield from tqdm(items, desc=desc, total=total, disable=None if enabled is None else not enabled,
-                    leave=False, dynamic_ncols=True)
+    yield from tqdm(
+        items,
+        desc=desc,
+        total=total,
+        disable=None if enabled is None else not enabled,
+        leave=False,
+        dynamic_ncols=True,
+    )

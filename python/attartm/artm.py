@@ -85,6 +85,8 @@ class ARTM(TopicModel):
 
     def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
         split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
-        theta = self._run(BagOfWords.of(split.observed_tokens, split.observed_offsets, self.threads))[0]
+        theta = self._run(
+            BagOfWords.of(split.observed_tokens, split.observed_offsets, self.threads)
+        )[0]
         known = self._n_wt.sum(axis=1) > 0
         return mixture_loglik(self._phi, theta, split.hidden_tokens, split.hidden_docs, known)

@@ -105,9 +105,8 @@ class AttentiveARTM(TopicModel):
         self.boundaries = {"sentence": 0.0, "paragraph": 0.0, **dict(boundaries or {})}
         for level, strength in self.boundaries.items():
             if level not in BOUNDARY_LEVELS:
-                raise ValueError(
-                    f"unknown boundary level {level!r}; the corpus records {sorted(BOUNDARY_LEVELS)}"
-                )
+                known = sorted(BOUNDARY_LEVELS)
+                raise ValueError(f"unknown boundary level {level!r}; the corpus records {known}")
             s = _arrays.finite_float(f"boundaries[{level!r}]", strength)
             if not 0.0 <= s <= 1.0:
                 raise ValueError(f"boundaries[{level!r}] must lie in [0, 1], but is {s}")
@@ -155,9 +154,7 @@ class AttentiveARTM(TopicModel):
             raise ValueError("token_weight values must lie in [0, 1]")
         return out
 
-    def gammas(
-        self, corpus: Corpus, window: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def gammas(self, corpus: Corpus, window: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """γ→ and γ← of every position of ``corpus`` (float32[n] each); ``window``
         replaces the model's window in both directions."""
         n = corpus.n_tokens
@@ -283,7 +280,7 @@ class AttentiveARTM(TopicModel):
         self,
         corpus: Corpus,
         min_length: int = 20,
-        threshold: float = 1.0,
+        threshold: float = 6.0,
         max_segments: int | None = None,
         window: float = 40,
     ) -> pl.DataFrame:
@@ -293,9 +290,11 @@ class AttentiveARTM(TopicModel):
         computed with contexts of ``window`` tokens and weighted by the evidence on both
         sides, √(n_F n_B / (n_F + n_B)) with n the effective number of tokens in each
         context (so that a difference between two contexts of a few tokens near a document
-        edge does not outweigh one between two long contexts). Peaks must reach
-        ``threshold`` and leave ``min_length`` tokens in every segment; the strongest come
-        first, at most ``max_segments`` segments per document.
+        edge does not outweigh one between two long contexts). The L1 distance lies in
+        [0, 2], so with 40-token contexts a clear topic change scores about 6 to 8 and
+        text of one topic about 3 to 4. Peaks must reach ``threshold`` and leave
+        ``min_length`` tokens in every segment; the strongest come first, at most
+        ``max_segments`` segments per document.
 
         Columns: id, start, end (inclusive positions), topic (main topic), weight (its
         probability) and the segment's topic vector ½(F_end + B_start) normalized.
@@ -304,7 +303,9 @@ class AttentiveARTM(TopicModel):
         corpus = self._check_corpus(corpus)
         min_length = _arrays.positive_int("min_length", min_length)
         threshold = _arrays.finite_float("threshold", threshold)
-        max_cuts = None if max_segments is None else _arrays.positive_int("max_segments", max_segments) - 1
+        max_cuts = (
+            None if max_segments is None else _arrays.positive_int("max_segments", max_segments) - 1
+        )
         left, right, n_left, n_right = self._contexts(corpus, window)
         scores = self.evidence_scores(left, right, n_left, n_right)
         return find_segments(
@@ -328,7 +329,9 @@ class AttentiveARTM(TopicModel):
             raise ValueError(f"document must be in [0, {corpus.n_documents}), not {document}")
         length = int(offsets[document + 1] - offsets[document])
         if not 0 <= start <= end < length:
-            raise ValueError(f"need 0 <= start <= end < {length} (document length), got {start}..{end}")
+            raise ValueError(
+                f"need 0 <= start <= end < {length} (document length), got {start}..{end}"
+            )
         one = corpus.select([document])
         left, right = self.contexts(one)
         v = 0.5 * (left[end].astype(np.float64) + right[start])

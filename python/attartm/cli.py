@@ -48,9 +48,7 @@ def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
     options = {"language": args.language}
     if vocabulary is None:
         options.update(min_df=args.min_df, max_df=args.max_df)
-    return Corpus.from_polars(
-        frame, text=args.text, id=args.id, vocabulary=vocabulary, **options
-    )
+    return Corpus.from_polars(frame, text=args.text, id=args.id, vocabulary=vocabulary, **options)
 
 
 def format_topics(model, k: int) -> str:
@@ -65,8 +63,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     corpus = corpus_from_args(args)
     print(f"corpus: {corpus}", file=sys.stderr)
     regs = [SmoothSparsePhi(args.sparse_phi)] if args.sparse_phi else []
-    common = {"n_topics": args.topics, "regularizers": regs, "seed": args.seed,
-              "threads": args.threads}
+    common = {
+        "n_topics": args.topics,
+        "regularizers": regs,
+        "seed": args.seed,
+        "threads": args.threads,
+    }
     if args.model == "artm":
         model = ARTM(doc_passes=args.doc_passes, **common)
     elif args.model == "attentive":
@@ -110,15 +112,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with resources.as_file(source) as path:
         frame = pl.read_parquet(path)
     corpus = Corpus.from_polars(frame, text="text", id="title", min_df=5, max_df=0.3)
-    print(f"demo corpus: {corpus}\n(Wikipedia introductions, CC BY-SA 3.0; see attartm/data/NOTICE)")
+    print(
+        f"demo corpus: {corpus}\n(Wikipedia introductions, CC BY-SA 3.0; see attartm/data/NOTICE)"
+    )
     model = AttentiveARTM(
         n_topics=args.topics, passes=2, window=10, regularizers=[SmoothSparsePhi(-0.05)],
         seed=args.seed,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit(corpus, epochs=args.epochs)
-    print(f"trained AttentiveARTM (L=2, window 10) with {args.topics} topics, {args.epochs} "
-          f"epochs, in {time.perf_counter() - start:.1f} s\n")
+    print(
+        f"trained AttentiveARTM (L=2, window 10) with {args.topics} topics, {args.epochs} "
+        f"epochs, in {time.perf_counter() - start:.1f} s\n"
+    )
     print(format_topics(model, 10))
     doc = corpus.select([0])
     tags = model.transform_tokens(doc, top=1)
@@ -150,10 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--passes", type=int, default=2, help="attentive: passes L")
     train.add_argument("--window", type=float, default=10, help="attentive: context window")
     train.add_argument("--beta", type=float, default=0.5, help="attentive: left-context weight")
-    train.add_argument("--variant", default="full", choices=["full", "naive"],
-                       help="thetaless: E-step variant")
-    train.add_argument("--sparse-phi", type=float, default=0.0,
-                       help="τ of SmoothSparsePhi (negative sparses)")
+    train.add_argument(
+        "--variant", default="full", choices=["full", "naive"], help="thetaless: E-step variant"
+    )
+    train.add_argument(
+        "--sparse-phi", type=float, default=0.0, help="τ of SmoothSparsePhi (negative sparses)"
+    )
     train.add_argument("--online", action="store_true", help="batch-online training")
     train.add_argument("--batch-size", type=int, default=1000)
     train.add_argument("--seed", type=int, default=0)
@@ -188,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (e.g. `attartm topics m | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
     except (ValueError, TypeError, OSError) as e:
         print(f"attartm {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -58,7 +58,9 @@ def artm_estep(
         phi,
         counts=None if counts is None else _arrays.vector("counts", counts, _len(counts)),
         doc_passes=_arrays.positive_int("doc_passes", doc_passes),
-        theta_term=None if theta_term is None else list(_arrays.vector("theta_term", theta_term, t)),
+        theta_term=None
+        if theta_term is None
+        else list(_arrays.vector("theta_term", theta_term, t)),
         threads=_arrays.threads(threads),
     )
 
@@ -232,7 +234,9 @@ def linear_theta(
 def _gamma(name: str, values: Any, n: int) -> np.ndarray:
     gamma = _arrays.vector(name, values, n)
     if n and (gamma.min() < 0.0 or gamma.max() > 1.0):
-        raise ValueError(f"{name} must lie in [0, 1], found values in [{gamma.min()}, {gamma.max()}]")
+        raise ValueError(
+            f"{name} must lie in [0, 1], found values in [{gamma.min()}, {gamma.max()}]"
+        )
     return gamma
 
 

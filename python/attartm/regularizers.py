@@ -40,7 +40,9 @@ class Regularizer:
     kind: ClassVar[str] = "regularizer"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tau", _arrays.finite_float(f"{type(self).__name__}.tau", self.tau))
+        object.__setattr__(
+            self, "tau", _arrays.finite_float(f"{type(self).__name__}.tau", self.tau)
+        )
         if self.topics is not None:
             topics = tuple(self.topics)
             for t in topics:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 
@@ -48,7 +50,7 @@ def find_segments(
             continue
         scores = between[a : b - 1]
         cuts = [0, *peaks(scores, min_length, threshold, max_cuts), b - a]
-        for s, e in zip(cuts[:-1], cuts[1:]):
+        for s, e in itertools.pairwise(cuts):
             v = 0.5 * (left[a + e - 1].astype(np.float64) + right[a + s])
             total = v.sum()
             vectors.append(v / total if total > 0 else np.full(v.shape, 1.0 / v.shape[0]))
@@ -61,7 +63,9 @@ def find_segments(
             "id": ids.gather(rows["doc"]) if rows["doc"] else ids.head(0),
             "start": np.asarray(rows["start"], dtype=np.int64),
             "end": np.asarray(rows["end"], dtype=np.int64),
-            "topic": topics.argmax(axis=1).astype(np.int64) if len(topics) else np.zeros(0, np.int64),
+            "topic": topics.argmax(axis=1).astype(np.int64)
+            if len(topics)
+            else np.zeros(0, np.int64),
             "weight": topics.max(axis=1) if len(topics) else np.zeros(0),
         }
     )

@@ -11,6 +11,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::documents::Documents;
+use crate::memory::zeroed;
 
 /// Entries per chunk: large enough to amortize the merge, small enough to balance threads.
 pub const CHUNK_ENTRIES: usize = 65_536;
@@ -96,25 +97,40 @@ pub struct Chunk<'o> {
     pub entry_out: &'o mut [f32],
 }
 
+/// An output with `width` floats per row (per document or per entry); width 0 for none.
+pub struct Rows<'o> {
+    pub values: &'o mut [f32],
+    pub width: usize,
+}
+
+impl Rows<'_> {
+    pub fn none() -> Rows<'static> {
+        Rows {
+            values: &mut [],
+            width: 0,
+        }
+    }
+}
+
 /// Runs `kernel` on every chunk of `docs` in parallel and returns the word–topic sums
-/// (W×T, f64, row-major) of what the kernels added into their `ChunkSums`.
-/// `doc_out` has `doc_width` floats per document, `entry_out` `entry_width` per entry.
+/// (W×T, f64, row-major) of what the kernels added into their `ChunkSums`. Each chunk
+/// gets its documents' rows of `doc_out` and its entries' rows of `entry_out`.
 pub fn run_chunks<F>(
     docs: &Documents<'_>,
     n_words: usize,
     n_topics: usize,
-    doc_out: &mut [f32],
-    doc_width: usize,
-    entry_out: &mut [f32],
-    entry_width: usize,
+    doc_out: Rows<'_>,
+    entry_out: Rows<'_>,
     kernel: F,
 ) -> Vec<f64>
 where
     F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
 {
+    let (doc_width, entry_width) = (doc_out.width, entry_out.width);
+    let (doc_out, entry_out) = (doc_out.values, entry_out.values);
     assert_eq!(doc_out.len(), docs.n_docs() * doc_width);
     assert_eq!(entry_out.len(), docs.n_entries() * entry_width);
-    let mut n_wt = vec![0f64; n_words * n_topics];
+    let mut n_wt = zeroed(n_words * n_topics);
     let chunks = docs.chunks(CHUNK_ENTRIES);
 
     // Cut the output buffers into the disjoint pieces each chunk owns.

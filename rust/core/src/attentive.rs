@@ -6,11 +6,12 @@
 //! ñ_{w_i t} += p_ti. Within a document the two passes are sequential streams over
 //! contiguous rows of T floats; documents run in parallel.
 
-use crate::accumulate::run_chunks;
+use crate::accumulate::{run_chunks, Rows};
 use crate::documents::Documents;
 use crate::error::{check_finite, Error, Result};
 use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
-use crate::vector::{argmax, dot, sum, widest};
+use crate::memory::zeroed;
+use crate::vector::{argmax, dot, has_avx2, sum};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,7 +194,11 @@ fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         let r = if EXCLUDE_SELF { *bt } else { bn };
         let theta = a * lt + c * r + u;
         *bt = bn;
-        *pt = if PHI_FILTER { theta * st } else { theta * old * st };
+        *pt = if PHI_FILTER {
+            theta * st
+        } else {
+            theta * old * st
+        };
     }
     *bs = new_bs;
     rescale(p);
@@ -201,6 +206,7 @@ fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
 
 /// The k most probable topics of a row, best first (ties: lower topic first): k
 /// vectorized argmax searches over a copy of the row, each taking out the topic found.
+#[inline(always)]
 fn top_k(row: &[f32], k: usize, work: &mut Vec<f32>, topics: &mut [f32], probs: &mut [f32]) {
     work.clear();
     work.extend_from_slice(row);
@@ -239,8 +245,8 @@ pub fn attentive_estep(
         .map(|&n| if n > 0.0 { 1.0 / n } else { 0.0 })
         .collect();
     let (doc_width, entry_width) = output.widths(t);
-    let mut doc_out = vec![0f32; docs.n_docs() * doc_width];
-    let mut entry_out = vec![0f32; docs.n_entries() * entry_width];
+    let mut doc_out = zeroed(docs.n_docs() * doc_width);
+    let mut entry_out = zeroed(docs.n_entries() * entry_width);
     let (gf, gb) = (params.gamma_forward, params.gamma_backward);
     let setup = Setup {
         t,
@@ -249,51 +255,59 @@ pub fn attentive_estep(
         inv_nt: &inv_nt,
         beta: params.beta,
         passes: params.passes,
+        exclude_self: params.exclude_self,
+        filter: params.filter,
         output,
     };
+    let simd = has_avx2();
 
     let n_wt = run_chunks(
         docs,
         n_words,
         t,
-        &mut doc_out,
-        doc_width,
-        &mut entry_out,
-        entry_width,
+        Rows {
+            values: &mut doc_out,
+            width: doc_width,
+        },
+        Rows {
+            values: &mut entry_out,
+            width: entry_width,
+        },
         |chunk, sums| {
-            widest(|| {
-                let mut scratch = Scratch::new(t);
-                for (k, d) in chunk.docs.clone().enumerate() {
-                    let range = docs.range(d);
-                    let first = docs.range(chunk.docs.start).start;
-                    let ctx = DocContext {
-                        words: &docs.words()[range.clone()],
-                        gf: &gf[range.clone()],
-                        gb: &gb[range.clone()],
-                        offset: range.start - first,
+            let mut scratch = Scratch::new(t);
+            let first = docs.range(chunk.docs.start).start;
+            for (k, d) in chunk.docs.clone().enumerate() {
+                let range = docs.range(d);
+                let ctx = DocContext {
+                    words: &docs.words()[range.clone()],
+                    gf: &gf[range.clone()],
+                    gb: &gb[range.clone()],
+                    offset: range.start - first,
+                };
+                let doc_row = &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width];
+                #[cfg(target_arch = "x86_64")]
+                if simd {
+                    // SAFETY: `simd` is true only where the processor runs AVX2.
+                    unsafe { document_avx2(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row) };
+                } else {
+                    document_any(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                document_any(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row);
+                if accumulate {
+                    let rows = if output == Output::Tokens {
+                        &chunk.entry_out[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
+                    } else {
+                        &scratch.p[..ctx.words.len() * t]
                     };
-                    let doc_row = &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width];
-                    match (params.exclude_self, params.filter) {
-                        (true, Filter::POverNt) => document::<true, false>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
-                        (true, Filter::Phi) => document::<true, true>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
-                        (false, Filter::POverNt) => document::<false, false>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
-                        (false, Filter::Phi) => document::<false, true>(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row),
-                    }
-                    if accumulate {
-                        let rows = if output == Output::Tokens {
-                            &chunk.entry_out[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
-                        } else {
-                            &scratch.p[..ctx.words.len() * t]
-                        };
-                        for (j, &w) in ctx.words.iter().enumerate() {
-                            let acc = sums.row(w);
-                            acc.iter_mut()
-                                .zip(&rows[j * t..(j + 1) * t])
-                                .for_each(|(a, v)| *a += v);
-                        }
+                    for (j, &w) in ctx.words.iter().enumerate() {
+                        let acc = sums.row(w);
+                        acc.iter_mut()
+                            .zip(&rows[j * t..(j + 1) * t])
+                            .for_each(|(a, v)| *a += v);
                     }
                 }
-            })
+            }
         },
     );
     Ok(AttentiveOutput {
@@ -312,6 +326,8 @@ struct Setup<'a> {
     inv_nt: &'a [f32],
     beta: f32,
     passes: usize,
+    exclude_self: bool,
+    filter: Filter,
     output: Output,
 }
 
@@ -348,6 +364,38 @@ impl Scratch {
     }
 }
 
+/// [`document`] for the options of `setup`, as four monomorphic copies.
+#[inline(always)]
+fn document_any(
+    ctx: &DocContext<'_>,
+    setup: &Setup<'_>,
+    scratch: &mut Scratch,
+    entry_out: &mut [f32],
+    doc_row: &mut [f32],
+) {
+    match (setup.exclude_self, setup.filter) {
+        (true, Filter::POverNt) => document::<true, false>(ctx, setup, scratch, entry_out, doc_row),
+        (true, Filter::Phi) => document::<true, true>(ctx, setup, scratch, entry_out, doc_row),
+        (false, Filter::POverNt) => {
+            document::<false, false>(ctx, setup, scratch, entry_out, doc_row)
+        }
+        (false, Filter::Phi) => document::<false, true>(ctx, setup, scratch, entry_out, doc_row),
+    }
+}
+
+/// [`document_any`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn document_avx2(
+    ctx: &DocContext<'_>,
+    setup: &Setup<'_>,
+    scratch: &mut Scratch,
+    entry_out: &mut [f32],
+    doc_row: &mut [f32],
+) {
+    document_any(ctx, setup, scratch, entry_out, doc_row)
+}
+
 /// The localized E-step of one document: `passes` forward and backward streams over its
 /// rows; leaves the final p_i in `scratch.p` and writes the requested output.
 #[inline(always)]
@@ -371,7 +419,10 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     // For token output the rows are refined in place in the output itself; every other
     // output goes to `out`.
     let (p, out): (&mut [f32], &mut [f32]) = if setup.output == Output::Tokens {
-        (&mut entry_out[ctx.offset * t..(ctx.offset + n) * t], &mut [])
+        (
+            &mut entry_out[ctx.offset * t..(ctx.offset + n) * t],
+            &mut [],
+        )
     } else {
         p.resize(n * t, 0.0);
         (&mut p[..n * t], entry_out)
@@ -419,7 +470,11 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 let h = 1.0 - g;
                 let rs = if EXCLUDE_SELF { bs } else { g + h * bs };
                 let (a, c, u) = mix_coefficients(left_sum[j], rs, setup.beta, t);
-                for ((th, lt), (bt, pt)) in theta.iter_mut().zip(l).zip(b.iter().zip(&p[j * t..(j + 1) * t])) {
+                for ((th, lt), (bt, pt)) in theta
+                    .iter_mut()
+                    .zip(l)
+                    .zip(b.iter().zip(&p[j * t..(j + 1) * t]))
+                {
                     let r = if EXCLUDE_SELF { *bt } else { g * pt + h * bt };
                     *th = a * lt + c * r + u;
                 }

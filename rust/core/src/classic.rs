@@ -2,11 +2,12 @@
 
 use rayon::prelude::*;
 
-use crate::accumulate::run_chunks;
+use crate::accumulate::{run_chunks, ChunkSums, Rows};
 use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_phi, check_topic_vector};
-use crate::vector::{axpy, axpy_prod, dot, normalize_positive, widest};
+use crate::memory::zeroed;
+use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -43,67 +44,117 @@ pub fn artm_estep(
         check_topic_vector("the theta regularizer term", term, n_topics)?;
     }
     let t = n_topics;
-    let mut theta = vec![0f32; docs.n_docs() * t];
+    let simd = has_avx2();
+    let mut theta = zeroed(docs.n_docs() * t);
     let n_wt = run_chunks(
         docs,
         n_words,
         t,
-        &mut theta,
-        t,
-        &mut [],
-        0,
-        |chunk, sums| widest(|| {
+        Rows {
+            values: &mut theta,
+            width: t,
+        },
+        Rows::none(),
+        |chunk, sums| {
             let mut rows: Vec<f32> = Vec::new();
             let mut n_td = vec![0f32; t];
             for (k, d) in chunk.docs.clone().enumerate() {
-                let range = docs.range(d);
                 let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
-                // Gather the document's Φ rows once: every inner iteration reads them.
-                rows.clear();
-                for &w in &docs.words()[range.clone()] {
-                    rows.extend_from_slice(&phi[w as usize * t..(w as usize + 1) * t]);
+                let doc = ClassicDocument {
+                    docs,
+                    d,
+                    phi,
+                    params,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if simd {
+                    // SAFETY: `simd` is true only where the processor runs AVX2.
+                    unsafe { document_avx2(&doc, theta_d, &mut rows, &mut n_td, sums) };
+                } else {
+                    document(&doc, theta_d, &mut rows, &mut n_td, sums);
                 }
-                theta_d.fill(1.0 / t as f32);
-                for _ in 0..params.doc_passes {
-                    n_td.fill(0.0);
-                    // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
-                    let mut uniform = 0f32;
-                    for (j, i) in range.clone().enumerate() {
-                        let row = &rows[j * t..(j + 1) * t];
-                        let z = dot(row, theta_d);
-                        if z > 0.0 {
-                            axpy(docs.count(i) / z, row, &mut n_td);
-                        } else {
-                            uniform += docs.count(i) / t as f32;
-                        }
-                    }
-                    for (n, th) in n_td.iter_mut().zip(theta_d.iter()) {
-                        *n = *n * th + uniform;
-                    }
-                    if let Some(term) = &params.theta_term {
-                        for (n, r) in n_td.iter_mut().zip(term) {
-                            *n += r;
-                        }
-                    }
-                    theta_d.copy_from_slice(&n_td);
-                    normalize_positive(theta_d);
-                }
-                for (j, i) in range.clone().enumerate() {
-                    let row = &rows[j * t..(j + 1) * t];
-                    let z = dot(row, theta_d);
-                    let acc = sums.row(docs.words()[i]);
-                    if z > 0.0 {
-                        axpy_prod(docs.count(i) / z, row, theta_d, acc);
-                    } else {
-                        for a in acc.iter_mut() {
-                            *a += docs.count(i) / t as f32;
-                        }
-                    }
-                }
+                #[cfg(not(target_arch = "x86_64"))]
+                document(&doc, theta_d, &mut rows, &mut n_td, sums);
             }
-        }),
+        },
     );
     Ok(ClassicOutput { theta, n_wt })
+}
+
+/// One document of the classic E-step and what it reads.
+struct ClassicDocument<'a> {
+    docs: &'a Documents<'a>,
+    d: usize,
+    phi: &'a [f32],
+    params: &'a ClassicParams,
+}
+
+/// The inner iterations of one document, then its ñ_wt terms into `sums`.
+#[inline(always)]
+fn document(
+    doc: &ClassicDocument<'_>,
+    theta_d: &mut [f32],
+    rows: &mut Vec<f32>,
+    n_td: &mut [f32],
+    sums: &mut ChunkSums,
+) {
+    let (docs, phi, t) = (doc.docs, doc.phi, theta_d.len());
+    let range = docs.range(doc.d);
+    // Gather the document's Φ rows once: every inner iteration reads them.
+    rows.clear();
+    for &w in &docs.words()[range.clone()] {
+        rows.extend_from_slice(&phi[w as usize * t..(w as usize + 1) * t]);
+    }
+    theta_d.fill(1.0 / t as f32);
+    for _ in 0..doc.params.doc_passes {
+        n_td.fill(0.0);
+        // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
+        let mut uniform = 0f32;
+        for (j, i) in range.clone().enumerate() {
+            let row = &rows[j * t..(j + 1) * t];
+            let z = dot(row, theta_d);
+            if z > 0.0 {
+                axpy(docs.count(i) / z, row, n_td);
+            } else {
+                uniform += docs.count(i) / t as f32;
+            }
+        }
+        for (n, th) in n_td.iter_mut().zip(theta_d.iter()) {
+            *n = *n * th + uniform;
+        }
+        if let Some(term) = &doc.params.theta_term {
+            for (n, r) in n_td.iter_mut().zip(term) {
+                *n += r;
+            }
+        }
+        theta_d.copy_from_slice(n_td);
+        normalize_positive(theta_d);
+    }
+    for (j, i) in range.enumerate() {
+        let row = &rows[j * t..(j + 1) * t];
+        let z = dot(row, theta_d);
+        let acc = sums.row(docs.words()[i]);
+        if z > 0.0 {
+            axpy_prod(docs.count(i) / z, row, theta_d, acc);
+        } else {
+            for a in acc.iter_mut() {
+                *a += docs.count(i) / t as f32;
+            }
+        }
+    }
+}
+
+/// [`document`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn document_avx2(
+    doc: &ClassicDocument<'_>,
+    theta_d: &mut [f32],
+    rows: &mut Vec<f32>,
+    n_td: &mut [f32],
+    sums: &mut ChunkSums,
+) {
+    document(doc, theta_d, rows, n_td, sums)
 }
 
 /// Builds the bag of words of every document: (offsets, word ids, counts), the words of

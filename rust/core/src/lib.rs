@@ -8,6 +8,7 @@ pub mod classic;
 pub mod documents;
 pub mod error;
 pub mod matrix;
+pub mod memory;
 pub mod thetaless;
 pub mod vector;
 

@@ -9,7 +9,7 @@ pub fn check_phi(phi: &[f32], n_topics: usize) -> Result<usize> {
             "the number of topics must be at least 1".into(),
         ));
     }
-    if phi.len() % n_topics != 0 {
+    if !phi.len().is_multiple_of(n_topics) {
         return Err(Error::Shape(format!(
             "phi has {} values, which is not a multiple of {n_topics} topics",
             phi.len()

@@ -2,7 +2,7 @@
 //! the linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w) of Φ, so a document needs one
 //! pass, no inner iterations, and no Θ is ever stored.
 
-use crate::accumulate::run_chunks;
+use crate::accumulate::{run_chunks, Rows};
 use crate::documents::Documents;
 use crate::error::Result;
 use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
@@ -43,7 +43,11 @@ pub fn linear_theta(docs: &Documents<'_>, phi: &[f32], n_t: &[f32]) -> Result<Ve
     check_topic_vector("n_t", n_t, t)?;
     let ptw = topics_given_words(phi, n_t);
     let mut theta = vec![0f32; docs.n_docs() * t];
-    run_chunks(docs, n_words, t, &mut theta, t, &mut [], 0, |chunk, _| {
+    let rows = Rows {
+        values: &mut theta,
+        width: t,
+    };
+    run_chunks(docs, n_words, t, rows, Rows::none(), |chunk, _| {
         for (k, d) in chunk.docs.clone().enumerate() {
             linear_theta_of(docs, d, &ptw, &mut chunk.doc_out[k * t..(k + 1) * t]);
         }
@@ -66,10 +70,8 @@ pub fn thetaless_estep(
         docs,
         n_words,
         t,
-        &mut [],
-        0,
-        &mut [],
-        0,
+        Rows::none(),
+        Rows::none(),
         |chunk, sums| {
             let (mut theta, mut n_td, mut ratio) = (vec![0f32; t], vec![0f32; t], vec![0f32; t]);
             for d in chunk.docs.clone() {

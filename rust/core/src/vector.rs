@@ -37,7 +37,7 @@ pub fn sum(a: &[f32]) -> f32 {
 
 /// The largest element and its index (the lowest index among equal maxima); NaN-free
 /// input assumed. Lanes keep their own best so the comparison loop vectorizes.
-#[inline]
+#[inline(always)]
 pub fn argmax(a: &[f32]) -> (usize, f32) {
     let mut best = [f32::NEG_INFINITY; LANES];
     let mut at = [u32::MAX; LANES];
@@ -46,7 +46,11 @@ pub fn argmax(a: &[f32]) -> (usize, f32) {
         for k in 0..LANES {
             let better = x[k] > best[k];
             best[k] = if better { x[k] } else { best[k] };
-            at[k] = if better { (c * LANES + k) as u32 } else { at[k] };
+            at[k] = if better {
+                (c * LANES + k) as u32
+            } else {
+                at[k]
+            };
         }
     }
     let mut result = (usize::MAX, f32::NEG_INFINITY);
@@ -103,6 +107,22 @@ pub fn normalize_positive(x: &mut [f32]) -> f32 {
     s
 }
 
+/// Whether this processor runs AVX2. Kernels keep a second copy of their hot loops compiled
+/// for it: the lane structure of the helpers above fixes the order of every float
+/// operation, and Rust never fuses a multiply and an add on its own, so both copies give
+/// bit-identical results.
+#[inline]
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,23 +160,4 @@ mod tests {
         normalize_positive(&mut z);
         assert_eq!(z, [0.25; 4]);
     }
-}
-
-/// Runs `work` compiled for AVX2 when the processor has it. The lane structure of the
-/// helpers above fixes the order of every float operation, and Rust never fuses a
-/// multiply and an add on its own, so both paths give bit-identical results.
-#[inline(always)]
-pub fn widest<R>(work: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        fn wide<R>(work: impl FnOnce() -> R) -> R {
-            work()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe { wide(work) };
-        }
-    }
-    work()
 }
