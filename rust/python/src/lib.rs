@@ -2,15 +2,17 @@
 //! arguments (in place where it can), checks them, and releases the GIL while the core runs.
 
 mod buffers;
+mod collection;
 mod runtime;
 
 use attartm_core::{AttentiveParams, ClassicParams, Documents, Filter, Output, Variant};
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use buffers::{token_ids, vector};
+use collection::Collection;
 use runtime::run;
 
 type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
@@ -24,35 +26,6 @@ fn to_matrix<'py, T: numpy::Element>(
     let a = Array2::from_shape_vec((rows, cols), v)
         .map_err(|e| PyValueError::new_err(format!("internal shape error: {e}")))?;
     Ok(a.into_pyarray(py))
-}
-
-/// n_t as a contiguous float32 vector of one value per column of Φ.
-fn topic_masses<'py>(
-    n_t: &Bound<'py, PyAny>,
-    n_topics: usize,
-) -> PyResult<numpy::PyReadonlyArray1<'py, f32>> {
-    let n_t = vector::<f32>("n_t", n_t)?;
-    if n_t.len() != n_topics {
-        return Err(PyValueError::new_err(format!(
-            "n_t must have one value per topic (phi has {n_topics} columns), but has {}",
-            n_t.len()
-        )));
-    }
-    Ok(n_t)
-}
-
-/// Φ as a row-major W×T float32 numpy array.
-fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<numpy::PyReadonlyArray2<'py, f32>> {
-    let arr = phi.cast::<PyArray2<f32>>().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err("phi must be a 2-D float32 numpy array (W×T)")
-    })?;
-    // A Fortran-ordered array is contiguous too, but its rows are not: refuse it.
-    if !arr.is_c_contiguous() {
-        return Err(PyValueError::new_err(
-            "phi must be C-contiguous (row-major); pass np.ascontiguousarray(phi)",
-        ));
-    }
-    Ok(arr.try_readonly()?)
 }
 
 /// The classic ARTM E-step; see `attartm.kernels.artm_estep`.
@@ -69,26 +42,18 @@ fn artm_estep<'py>(
     theta_term: Option<Vec<f32>>,
     threads: Option<usize>,
 ) -> PyResult<(Matrix<'py, f32>, Matrix<'py, f64>)> {
-    let words = token_ids("words", words)?;
-    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
-    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
-    let phi = phi_matrix(phi)?;
-    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+    let args = Collection::extract(words, doc_offsets, counts, phi)?;
+    let (n_words, n_topics) = (args.n_words, args.n_topics);
     let params = ClassicParams {
         doc_passes,
         theta_term,
     };
-    let (w, o, c, p) = (
-        words.as_slice(),
-        offsets.as_slice()?,
-        counts.as_ref().map(|c| c.as_slice()).transpose()?,
-        phi.as_slice()?,
-    );
+    let view = args.view()?;
     let (n_docs, out) = run(py, threads, || {
-        let docs = Documents::new(w, c, o, n_words)?;
+        let docs = view.documents()?;
         Ok((
             docs.n_docs(),
-            attartm_core::artm_estep(&docs, p, n_topics, &params)?,
+            attartm_core::artm_estep(&docs, view.phi, n_topics, &params)?,
         ))
     })?;
     Ok((
@@ -165,19 +130,12 @@ fn attentive_estep<'py>(
         "top" => Output::TopK(top),
         other => return Err(PyValueError::new_err(format!("unknown output {other:?}"))),
     };
-    let tokens = token_ids("tokens", tokens)?;
-    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
-    let phi = phi_matrix(phi)?;
-    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
-    let n_t = topic_masses(n_t, n_topics)?;
+    let args = Collection::extract(tokens, doc_offsets, None, phi)?;
+    let (n_words, n_topics) = (args.n_words, args.n_topics);
+    let n_t = args.topic_masses(n_t)?;
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
-    let (tk, o, p, nt) = (
-        tokens.as_slice(),
-        offsets.as_slice()?,
-        phi.as_slice()?,
-        n_t.as_slice()?,
-    );
+    let (view, nt) = (args.view()?, n_t.as_slice()?);
     let params = AttentiveParams {
         gamma_forward: gf.as_slice()?,
         gamma_backward: gb.as_slice()?,
@@ -187,8 +145,8 @@ fn attentive_estep<'py>(
         filter,
     };
     let (n_docs, n_tokens, out) = run(py, threads, || {
-        let docs = Documents::new(tk, None, o, n_words)?;
-        let out = attartm_core::attentive_estep(&docs, p, nt, &params, output, accumulate)?;
+        let docs = view.documents()?;
+        let out = attartm_core::attentive_estep(&docs, view.phi, nt, &params, output, accumulate)?;
         Ok((docs.n_docs(), docs.n_entries(), out))
     })?;
     let values = match output {
@@ -242,22 +200,12 @@ fn thetaless_estep<'py>(
             )))
         }
     };
-    let words = token_ids("words", words)?;
-    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
-    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
-    let phi = phi_matrix(phi)?;
-    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
-    let n_t = topic_masses(n_t, n_topics)?;
-    let (w, o, c, p, nt) = (
-        words.as_slice(),
-        offsets.as_slice()?,
-        counts.as_ref().map(|c| c.as_slice()).transpose()?,
-        phi.as_slice()?,
-        n_t.as_slice()?,
-    );
+    let args = Collection::extract(words, doc_offsets, counts, phi)?;
+    let (n_words, n_topics) = (args.n_words, args.n_topics);
+    let n_t = args.topic_masses(n_t)?;
+    let (view, nt) = (args.view()?, n_t.as_slice()?);
     let n_wt = run(py, threads, || {
-        let docs = Documents::new(w, c, o, n_words)?;
-        attartm_core::thetaless_estep(&docs, p, nt, variant)
+        attartm_core::thetaless_estep(&view.documents()?, view.phi, nt, variant)
     })?;
     to_matrix(py, n_words, n_topics, n_wt)
 }
@@ -274,22 +222,15 @@ fn linear_theta<'py>(
     counts: Option<&Bound<'py, PyAny>>,
     threads: Option<usize>,
 ) -> PyResult<Matrix<'py, f32>> {
-    let words = token_ids("words", words)?;
-    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
-    let counts = counts.map(|c| vector::<f32>("counts", c)).transpose()?;
-    let phi = phi_matrix(phi)?;
-    let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
-    let n_t = topic_masses(n_t, n_topics)?;
-    let (w, o, c, p, nt) = (
-        words.as_slice(),
-        offsets.as_slice()?,
-        counts.as_ref().map(|c| c.as_slice()).transpose()?,
-        phi.as_slice()?,
-        n_t.as_slice()?,
-    );
+    let args = Collection::extract(words, doc_offsets, counts, phi)?;
+    let n_t = args.topic_masses(n_t)?;
+    let (view, nt, n_topics) = (args.view()?, n_t.as_slice()?, args.n_topics);
     let (n_docs, theta) = run(py, threads, || {
-        let docs = Documents::new(w, c, o, n_words)?;
-        Ok((docs.n_docs(), attartm_core::linear_theta(&docs, p, nt)?))
+        let docs = view.documents()?;
+        Ok((
+            docs.n_docs(),
+            attartm_core::linear_theta(&docs, view.phi, nt)?,
+        ))
     })?;
     to_matrix(py, n_docs, n_topics, theta)
 }
