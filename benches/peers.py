@@ -5,6 +5,7 @@ Install in the bench environment with ``pip install bigartm==0.9.2 six protobuf=
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -46,10 +47,19 @@ class BigARTM:
 
     def fit(self, corpus: attartm.Corpus, epochs: int) -> list[float]:
         """Returns the wall time of every epoch (collection pass)."""
-        import artm
-
         self._tmp = tempfile.TemporaryDirectory()
         folder = Path(self._tmp.name)
+        # BigARTM writes its log files into the working directory: keep them out of the repo.
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            return self._fit_in(folder, corpus, epochs)
+        finally:
+            os.chdir(cwd)
+
+    def _fit_in(self, folder: Path, corpus: attartm.Corpus, epochs: int) -> list[float]:
+        import artm
+
         write_vowpal_wabbit(corpus, folder / "corpus.vw")
         bv = artm.BatchVectorizer(
             data_path=str(folder / "corpus.vw"), data_format="vowpal_wabbit",
