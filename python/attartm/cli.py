@@ -18,7 +18,9 @@ from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
 from .regularizers import SmoothSparsePhi
+from .streaming import parquet_files
 from .thetaless import ThetalessARTM
+from .vocabulary import Vocabulary
 
 MODELS = {"artm": ARTM, "attentive": AttentiveARTM, "thetaless": ThetalessARTM}
 
@@ -59,9 +61,15 @@ def format_topics(model, k: int) -> str:
     return "\n".join(lines)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    corpus = corpus_from_args(args)
-    print(f"corpus: {corpus}", file=sys.stderr)
+def is_parquet(path: str) -> bool:
+    """Whether the input names parquet (a .parquet file or glob, or a folder of them)."""
+    p = Path(path)
+    if p.is_dir():
+        return any(p.glob("*.parquet")) and not any(p.glob("*.txt"))
+    return p.suffix == ".parquet"
+
+
+def build_model(args: argparse.Namespace):
     regs = [SmoothSparsePhi(args.sparse_phi)] if args.sparse_phi else []
     common = {
         "n_topics": args.topics,
@@ -70,16 +78,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         "threads": args.threads,
     }
     if args.model == "artm":
-        model = ARTM(doc_passes=args.doc_passes, **common)
-    elif args.model == "attentive":
-        model = AttentiveARTM(passes=args.passes, window=args.window, beta=args.beta, **common)
-    else:
-        model = ThetalessARTM(variant=args.variant, **common)
+        return ARTM(doc_passes=args.doc_passes, **common)
+    if args.model == "attentive":
+        return AttentiveARTM(passes=args.passes, window=args.window, beta=args.beta, **common)
+    return ThetalessARTM(variant=args.variant, **common)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    model = build_model(args)
     start = time.perf_counter()
-    if args.online:
-        model.fit_online(corpus, batch_size=args.batch_size, epochs=args.epochs)
+    if args.online and is_parquet(args.input):
+        # Larger than memory: a streaming pass for the vocabulary, then batches read lazily.
+        vocabulary = Vocabulary.from_parquet(
+            args.input, args.text, language=args.language, min_df=args.min_df,
+            max_df=args.max_df,
+        )  # fmt: skip
+        print(f"vocabulary: {len(vocabulary):,} words", file=sys.stderr)
+        batches = Corpus.scan_parquet(
+            args.input, args.text, args.id, vocabulary=vocabulary,
+            batch_size=args.batch_size, language=args.language,
+        )  # fmt: skip
+        model.fit_online(batches, epochs=args.epochs)
     else:
-        model.fit(corpus, epochs=args.epochs)
+        corpus = corpus_from_args(args)
+        print(f"corpus: {corpus}", file=sys.stderr)
+        if args.online:
+            model.fit_online(corpus, batch_size=args.batch_size, epochs=args.epochs)
+        else:
+            model.fit(corpus, epochs=args.epochs)
     print(f"trained in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     model.save(args.output)
     print(format_topics(model, 10))
@@ -91,12 +117,63 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+def tag_frame(model, corpus: Corpus, args: argparse.Namespace) -> pl.DataFrame:
+    if args.tokens:
+        if not isinstance(model, AttentiveARTM):
+            raise ValueError("--tokens needs an attentive model (per-token topics)")
+        return model.transform_tokens(corpus, top=args.top)
+    return model.transform(corpus)
+
+
 def cmd_tag(args: argparse.Namespace) -> int:
     model = load(args.model)
+    if not args.output.endswith(".parquet"):
+        return tag_in_parts(model, args)
     corpus = corpus_from_args(args, vocabulary=model.vocabulary)
-    frame = model.transform(corpus)
+    frame = tag_frame(model, corpus, args)
     atomic_write(args.output, frame.write_parquet)
-    print(f"wrote p(t|d) of {frame.height} documents to {args.output}", file=sys.stderr)
+    print(f"wrote {frame.height} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def tag_in_parts(model, args: argparse.Namespace) -> int:
+    """Tags parquet input batch by batch into ``OUTPUT/part-NNNNN.parquet``. Each part is
+    written atomically, so an interrupted job leaves only whole parts, and running the same
+    command again skips the parts already there."""
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    job = {
+        "model": str(Path(args.model).resolve()),
+        "inputs": parquet_files(args.input),
+        "text": args.text,
+        "id": args.id,
+        "batch_size": args.batch_size,
+        "tokens": args.tokens,
+        "top": args.top,
+    }
+    manifest = out / "_attartm_tag.json"
+    if manifest.exists():
+        if json.loads(manifest.read_text()) != job:
+            raise ValueError(
+                f"{out} holds parts of a different tagging job (see {manifest}); use another "
+                "output folder or delete it"
+            )
+    else:
+        atomic_write(manifest, lambda tmp: tmp.write_text(json.dumps(job, indent=1)))
+    for stale in out.glob(".part-*.tmp"):  # left by a job killed while writing
+        stale.unlink()
+    batches = Corpus.scan_parquet(args.input, args.text, args.id, vocabulary=model.vocabulary,
+                                  batch_size=args.batch_size, language=args.language)  # fmt: skip
+    written = skipped = 0
+    for k, batch in enumerate(batches):
+        part = out / f"part-{k:05d}.parquet"
+        if part.exists():
+            skipped += 1
+            continue
+        frame = tag_frame(model, batch, args)
+        atomic_write(part, frame.write_parquet)
+        written += 1
+    print(f"wrote {written} parts to {out} ({skipped} already there)", file=sys.stderr)
     return 0
 
 
@@ -173,10 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("-k", type=int, default=10)
     topics.set_defaults(run=cmd_topics)
 
-    tag = sub.add_parser("tag", help="write p(t|d) of every document to parquet")
+    tag = sub.add_parser(
+        "tag", help="write p(t|d) (or token topics) to a .parquet file or a folder of parts"
+    )
     tag.add_argument("model")
     corpus_options(tag)
-    tag.add_argument("-o", "--output", required=True)
+    tag.add_argument("-o", "--output", required=True,
+                     help="a .parquet file, or a folder: parquet input is then tagged batch by "
+                     "batch into resumable parts")  # fmt: skip
+    tag.add_argument("--batch-size", type=int, default=10_000, help="documents per part")
+    tag.add_argument("--tokens", action="store_true", help="attentive: topics of every token")
+    tag.add_argument("--top", type=int, default=None, help="with --tokens: keep the k best")
     tag.set_defaults(run=cmd_tag)
 
     ev = sub.add_parser("eval", help="print held-out perplexity and topic scores as JSON")

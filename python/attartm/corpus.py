@@ -8,13 +8,16 @@ import numbers
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from ._tokenize import KIND_PARAGRAPH, KIND_WORD, boundary_levels, pieces, resolve_stopwords
 from .vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from .streaming import ParquetBatches
 
 __all__ = ["Corpus"]
 
@@ -77,6 +80,7 @@ class Corpus:
         max_vocab: int | None = None,
         stopwords: bool | Iterable[str] = True,
         vocabulary: Vocabulary | Sequence[str] | None = None,
+        allow_empty: bool = False,
     ) -> Corpus:
         """Tokenize a text column of a polars frame.
 
@@ -101,6 +105,9 @@ class Corpus:
         vocabulary : Vocabulary or list of str, optional
             Use this vocabulary as is (min_df, max_df and max_vocab are then ignored):
             unknown words are dropped and counted in :attr:`dropped`.
+        allow_empty : bool
+            With a given vocabulary, accept documents none of whose words is known (a
+            batch of a larger corpus may be like that); otherwise that is an error.
 
         Returns
         -------
@@ -135,6 +142,7 @@ class Corpus:
             max_vocab=max_vocab,
             stopwords=stopwords,
             vocabulary=vocabulary,
+            allow_empty=allow_empty,
         )
 
     @classmethod
@@ -172,6 +180,32 @@ class Corpus:
                 raise FileNotFoundError(f"parquet file {path!r} does not exist")
         lf = pl.scan_parquet([os.fspath(p) for p in items] if len(items) > 1 else items[0])
         return cls.from_polars(lf, text=text, id=id, **options)
+
+    @classmethod
+    def scan_parquet(
+        cls,
+        source: str | Path | Sequence[str | Path],
+        text: str = "text",
+        id: str | None = None,
+        *,
+        vocabulary: Vocabulary,
+        batch_size: int = 1000,
+        language: str = "en",
+        stopwords: bool | Iterable[str] = True,
+    ) -> ParquetBatches:
+        """Corpus batches of ``batch_size`` documents read lazily from parquet files, for
+        corpora larger than memory: pass the result to ``model.fit_online`` (or iterate).
+
+        ``vocabulary`` fixes the token ids (``Vocabulary.from_parquet(...)`` builds one in
+        a streaming pass). The next batch is read and tokenized in a background thread
+        while the current one is processed; iterating again reads the files again.
+        """
+        from .streaming import ParquetBatches
+
+        return ParquetBatches(
+            source, text, id, vocabulary=vocabulary, batch_size=batch_size,
+            language=language, stopwords=stopwords,
+        )  # fmt: skip
 
     @classmethod
     def from_texts(
@@ -314,6 +348,7 @@ class Corpus:
         max_vocab: int | None = None,
         stopwords: bool | Iterable[str] = True,
         vocabulary: Vocabulary | Sequence[str] | None = None,
+        allow_empty: bool = False,
     ) -> Corpus:
         if texts.dtype not in _TEXT_DTYPES:
             raise TypeError(
@@ -326,8 +361,8 @@ class Corpus:
         stop = resolve_stopwords(stopwords, language)
         vocab = None if vocabulary is None else _as_vocabulary(vocabulary)
         if vocab is None:
-            _check_df_arguments(min_df, max_df, max_vocab)
-            lo, hi = _document_count_limits(min_df, max_df, n_docs)
+            check_df_arguments(min_df, max_df, max_vocab)
+            lo, hi = document_count_limits(min_df, max_df, n_docs)
 
         frame = pieces(texts.cast(pl.String)).collect()
         word = pl.col("kind") == KIND_WORD
@@ -365,7 +400,7 @@ class Corpus:
             )
             dropped = np.bincount(unknown_docs, minlength=n_docs).astype(np.int64)
 
-        if tokens.height == 0:
+        if tokens.height == 0 and not (allow_empty and vocabulary is not None):
             if vocabulary is not None:
                 raise ValueError(
                     f"no tokens left: none of the words of the {n_docs} documents is in the "
@@ -659,7 +694,7 @@ def _as_int_array(values: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _check_df_arguments(min_df: Any, max_df: Any, max_vocab: Any) -> None:
+def check_df_arguments(min_df: Any, max_df: Any, max_vocab: Any) -> None:
     for name, value in (("min_df", min_df), ("max_df", max_df)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(
@@ -690,7 +725,7 @@ def _check_df_arguments(min_df: Any, max_df: Any, max_vocab: Any) -> None:
         raise ValueError(f"max_vocab={max_vocab} must be >= 1 (or None for no limit)")
 
 
-def _document_count_limits(min_df: float, max_df: float, n_docs: int) -> tuple[float, float]:
+def document_count_limits(min_df: float, max_df: float, n_docs: int) -> tuple[float, float]:
     lo = float(min_df) if isinstance(min_df, numbers.Integral) else min_df * n_docs
     hi = float(max_df) if isinstance(max_df, numbers.Integral) else max_df * n_docs
     if hi < lo:

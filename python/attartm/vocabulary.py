@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import overload
@@ -80,6 +82,29 @@ class Vocabulary:
         # way everywhere and the ids are deterministic.
         words = frame.sort(["count", "word"], descending=[True, False])["word"]
         return cls(words.to_list())
+
+    @classmethod
+    def from_parquet(
+        cls,
+        source: Any,
+        text: str = "text",
+        *,
+        language: str = "en",
+        min_df: float = 1,
+        max_df: float = 1.0,
+        max_vocab: int | None = None,
+        stopwords: Any = True,
+        batch_size: int = 10_000,
+    ) -> Vocabulary:
+        """The vocabulary of parquet files (a path, folder, glob or list), built in one
+        streaming pass with memory bounded by the number of distinct words; the same
+        words in the same order as ``Corpus.from_parquet(...).vocabulary``."""
+        from .streaming import vocabulary_from_parquet
+
+        return vocabulary_from_parquet(
+            source, text, language=language, min_df=min_df, max_df=max_df,
+            max_vocab=max_vocab, stopwords=stopwords, batch_size=batch_size,
+        )  # fmt: skip
 
     @classmethod
     def from_tokens(cls, tokens: Iterable[str] | pl.Series) -> Vocabulary:

@@ -1,0 +1,200 @@
+"""Corpora larger than memory: a vocabulary from one streaming pass over parquet files, and
+corpus batches read, tokenized and handed out one at a time, the next one prepared in a
+background thread while the current one is being processed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from queue import Full, Queue
+from typing import Any
+
+import polars as pl
+
+from . import _arrays
+from ._tokenize import KIND_WORD, pieces, resolve_stopwords
+from .corpus import Corpus, check_df_arguments, document_count_limits
+from .vocabulary import Vocabulary
+
+
+def parquet_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """The parquet files of a path, a folder, a glob or a list of them, in sorted order."""
+    items = list(source) if isinstance(source, (list, tuple)) else [source]
+    files: list[str] = []
+    for item in items:
+        path = os.fspath(item)
+        if any(c in path for c in "*?["):
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                raise FileNotFoundError(f"no parquet file matches {path!r}")
+            files += matches
+        elif os.path.isdir(path):
+            matches = sorted(str(p) for p in Path(path).glob("*.parquet"))
+            if not matches:
+                raise FileNotFoundError(f"the folder {path!r} holds no .parquet file")
+            files += matches
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"parquet file {path!r} does not exist")
+    if not files:
+        raise FileNotFoundError("no parquet file given")
+    return files
+
+
+def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
+    """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
+    lazily from the files in order."""
+    lf = pl.scan_parquet(files)
+    missing = [c for c in columns if c not in lf.collect_schema().names()]
+    if missing:
+        raise ValueError(
+            f"column(s) {missing} not in the parquet files; they have {lf.collect_schema().names()}"
+        )
+    buffer: list[pl.DataFrame] = []
+    held = 0
+    for chunk in lf.select(columns).collect_batches(chunk_size=batch_size):
+        buffer.append(chunk)
+        held += chunk.height
+        while held >= batch_size:
+            frame = pl.concat(buffer)
+            yield frame.head(batch_size)
+            rest = frame.slice(batch_size)
+            buffer, held = ([rest] if rest.height else []), rest.height
+    if held:
+        yield pl.concat(buffer)
+
+
+def vocabulary_from_parquet(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    text: str = "text",
+    *,
+    language: str = "en",
+    min_df: float = 1,
+    max_df: float = 1.0,
+    max_vocab: int | None = None,
+    stopwords: bool | Iterable[str] = True,
+    batch_size: int = 10_000,
+) -> Vocabulary:
+    """A vocabulary from one streaming pass: per batch of documents, each word's count and
+    document frequency are added into running totals whose size is the number of distinct
+    words, never the corpus size. Filtering and order are those of ``Corpus.from_polars``.
+    """
+    check_df_arguments(min_df, max_df, max_vocab)
+    batch_size = _arrays.positive_int("batch_size", batch_size)
+    stop = sorted(resolve_stopwords(stopwords, language))
+    totals: pl.DataFrame | None = None
+    n_docs = 0
+    for frame in row_batches(parquet_files(source), [text], batch_size):
+        n_docs += frame.height
+        texts = frame.get_column(text)
+        if texts.dtype != pl.String:
+            raise TypeError(f"the text column {text!r} has dtype {texts.dtype}, expected String")
+        word = pl.col("kind") == KIND_WORD
+        if stop:
+            word = word & ~pl.col("piece").is_in(stop)
+        stats = (
+            pieces(texts)
+            .filter(word)
+            .group_by("piece")
+            .agg(count=pl.len().cast(pl.Int64), df=pl.col("doc").n_unique().cast(pl.Int64))
+            .collect()
+        )
+        merged = stats if totals is None else pl.concat([totals, stats])
+        totals = merged.group_by("piece").agg(pl.col("count").sum(), pl.col("df").sum())
+    if totals is None or n_docs == 0:
+        raise ValueError("the parquet files hold no documents (0 rows)")
+    lo, hi = document_count_limits(min_df, max_df, n_docs)
+    kept = totals.filter((pl.col("df") >= lo) & (pl.col("df") <= hi)).sort(
+        ["count", "piece"], descending=[True, False]
+    )
+    if max_vocab is not None:
+        kept = kept.head(max_vocab)
+    if kept.height == 0:
+        raise ValueError(
+            f"no word passes min_df={min_df!r}, max_df={max_df!r} over {n_docs} documents"
+        )
+    return Vocabulary.from_counts(kept.rename({"piece": "word"}))
+
+
+class ParquetBatches:
+    """Corpus batches of ``batch_size`` documents read lazily from parquet files.
+
+    Iterating reads and tokenizes the next batch in a background thread while the caller
+    works on the current one (polars and the Rust core both release the GIL, so the two
+    overlap). Re-iterable: every iteration reads the files again, so ``fit_online`` can run
+    several epochs over it. Memory holds at most two batches.
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike | Sequence[str | os.PathLike],
+        text: str = "text",
+        id: str | None = None,
+        *,
+        vocabulary: Vocabulary,
+        batch_size: int = 1000,
+        language: str = "en",
+        stopwords: bool | Iterable[str] = True,
+    ) -> None:
+        if not isinstance(vocabulary, Vocabulary):
+            raise TypeError(
+                "scan_parquet needs a fixed vocabulary (attartm.Vocabulary.from_parquet(...) "
+                "or model.vocabulary) so that token ids agree across batches"
+            )
+        self.files = parquet_files(source)
+        self.text, self.id = text, id
+        self.vocabulary = vocabulary
+        self.batch_size = _arrays.positive_int("batch_size", batch_size)
+        self.language, self.stopwords = language, stopwords
+
+    def __iter__(self) -> Iterator[Corpus]:
+        columns = [self.text] if self.id is None else [self.id, self.text]
+        queue: Queue[Any] = Queue(maxsize=1)
+        stop = threading.Event()
+        done = object()
+
+        def produce() -> None:
+            try:
+                start = 0
+                for frame in row_batches(self.files, columns, self.batch_size):
+                    batch = self._corpus(frame, start)
+                    start += frame.height
+                    while not stop.is_set():
+                        try:
+                            queue.put(batch, timeout=0.1)
+                            break
+                        except Full:  # the consumer is still busy with a batch
+                            continue
+                    if stop.is_set():
+                        return
+                queue.put(done)
+            except BaseException as e:  # hand the error to the consumer
+                queue.put(e)
+
+        worker = threading.Thread(target=produce, name="attartm-parquet-reader", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = queue.get()
+                if item is done:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join(timeout=5)
+
+    def _corpus(self, frame: pl.DataFrame, start: int) -> Corpus:
+        if self.id is None:
+            ids = pl.Series("id", range(start, start + frame.height), dtype=pl.Int64)
+            frame = frame.with_columns(ids)
+        return Corpus.from_polars(
+            frame, text=self.text, id=self.id or "id", vocabulary=self.vocabulary,
+            language=self.language, stopwords=self.stopwords, allow_empty=True,
+        )  # fmt: skip

@@ -1,0 +1,91 @@
+"""Corpora larger than memory: streaming vocabulary, lazy parquet batches, online training."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+import attartm
+from attartm.streaming import row_batches
+
+from .conftest import synthetic_texts
+
+
+@pytest.fixture(scope="module")
+def parquet_parts(tmp_path_factory) -> tuple[list, pl.DataFrame]:
+    """Three parquet files of synthetic documents (with an id column), and their frame."""
+    folder = tmp_path_factory.mktemp("parts")
+    texts = synthetic_texts(n_docs=90, seed=3)
+    texts[17] = "zzz qqq"  # a document none of whose words survives min_df
+    frame = pl.DataFrame({"doc_id": [f"d{i}" for i in range(90)], "body": texts})
+    paths = []
+    for k, part in enumerate(frame.iter_slices(35)):
+        path = folder / f"part-{k}.parquet"
+        part.write_parquet(path, row_group_size=7)
+        paths.append(path)
+    return paths, frame
+
+
+def test_row_batches_cut_exactly(parquet_parts):
+    paths, frame = parquet_parts
+    batches = list(row_batches([str(p) for p in paths], ["doc_id"], 20))
+    assert [b.height for b in batches] == [20, 20, 20, 20, 10]
+    assert pl.concat(batches)["doc_id"].to_list() == frame["doc_id"].to_list()
+
+
+def test_streaming_vocabulary_equals_the_in_memory_one(parquet_parts):
+    paths, frame = parquet_parts
+    folder = str(paths[0].parent / "*.parquet")
+    for options in ({"min_df": 2, "max_df": 0.9}, {"min_df": 0.05, "max_vocab": 20}, {}):
+        streamed = attartm.Vocabulary.from_parquet(folder, "body", stopwords=False,
+                                                   batch_size=13, **options)  # fmt: skip
+        in_memory = attartm.Corpus.from_polars(frame, text="body", stopwords=False, **options)
+        assert streamed == in_memory.vocabulary
+
+
+def test_scan_parquet_yields_the_same_batches_as_memory(parquet_parts):
+    paths, frame = parquet_parts
+    vocab = attartm.Vocabulary.from_parquet(paths, "body", min_df=3, stopwords=False)
+    scanned = list(attartm.Corpus.scan_parquet(paths, "body", "doc_id", vocabulary=vocab,
+                                               batch_size=25, stopwords=False))  # fmt: skip
+    whole = attartm.Corpus.from_polars(frame, text="body", id="doc_id", vocabulary=vocab,
+                                       stopwords=False)  # fmt: skip
+    memory = list(whole.batches(25))
+    assert len(scanned) == len(memory) == 4
+    for a, b in zip(scanned, memory):
+        assert a.ids.to_list() == b.ids.to_list()
+        np.testing.assert_array_equal(a.token_ids, b.token_ids)
+        np.testing.assert_array_equal(a.doc_offsets, b.doc_offsets)
+        np.testing.assert_array_equal(a.boundaries, b.boundaries)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: attartm.ARTM(3, seed=1), lambda: attartm.AttentiveARTM(3, passes=2, seed=1)],
+    ids=["artm", "attentive"],
+)
+def test_streaming_fit_online_equals_in_memory_fit_online(parquet_parts, make):
+    paths, frame = parquet_parts
+    vocab = attartm.Vocabulary.from_parquet(paths, "body", min_df=2, stopwords=False)
+    stream = attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=20,
+                                         stopwords=False)  # fmt: skip
+    whole = attartm.Corpus.from_polars(frame, text="body", vocabulary=vocab, stopwords=False)
+    kw = dict(update_every=2, tau0=4, kappa=0.6, epochs=2)
+    streamed = make().fit_online(stream, **kw)
+    in_memory = make().fit_online(whole, batch_size=20, **kw)
+    np.testing.assert_allclose(streamed.phi, in_memory.phi, atol=1e-5)
+    np.testing.assert_allclose(streamed.n_wt, in_memory.n_wt, rtol=1e-5, atol=1e-5)
+
+
+def test_scan_parquet_reports_bad_input(parquet_parts, tmp_path):
+    paths, _ = parquet_parts
+    vocab = attartm.Vocabulary.from_parquet(paths, "body", stopwords=False)
+    with pytest.raises(FileNotFoundError, match="no parquet file matches"):
+        attartm.Corpus.scan_parquet(str(tmp_path / "*.parquet"), "body", vocabulary=vocab)
+    with pytest.raises(TypeError, match="fixed vocabulary"):
+        attartm.Corpus.scan_parquet(paths, "body", vocabulary=["a", "b"])
+    with pytest.raises(ValueError, match="not in the parquet files"):
+        list(attartm.Corpus.scan_parquet(paths, "text", vocabulary=vocab))
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=0)
