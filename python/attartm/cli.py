@@ -127,12 +127,16 @@ def tag_frame(model, corpus: Corpus, args: argparse.Namespace) -> pl.DataFrame:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     model = load(args.model)
-    if not args.output.endswith(".parquet"):
+    out = Path(args.output)
+    if out.is_dir() or not out.suffix:
         return tag_in_parts(model, args)
     corpus = corpus_from_args(args, vocabulary=model.vocabulary)
     frame = tag_frame(model, corpus, args)
-    atomic_write(args.output, frame.write_parquet)
-    print(f"wrote {frame.height} rows to {args.output}", file=sys.stderr)
+    atomic_write(out, frame.write_parquet)
+    what = (
+        f"topics of {frame.height} tokens" if args.tokens else f"p(t|d) of {frame.height} documents"
+    )
+    print(f"wrote {what} to {out}", file=sys.stderr)
     return 0
 
 
@@ -256,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("model")
     corpus_options(tag)
     tag.add_argument("-o", "--output", required=True,
-                     help="a .parquet file, or a folder: parquet input is then tagged batch by "
-                     "batch into resumable parts")  # fmt: skip
+                     help="a file (tags.parquet), or a folder (no suffix): parquet input "
+                     "is then tagged batch by batch into resumable parts")  # fmt: skip
     tag.add_argument("--batch-size", type=int, default=10_000, help="documents per part")
     tag.add_argument("--tokens", action="store_true", help="attentive: topics of every token")
     tag.add_argument("--top", type=int, default=None, help="with --tokens: keep the k best")
