@@ -85,7 +85,7 @@ def test_scan_parquet_reports_bad_input(parquet_parts, tmp_path):
         attartm.Corpus.scan_parquet(str(tmp_path / "*.parquet"), "body", vocabulary=vocab)
     with pytest.raises(TypeError, match="fixed vocabulary"):
         attartm.Corpus.scan_parquet(paths, "body", vocabulary=["a", "b"])
-    with pytest.raises(ValueError, match="not in the parquet files"):
+    with pytest.raises(ValueError, match="not in the parquet file"):
         list(attartm.Corpus.scan_parquet(paths, "text", vocabulary=vocab))
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=0)

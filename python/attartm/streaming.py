@@ -48,23 +48,28 @@ def parquet_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> li
 
 def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
     """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
-    lazily from the files in order."""
-    lf = pl.scan_parquet(files)
-    missing = [c for c in columns if c not in lf.collect_schema().names()]
-    if missing:
-        raise ValueError(
-            f"column(s) {missing} not in the parquet files; they have {lf.collect_schema().names()}"
-        )
+    lazily from the files in order.
+
+    The files are scanned one after the other: a reader cannot hold less than one row group
+    of a file, and scanning them together lets it read ahead into several files, so memory
+    would grow with the number of files.
+    """
     buffer: list[pl.DataFrame] = []
     held = 0
-    for chunk in lf.select(columns).collect_batches(chunk_size=batch_size):
-        buffer.append(chunk)
-        held += chunk.height
-        while held >= batch_size:
-            frame = pl.concat(buffer)
-            yield frame.head(batch_size)
-            rest = frame.slice(batch_size)
-            buffer, held = ([rest] if rest.height else []), rest.height
+    for path in files:
+        lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ValueError(f"column(s) {missing} not in the parquet file {path}; it has {names}")
+        for chunk in lf.select(columns).collect_batches(chunk_size=batch_size):
+            buffer.append(chunk)
+            held += chunk.height
+            while held >= batch_size:
+                frame = pl.concat(buffer)
+                yield frame.head(batch_size)
+                rest = frame.slice(batch_size)
+                buffer, held = ([rest] if rest.height else []), rest.height
     if held:
         yield pl.concat(buffer)
 
@@ -78,7 +83,7 @@ def vocabulary_from_parquet(
     max_df: float = 1.0,
     max_vocab: int | None = None,
     stopwords: bool | Iterable[str] = True,
-    batch_size: int = 10_000,
+    batch_size: int = 1000,
 ) -> Vocabulary:
     """A vocabulary from one streaming pass: per batch of documents, each word's count and
     document frequency are added into running totals whose size is the number of distinct

@@ -92,7 +92,7 @@ class Vocabulary:
         max_df: float = 1.0,
         max_vocab: int | None = None,
         stopwords: Any = True,
-        batch_size: int = 10_000,
+        batch_size: int = 1000,
     ) -> Vocabulary:
         """The vocabulary of parquet files (a path, folder, glob or list), built in one
         streaming pass with memory bounded by the number of distinct words; the same
