@@ -20,9 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from _data import DATA, require
-
 import attartm
+from _data import DATA, require
 
 
 def run(parts: int, topics: int, max_vocab: int, batch_size: int, threads: int) -> dict:

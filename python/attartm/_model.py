@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,30 @@ def normalize_columns(x: np.ndarray) -> np.ndarray:
     out = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
     out[:, (s[0] <= 0)] = 1.0 / x.shape[0]
     return out
+
+
+@dataclass(frozen=True)
+class OnlineSettings:
+    """The knobs of batch-online EM (see :meth:`TopicModel.fit_online`)."""
+
+    update_every: int
+    tau0: float
+    kappa: float
+    decay_weight: float | None
+    apply_weight: float | None
+    epochs: int
+
+
+def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    window: list[Any] = []
+    for item in items:
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
 
 
 class TopicModel:
@@ -218,47 +243,51 @@ class TopicModel:
         if tau0 + 1 <= 0:
             raise ValueError(f"tau0 must be greater than -1, but is {tau0}")
 
+        settings = OnlineSettings(update_every, tau0, kappa, *weights, epochs)
+
+        def batches(epoch: int) -> Iterator[Corpus]:
+            return progress(
+                self._batches(corpus, batch_size, reuse=epoch > 0),
+                enabled=progress_bar,
+                desc=f"{type(self).__name__} online epoch {epoch + 1}",
+            )
+
+        def estep_window(window: list[Any]) -> list[np.ndarray]:
+            return [self._estep(self._prepare(self._check_corpus(b))) for b in window]
+
+        return self._run_online(
+            batches, settings, estep_window, lambda b: self._check_corpus(b).vocabulary
+        )
+
+    def _run_online(self, batches, settings: OnlineSettings, estep_window, vocabulary_of):
+        """The batch-online loop over ``batches(epoch)``: for every window of
+        ``update_every`` batches, ``estep_window`` gives their ñ_wt (all computed with the
+        same Φ, so they may run in parallel anywhere), summed in batch order, then the
+        update and the M-step. ``vocabulary_of`` reads the vocabulary of the first batch."""
         self._forget()
         try:
-            self._online_epochs(
-                corpus, batch_size, update_every, tau0, kappa, weights, epochs, progress_bar
-            )
+            updates = 0
+            for epoch in range(settings.epochs):
+                for window in _windows(batches(epoch), settings.update_every):
+                    if self._phi is None:
+                        self._initialize(vocabulary_of(window[0]))
+                    parts = estep_window(window)
+                    pending = parts[0]
+                    for part in parts[1:]:
+                        pending = pending + part
+                    updates += 1
+                    self._online_update(pending, updates, settings)
+            if self._phi is None:
+                raise ValueError("fit_online got no batches: the corpus or iterable is empty")
         except BaseException:
             self._forget()
             raise
         return self
 
-    def _online_epochs(
-        self, corpus, batch_size, update_every, tau0, kappa, weights, epochs, progress_bar
-    ) -> None:
-        updates = 0
-        for epoch in range(epochs):
-            pending: np.ndarray | None = None
-            waiting = 0
-            for batch in progress(
-                self._batches(corpus, batch_size, reuse=epoch > 0),
-                enabled=progress_bar,
-                desc=f"{type(self).__name__} online epoch {epoch + 1}",
-            ):
-                batch = self._check_corpus(batch)
-                if self._phi is None:
-                    self._initialize(batch.vocabulary)
-                n_wt = self._estep(self._prepare(batch))
-                pending = n_wt if pending is None else pending + n_wt
-                waiting += 1
-                if waiting == update_every:
-                    updates += 1
-                    self._online_update(pending, updates, tau0, kappa, *weights)
-                    pending, waiting = None, 0
-            if pending is not None:
-                updates += 1
-                self._online_update(pending, updates, tau0, kappa, *weights)
-        if self._phi is None:
-            raise ValueError("fit_online got no batches: the corpus or iterable is empty")
-
-    def _online_update(self, batch_n_wt, k, tau0, kappa, decay, apply) -> None:
+    def _online_update(self, batch_n_wt, k: int, settings: OnlineSettings) -> None:
+        decay, apply = settings.decay_weight, settings.apply_weight
         if decay is None:
-            rho = (tau0 + k) ** (-kappa)
+            rho = (settings.tau0 + k) ** (-settings.kappa)
             decay, apply = 1.0 - rho, rho
         self._mstep(decay * self._n_wt + apply * batch_n_wt)
 

@@ -33,7 +33,8 @@ def _model_classes() -> dict[str, type]:
     return {cls.__name__: cls for cls in (ARTM, AttentiveARTM, ThetalessARTM)}
 
 
-def save_model(model: Any, path: str | os.PathLike) -> None:
+def _write(model: Any, target: Any) -> None:
+    """Writes the model's zip to a path or a binary file object."""
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -42,17 +43,29 @@ def save_model(model: Any, path: str | os.PathLike) -> None:
         "regularizers": [r.to_dict() for r in model.regularizers],
         "vocabulary": list(model.vocabulary.words),
     }
-    arrays = {"phi": model.phi, "n_wt": model.n_wt}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("model.json", json.dumps(header, ensure_ascii=False))
+        for name, arr in (("phi", model.phi), ("n_wt", model.n_wt)):
+            buf = io.BytesIO()
+            np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            z.writestr(f"{name}.npy", buf.getvalue())
 
-    def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("model.json", json.dumps(header, ensure_ascii=False))
-            for name, arr in arrays.items():
-                buf = io.BytesIO()
-                np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-                z.writestr(f"{name}.npy", buf.getvalue())
 
-    atomic_write(path, write)
+def save_model(model: Any, path: str | os.PathLike) -> None:
+    atomic_write(path, lambda tmp: _write(model, tmp))
+
+
+def dumps(model: Any) -> bytes:
+    """The model file's bytes (what ``model.save`` writes), e.g. to ship a model to other
+    processes without pickle."""
+    buf = io.BytesIO()
+    _write(model, buf)
+    return buf.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    """A model from the bytes of :func:`dumps` (or of a model file)."""
+    return _read(io.BytesIO(data), "the model bytes")
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -64,13 +77,17 @@ def load(path: str | os.PathLike) -> Any:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
+    return _read(path, str(path))
+
+
+def _read(source: Any, name: str) -> Any:
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(source) as z:
             header = json.loads(z.read("model.json").decode("utf-8"))
-            _check_header(header, path)
+            _check_header(header, name)
             arrays = {
-                name: np.load(io.BytesIO(z.read(f"{name}.npy")), allow_pickle=False)
-                for name in ("phi", "n_wt")
+                key: np.load(io.BytesIO(z.read(f"{key}.npy")), allow_pickle=False)
+                for key in ("phi", "n_wt")
             }
     except _FormatError as e:
         raise ValueError(str(e)) from None
@@ -78,7 +95,7 @@ def load(path: str | os.PathLike) -> Any:
         # Whatever fails while decoding untrusted bytes (zip, zlib, json, npy) means the
         # same thing to the user: this is not a readable model file.
         raise ValueError(
-            f"{path} is not a readable attartm model file (corrupt or truncated: "
+            f"{name} is not a readable attartm model file (corrupt or truncated: "
             f"{type(e).__name__}: {e})"
         ) from e
     cls = _model_classes()[header["class"]]
@@ -88,7 +105,7 @@ def load(path: str | os.PathLike) -> Any:
     phi, n_wt = arrays["phi"], arrays["n_wt"]
     t = model.n_topics
     if phi.shape != (len(vocabulary), t) or n_wt.shape != phi.shape:
-        raise ValueError(f"{path} is inconsistent: arrays do not match vocabulary × topics")
+        raise ValueError(f"{name} is inconsistent: arrays do not match vocabulary × topics")
     model._vocabulary = vocabulary
     model._phi = np.ascontiguousarray(phi, dtype=np.float32)
     model._n_wt = np.ascontiguousarray(n_wt, dtype=np.float64)
@@ -99,7 +116,7 @@ class _FormatError(ValueError):
     pass
 
 
-def _check_header(header: Any, path: Path) -> None:
+def _check_header(header: Any, path: str) -> None:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _FormatError(f"{path} is not an attartm model file")
     version = header.get("format_version")
