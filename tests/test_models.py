@@ -279,3 +279,37 @@ def test_kernels_match_reference_on_real_text(newsgroups):
     got = kernels.thetaless_estep(part.token_ids, part.doc_offsets, phi, n_t, variant="full")
     expected = ref.thetaless_estep(part.token_ids, part.doc_offsets, phi, n_t, "full")
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_training_perplexity_matches_reference(small_corpus):
+    tokens, offsets = small_corpus.token_ids, small_corpus.doc_offsets
+    artm = attartm.ARTM(3, doc_passes=5, seed=0).fit(small_corpus, epochs=5)
+    theta, _ = ref.artm_estep(tokens, offsets, artm.phi, None, 5)
+    doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    p = np.einsum("nt,nt->n", artm.phi[tokens].astype(np.float64), theta[doc])
+    assert artm.perplexity(small_corpus, heldout=False) == pytest.approx(
+        math.exp(-np.log(p).mean()), rel=1e-5
+    )
+    tl = attartm.ThetalessARTM(3, seed=0).fit(small_corpus, epochs=5)
+    theta = ref.linear_theta(tokens, offsets, tl.phi, tl.n_t)
+    p = np.einsum("nt,nt->n", tl.phi[tokens].astype(np.float64), theta[doc])
+    assert tl.perplexity(small_corpus, heldout=False) == pytest.approx(
+        math.exp(-np.log(p).mean()), rel=1e-5
+    )
+    # Held-out perplexity is never better than the training one on the same documents.
+    assert artm.perplexity(small_corpus) > artm.perplexity(small_corpus, heldout=False)
+
+
+def test_thetaless_heldout_perplexity_matches_reference(small_corpus):
+    model = attartm.ThetalessARTM(3, seed=0).fit(small_corpus, epochs=5)
+    tokens, offsets = small_corpus.token_ids, small_corpus.doc_offsets
+    parity = np.random.default_rng(5).integers(0, 2, size=len(offsets) - 1)
+    total, count = 0.0, 0
+    for d in range(len(offsets) - 1):
+        doc = tokens[offsets[d] : offsets[d + 1]]
+        observed, hidden = doc[parity[d] :: 2], doc[1 - parity[d] :: 2]
+        theta = ref.linear_theta(observed, np.array([0, len(observed)]), model.phi, model.n_t)
+        for w in hidden:
+            total += math.log(model.phi[w].astype(np.float64) @ theta[0])
+            count += 1
+    assert model.perplexity(small_corpus, seed=5) == pytest.approx(math.exp(-total / count), rel=1e-5)

@@ -1,4 +1,4 @@
-"""Document completion (DESIGN 1.4): the observed and hidden halves of test documents."""
+"""Which tokens infer the topics and which are scored, for perplexity (DESIGN 1.4)."""
 
 from __future__ import annotations
 
@@ -8,41 +8,58 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class Completion:
-    """Every other token of each document observed (random parity), the rest hidden."""
+class Evaluation:
+    """Tokens of a corpus split into those that infer θ (observed) and those scored."""
 
-    observed_mask: np.ndarray  # bool[n]: True where a token is observed
+    observed_mask: np.ndarray  # bool[n]
     observed_tokens: np.ndarray  # uint32[n_obs]
     observed_offsets: np.ndarray  # int64[D+1]
-    hidden_tokens: np.ndarray  # uint32[n_hidden]
-    hidden_docs: np.ndarray  # int64[n_hidden]: the document of each hidden token
+    scored_mask: np.ndarray  # bool[n]
+    scored_tokens: np.ndarray  # uint32[n_scored]
+    scored_docs: np.ndarray  # int64[n_scored]: the document of each scored token
 
     @classmethod
-    def split(cls, tokens: np.ndarray, offsets: np.ndarray, seed: int) -> Completion:
-        n_docs = offsets.shape[0] - 1
-        lengths = np.diff(offsets)
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        position = np.arange(tokens.shape[0], dtype=np.int64) - offsets[doc]
-        parity = np.random.default_rng(seed).integers(0, 2, size=n_docs)
+    def completion(cls, tokens: np.ndarray, offsets: np.ndarray, seed: int) -> Evaluation:
+        """Document completion: every other token of each document observed (random
+        parity per document), the others scored."""
+        doc, position = _positions(tokens, offsets)
+        parity = np.random.default_rng(seed).integers(0, 2, size=offsets.shape[0] - 1)
         observed = (position % 2) == parity[doc]
-        obs_counts = np.bincount(doc[observed], minlength=n_docs)
+        return cls._of(tokens, offsets, doc, observed, ~observed)
+
+    @classmethod
+    def whole(cls, tokens: np.ndarray, offsets: np.ndarray) -> Evaluation:
+        """Training perplexity: every token observed and scored."""
+        doc, _ = _positions(tokens, offsets)
+        every = np.ones(tokens.shape[0], dtype=bool)
+        return cls._of(tokens, offsets, doc, every, every)
+
+    @classmethod
+    def _of(cls, tokens, offsets, doc, observed, scored) -> Evaluation:
+        n_docs = offsets.shape[0] - 1
         obs_offsets = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(obs_counts, out=obs_offsets[1:])
+        np.cumsum(np.bincount(doc[observed], minlength=n_docs), out=obs_offsets[1:])
         return cls(
             observed_mask=observed,
             observed_tokens=np.ascontiguousarray(tokens[observed]),
             observed_offsets=obs_offsets,
-            hidden_tokens=np.ascontiguousarray(tokens[~observed]),
-            hidden_docs=doc[~observed],
+            scored_mask=scored,
+            scored_tokens=np.ascontiguousarray(tokens[scored]),
+            scored_docs=doc[scored],
         )
 
 
+def _positions(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    doc = np.repeat(np.arange(offsets.shape[0] - 1, dtype=np.int64), np.diff(offsets))
+    return doc, np.arange(tokens.shape[0], dtype=np.int64) - offsets[doc]
+
+
 def mixture_loglik(
-    phi: np.ndarray, theta: np.ndarray, tokens: np.ndarray, docs: np.ndarray, known: np.ndarray
+    phi: np.ndarray, theta: np.ndarray, ev: Evaluation, known: np.ndarray
 ) -> tuple[float, int]:
-    """Σ ln Σ_t φ_wt θ_td over the tokens whose word is ``known``; returns (sum, count)."""
-    keep = known[tokens]
-    tokens, docs = tokens[keep], docs[keep]
+    """Σ ln Σ_t φ_wt θ_td over the scored tokens whose word is ``known``: (sum, count)."""
+    keep = known[ev.scored_tokens]
+    tokens, docs = ev.scored_tokens[keep], ev.scored_docs[keep]
     total = 0.0
     step = 1 << 18  # bounded memory: step × T floats at a time
     for start in range(0, tokens.shape[0], step):

@@ -2,7 +2,7 @@
 training loops, topics, scores, and saving.
 
 A model subclass supplies the E-step (``_estep``), document vectors (``_theta``) and the
-held-out log-likelihood of document completion (``_heldout_loglik``).
+log-likelihood of scored tokens given observed ones (``_loglik``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import polars as pl
 
 from . import _arrays, kernels, scores
 from . import regularizers as _reg
+from ._heldout import Evaluation
 from ._progress import progress
 from .corpus import Corpus
 from .vocabulary import Vocabulary
@@ -312,7 +313,9 @@ class TopicModel:
     def _theta(self, corpus: Corpus) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:  # pragma: no cover
+    def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:  # pragma: no cover
+        """Σ ln p(w) over the scored tokens of ``ev`` (topics inferred from the observed
+        ones), and how many were scored."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- outputs
@@ -356,10 +359,23 @@ class TopicModel:
             n_t = np.ones(self.n_topics)
         return kernels.linear_theta(tokens, offsets, self._phi, n_t, threads=self.threads)
 
-    def perplexity(self, corpus: Corpus, *, seed: int = 0) -> float:
-        """Held-out perplexity by document completion (DESIGN 1.4); no token sees itself."""
+    def perplexity(self, corpus: Corpus, *, heldout: bool = True, seed: int = 0) -> float:
+        """Perplexity exp(−mean ln p(w)) of the corpus's tokens.
+
+        ``heldout=True``: document completion (DESIGN 1.4): every other token (random
+        parity per document, from ``seed``) infers the topics and the others are scored, so
+        no token sees itself. ``heldout=False``: training perplexity: every token infers
+        and is scored. Tokens whose word never occurred in training are not counted.
+        """
         self._require_fitted()
-        total, n = self._heldout_loglik(self._check_corpus(corpus), seed)
+        corpus = self._check_corpus(corpus)
+        tokens, offsets = corpus.token_ids, corpus.doc_offsets
+        ev = (
+            Evaluation.completion(tokens, offsets, seed)
+            if heldout
+            else Evaluation.whole(tokens, offsets)
+        )
+        total, n = self._loglik(corpus, ev)
         if n == 0:
             raise ValueError("the corpus has no token to evaluate (all documents too short?)")
         return math.exp(-total / n)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _arrays, _core
 from . import regularizers as _reg
-from ._heldout import Completion, mixture_loglik
+from ._heldout import Evaluation, mixture_loglik
 from ._model import TopicModel
 from .corpus import Corpus
 
@@ -83,10 +83,7 @@ class ARTM(TopicModel):
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._run(self._prepare(corpus))[0]
 
-    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
-        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
-        theta = self._run(
-            BagOfWords.of(split.observed_tokens, split.observed_offsets, self.threads)
-        )[0]
-        known = self._n_wt.sum(axis=1) > 0
-        return mixture_loglik(self._phi, theta, split.hidden_tokens, split.hidden_docs, known)
+    def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
+        bow = BagOfWords.of(ev.observed_tokens, ev.observed_offsets, self.threads)
+        theta = self._run(bow)[0]
+        return mixture_loglik(self._phi, theta, ev, self._n_wt.sum(axis=1) > 0)

@@ -10,7 +10,7 @@ import polars as pl
 
 from . import _arrays, kernels
 from . import regularizers as _reg
-from ._heldout import Completion
+from ._heldout import Evaluation
 from ._model import TopicModel
 from .corpus import Corpus
 from .segments import find_segments
@@ -199,17 +199,15 @@ class AttentiveARTM(TopicModel):
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._run_corpus(corpus, "doc_mean")[0]
 
-    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
-        # Hidden tokens get γ = 0: they never enter a context, and each is scored with the
-        # context θ_i built from the observed tokens around it.
-        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
+    def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
+        # Unobserved tokens get γ = 0: they never enter a context, and each scored token
+        # is scored with the context θ_i built from the observed tokens around it.
         gf, gb = self.gammas(corpus)
-        gf[~split.observed_mask] = 0.0
-        gb[~split.observed_mask] = 0.0
+        gf[~ev.observed_mask] = 0.0
+        gb[~ev.observed_mask] = 0.0
         loglik, _ = self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, "loglik", False)
-        hidden = ~split.observed_mask
         known = self._n_wt.sum(axis=1) > 0
-        keep = hidden & known[corpus.token_ids]
+        keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
         return float(values.sum()), int(keep.sum())
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from ._atomic import atomic_write
+from ._progress import progress
 from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
@@ -169,7 +170,7 @@ def tag_in_parts(model, args: argparse.Namespace) -> int:
     batches = Corpus.scan_parquet(args.input, args.text, args.id, vocabulary=model.vocabulary,
                                   batch_size=args.batch_size, language=args.language)  # fmt: skip
     written = skipped = 0
-    for k, batch in enumerate(batches):
+    for k, batch in enumerate(progress(batches, enabled=None, desc="attartm tag")):
         part = out / f"part-{k:05d}.parquet"
         if part.exists():
             skipped += 1

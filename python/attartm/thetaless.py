@@ -9,7 +9,7 @@ import numpy as np
 
 from . import kernels
 from . import regularizers as _reg
-from ._heldout import Completion, mixture_loglik
+from ._heldout import Evaluation, mixture_loglik
 from ._model import TopicModel
 from .artm import BagOfWords
 from .corpus import Corpus
@@ -68,8 +68,6 @@ class ThetalessARTM(TopicModel):
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._linear_theta(corpus.token_ids, corpus.doc_offsets)
 
-    def _heldout_loglik(self, corpus: Corpus, seed: int) -> tuple[float, int]:
-        split = Completion.split(corpus.token_ids, corpus.doc_offsets, seed)
-        theta = self._linear_theta(split.observed_tokens, split.observed_offsets)
-        known = self._n_wt.sum(axis=1) > 0
-        return mixture_loglik(self._phi, theta, split.hidden_tokens, split.hidden_docs, known)
+    def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
+        theta = self._linear_theta(ev.observed_tokens, ev.observed_offsets)
+        return mixture_loglik(self._phi, theta, ev, self._n_wt.sum(axis=1) > 0)
