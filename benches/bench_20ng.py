@@ -20,7 +20,7 @@ import numpy as np
 
 import attartm
 from _data import newsgroups
-from peers import BigARTM, bigartm_available
+from attartm.peers import BigARTM, bigartm_available
 
 
 def fit_epochs(model, corpus, epochs: int) -> float:

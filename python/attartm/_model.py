@@ -8,7 +8,7 @@ log-likelihood of scored tokens given observed ones (``_loglik``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,20 +188,29 @@ class TopicModel:
         self._n_wt = n_wt
         self._phi = normalize_columns(n_wt if term is None else n_wt + term).astype(np.float32)
 
-    def fit(self, corpus: Corpus, epochs: int = 10, *, progress_bar: bool | None = None):
+    def fit(
+        self,
+        corpus: Corpus,
+        epochs: int = 10,
+        *,
+        progress_bar: bool | None = None,
+        callback: Callable[[TopicModel, int], Any] | None = None,
+    ):
         """Offline EM: every epoch is a full E-step over the corpus, then the M-step.
 
-        Starts from a random Φ drawn from ``seed``; returns ``self``.
+        Starts from a random Φ drawn from ``seed``; ``callback(model, epoch)`` runs after
+        every epoch (epoch counts from 1), e.g. to track scores. Returns ``self``.
         """
         corpus = self._check_corpus(corpus, fitted=False)
         epochs = _arrays.positive_int("epochs", epochs)
         self._initialize(corpus.vocabulary)
         try:
             data = self._prepare(corpus)
-            for _ in progress(
-                range(epochs), enabled=progress_bar, desc=f"{type(self).__name__} fit"
-            ):
+            desc = f"{type(self).__name__} fit"
+            for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
                 self._mstep(self._estep(data))
+                if callback is not None:
+                    callback(self, epoch + 1)
         except BaseException:
             self._forget()  # a failed fit must not leave a model that looks fitted
             raise

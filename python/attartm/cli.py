@@ -216,6 +216,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write
+
+    model = load(args.model)
+    corpus = corpus_from_args(args, vocabulary=model.vocabulary)
+    path = write(model, corpus, args.output, documents=range(min(args.documents, len(corpus))))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiments import SCORES, summarize, sweep
+
+    config = read_toml(args.config)
+    data, settings = config.get("data", {}), config.get("sweep", {})
+    grid = config.get("grid", {})
+    text, id_ = data.get("text", "text"), data.get("id")
+    train = Corpus.from_polars(
+        read_table(data["train"], text, id_), text=text, id=id_,
+        language=data.get("language", "en"), min_df=data.get("min_df", 5),
+        max_df=data.get("max_df", 0.5),
+    )  # fmt: skip
+    test = Corpus.from_polars(read_table(data["test"], text, id_), text=text, id=id_,
+                              vocabulary=train.vocabulary)  # fmt: skip
+    out = Path(settings.get("out", "sweep-results"))
+    table = sweep(
+        train, test, settings.get("model", "attentive"), grid,
+        n_topics=settings.get("n_topics", 20), epochs=settings.get("epochs", 10),
+        seeds=settings.get("seeds", [0, 1, 2]), scores=settings.get("scores", list(SCORES)),
+        fixed=config.get("fixed", {}), processes=settings.get("processes"), out=out,
+    )  # fmt: skip
+    print(summarize(table, list(grid)))
+    print(f"wrote {out / 'sweep.parquet'} and plots", file=sys.stderr)
+    return 0
+
+
+def read_toml(path: str) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    with open(path, "rb") as f:
+        config = tomllib.load(f)
+    if "train" not in config.get("data", {}) or "test" not in config.get("data", {}):
+        raise ValueError(f"{path}: the [data] table needs train = ... and test = ... paths")
+    return config
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="attartm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -272,6 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("model")
     corpus_options(ev)
     ev.set_defaults(run=cmd_eval)
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a model")
+    report.add_argument("model")
+    corpus_options(report)
+    report.add_argument("-o", "--output", required=True, help="the .html file to write")
+    report.add_argument("--documents", type=int, default=3, help="documents to show")
+    report.set_defaults(run=cmd_report)
+
+    sw = sub.add_parser("sweep", help="run a parameter sweep described by a TOML file")
+    sw.add_argument("config", help="TOML with [data], [sweep], [grid] (see README)")
+    sw.set_defaults(run=cmd_sweep)
 
     demo = sub.add_parser("demo", help="train on the shipped demo corpus and print topics")
     demo.add_argument("--topics", type=int, default=16)

@@ -1,6 +1,7 @@
-"""Peers run on exactly our token ids: BigARTM 0.9.2 (classic ARTM in C++).
+"""Peers trained on exactly our token ids, so that their models are scored by our code:
+BigARTM 0.9.2 (classic ARTM in C++).
 
-Install in the bench environment with ``pip install bigartm==0.9.2 six protobuf==3.20.3``.
+BigARTM is optional: ``pip install bigartm==0.9.2 six protobuf==3.20.3``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-import attartm
+from .artm import ARTM
+from .corpus import Corpus
+from .kernels import bag_of_words
 
 
 def bigartm_available() -> bool:
@@ -23,10 +26,10 @@ def bigartm_available() -> bool:
     return True
 
 
-def write_vowpal_wabbit(corpus: attartm.Corpus, path: Path) -> None:
+def write_vowpal_wabbit(corpus: Corpus, path: Path) -> None:
     """The corpus's bags of words as Vowpal Wabbit lines (BigARTM's fast C++ parser)."""
     vocab = np.asarray(corpus.vocabulary.words, dtype=object)
-    offsets, words, counts = attartm.kernels.bag_of_words(corpus.token_ids, corpus.doc_offsets)
+    offsets, words, counts = bag_of_words(corpus.token_ids, corpus.doc_offsets)
     with path.open("w") as f:
         for d in range(corpus.n_documents):
             a, b = offsets[d], offsets[d + 1]
@@ -45,7 +48,7 @@ class BigARTM:
             seed,
         )
 
-    def fit(self, corpus: attartm.Corpus, epochs: int) -> list[float]:
+    def fit(self, corpus: Corpus, epochs: int) -> list[float]:
         """Returns the wall time of every epoch (collection pass)."""
         self._tmp = tempfile.TemporaryDirectory()
         folder = Path(self._tmp.name)
@@ -57,7 +60,7 @@ class BigARTM:
         finally:
             os.chdir(cwd)
 
-    def _fit_in(self, folder: Path, corpus: attartm.Corpus, epochs: int) -> list[float]:
+    def _fit_in(self, folder: Path, corpus: Corpus, epochs: int) -> list[float]:
         import artm
 
         write_vowpal_wabbit(corpus, folder / "corpus.vw")
@@ -77,7 +80,7 @@ class BigARTM:
         self.vocabulary = corpus.vocabulary
         return times
 
-    def to_attartm(self) -> attartm.ARTM:
+    def to_attartm(self) -> ARTM:
         """Our ARTM with BigARTM's Φ and n_wt, so both are scored by the same code."""
         words = self.vocabulary.words
         phi = self.model.get_phi()
@@ -87,4 +90,4 @@ class BigARTM:
         n_wt.index = [w if isinstance(w, str) else w[1] for w in n_wt.index]
         phi = phi.reindex(words).fillna(0.0).to_numpy(dtype=np.float32)
         n_wt = n_wt.reindex(words).fillna(0.0).to_numpy(dtype=np.float64)
-        return attartm.ARTM.from_phi(phi, self.vocabulary, n_wt=n_wt, doc_passes=self.doc_passes)
+        return ARTM.from_phi(phi, self.vocabulary, n_wt=n_wt, doc_passes=self.doc_passes)
