@@ -47,6 +47,27 @@ class OnlineSettings:
     apply_weight: float | None
     epochs: int
 
+    @classmethod
+    def checked(cls, update_every, tau0, kappa, decay_weight, apply_weight, epochs):
+        """Settings from user arguments, with clear errors for bad ones."""
+        tau0 = _arrays.finite_float("tau0", tau0)
+        if tau0 + 1 <= 0:
+            raise ValueError(f"tau0 must be greater than -1, but is {tau0}")
+        decay, apply = (
+            None if w is None else _arrays.finite_float(name, w)
+            for name, w in (("decay_weight", decay_weight), ("apply_weight", apply_weight))
+        )
+        if (decay is None) != (apply is None):
+            raise ValueError("give both decay_weight and apply_weight, or neither (τ0/κ schedule)")
+        return cls(
+            _arrays.positive_int("update_every", update_every),
+            tau0,
+            _arrays.finite_float("kappa", kappa),
+            decay,
+            apply,
+            _arrays.positive_int("epochs", epochs),
+        )
+
 
 def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consecutive lists of ``size`` items (the last may be shorter)."""
@@ -240,20 +261,9 @@ class TopicModel:
         ρ = (τ0 + k)^(−κ), α = ρ, δ = 1 − ρ with k the update count. Returns ``self``.
         """
         batch_size = _arrays.positive_int("batch_size", batch_size)
-        update_every = _arrays.positive_int("update_every", update_every)
-        epochs = _arrays.positive_int("epochs", epochs)
-        tau0 = _arrays.finite_float("tau0", tau0)
-        kappa = _arrays.finite_float("kappa", kappa)
-        weights = [
-            None if w is None else _arrays.finite_float(name, w)
-            for name, w in (("decay_weight", decay_weight), ("apply_weight", apply_weight))
-        ]
-        if (weights[0] is None) != (weights[1] is None):
-            raise ValueError("give both decay_weight and apply_weight, or neither (τ0/κ schedule)")
-        if tau0 + 1 <= 0:
-            raise ValueError(f"tau0 must be greater than -1, but is {tau0}")
-
-        settings = OnlineSettings(update_every, tau0, kappa, *weights, epochs)
+        settings = OnlineSettings.checked(
+            update_every, tau0, kappa, decay_weight, apply_weight, epochs
+        )
 
         def batches(epoch: int) -> Iterator[Corpus]:
             return progress(

@@ -148,16 +148,7 @@ def fit_online(
         vocabulary = model._vocabulary
     if not isinstance(vocabulary, Vocabulary):
         raise TypeError("vocabulary must be an attartm.Vocabulary")
-    if (decay_weight is None) != (apply_weight is None):
-        raise ValueError("give both decay_weight and apply_weight, or neither (τ0/κ schedule)")
-    settings = OnlineSettings(
-        _arrays.positive_int("update_every", update_every),
-        _arrays.finite_float("tau0", tau0),
-        _arrays.finite_float("kappa", kappa),
-        None if decay_weight is None else _arrays.finite_float("decay_weight", decay_weight),
-        None if apply_weight is None else _arrays.finite_float("apply_weight", apply_weight),
-        _arrays.positive_int("epochs", epochs),
-    )
+    settings = OnlineSettings.checked(update_every, tau0, kappa, decay_weight, apply_weight, epochs)
     batch_size = _arrays.positive_int("batch_size", batch_size)
     options = {"language": language, "stopwords": stopwords}
     context = ray.data.DataContext.get_current()
