@@ -312,4 +312,6 @@ def test_thetaless_heldout_perplexity_matches_reference(small_corpus):
         for w in hidden:
             total += math.log(model.phi[w].astype(np.float64) @ theta[0])
             count += 1
-    assert model.perplexity(small_corpus, seed=5) == pytest.approx(math.exp(-total / count), rel=1e-5)
+    assert model.perplexity(small_corpus, seed=5) == pytest.approx(
+        math.exp(-total / count), rel=1e-5
+    )

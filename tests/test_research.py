@@ -24,7 +24,9 @@ def split():
 
 
 def test_sweep_writes_one_row_per_run_epoch_and_score_and_the_plots(split, tmp_path):
-    pytest.importorskip("matplotlib", reason='plots need matplotlib: pip install "attartm[research]"')
+    pytest.importorskip(
+        "matplotlib", reason='plots need matplotlib: pip install "attartm[research]"'
+    )
     train, test = split
     grid = {"passes": [1, 2], "window": [3, 6], "exclude_self": [True]}
     scores = ("perplexity", "diversity", "npmi")
@@ -70,14 +72,16 @@ def test_compare_gives_one_row_per_model(split):
 
 
 def test_sweep_command_reads_a_toml_config(tmp_path):
-    pytest.importorskip("matplotlib", reason='plots need matplotlib: pip install "attartm[research]"')
+    pytest.importorskip(
+        "matplotlib", reason='plots need matplotlib: pip install "attartm[research]"'
+    )
     texts = synthetic_texts(60, seed=2)
     pl.DataFrame({"text": texts[:45]}).write_parquet(tmp_path / "train.parquet")
     pl.DataFrame({"text": texts[45:]}).write_parquet(tmp_path / "test.parquet")
     (tmp_path / "sweep.toml").write_text(f"""
 [data]
-train = "{tmp_path / 'train.parquet'}"
-test = "{tmp_path / 'test.parquet'}"
+train = "{tmp_path / "train.parquet"}"
+test = "{tmp_path / "test.parquet"}"
 min_df = 1
 max_df = 1.0
 [sweep]
@@ -87,7 +91,7 @@ epochs = 2
 seeds = [0]
 scores = ["perplexity", "npmi"]
 processes = 1
-out = "{tmp_path / 'out'}"
+out = "{tmp_path / "out"}"
 [grid]
 doc_passes = [1, 3]
 """)

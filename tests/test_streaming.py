@@ -89,3 +89,23 @@ def test_scan_parquet_reports_bad_input(parquet_parts, tmp_path):
         list(attartm.Corpus.scan_parquet(paths, "text", vocabulary=vocab))
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=0)
+
+
+def test_stopping_early_releases_the_reader_thread_at_once(parquet_parts):
+    import threading
+    import time
+
+    paths, _ = parquet_parts
+    vocab = attartm.Vocabulary.from_parquet(paths, "body", stopwords=False)
+    # Two batches: while the consumer holds the first, the reader queues the second and
+    # then waits to hand over the end marker; closing must release it at once.
+    batches = attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=50,
+                                          stopwords=False)  # fmt: skip
+    iterator = iter(batches)
+    next(iterator)
+    time.sleep(0.5)
+    start = time.perf_counter()
+    iterator.close()
+    assert time.perf_counter() - start < 1.0
+    time.sleep(0.3)
+    assert not any(t.name == "attartm-parquet-reader" for t in threading.enumerate())

@@ -163,23 +163,27 @@ class ParquetBatches:
         stop = threading.Event()
         done = object()
 
+        def offer(item: Any) -> bool:
+            """Hands an item over; False once the consumer has stopped listening."""
+            while not stop.is_set():
+                try:
+                    queue.put(item, timeout=0.1)
+                    return True
+                except Full:  # the consumer is still busy with a batch
+                    continue
+            return False
+
         def produce() -> None:
             try:
                 start = 0
                 for frame in row_batches(self.files, columns, self.batch_size):
                     batch = self._corpus(frame, start)
                     start += frame.height
-                    while not stop.is_set():
-                        try:
-                            queue.put(batch, timeout=0.1)
-                            break
-                        except Full:  # the consumer is still busy with a batch
-                            continue
-                    if stop.is_set():
+                    if not offer(batch):
                         return
-                queue.put(done)
+                offer(done)
             except BaseException as e:  # hand the error to the consumer
-                queue.put(e)
+                offer(e)
 
         worker = threading.Thread(target=produce, name="attartm-parquet-reader", daemon=True)
         worker.start()
