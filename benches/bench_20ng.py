@@ -20,7 +20,7 @@ import numpy as np
 
 import attartm
 from _data import newsgroups
-from attartm.peers import BigARTM, bigartm_available
+from attartm.peers import BigARTM, TomotopyLDA, bigartm_available, tomotopy_available
 
 
 def fit_epochs(model, corpus, epochs: int) -> float:
@@ -69,6 +69,14 @@ def main() -> None:
         record("BigARTM 0.9.2 (doc_passes=10)", peer.to_attartm(), float(np.mean(times)))
     else:
         print("BigARTM is not installed: pip install bigartm==0.9.2 six protobuf==3.20.3")
+
+    if tomotopy_available():
+        # Gibbs sampling needs far more sweeps than EM needs epochs: 200 of them.
+        lda = TomotopyLDA(t, threads=threads)
+        times = lda.fit(train, 200)
+        record("tomotopy LDA (Gibbs, 200 sweeps)", lda.to_attartm(), float(np.mean(times)))
+    else:
+        print("tomotopy is not installed: pip install tomotopy")
 
     models = {
         "ARTM (doc_passes=10)": attartm.ARTM(t, doc_passes=10, threads=threads),

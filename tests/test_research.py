@@ -154,3 +154,17 @@ def test_report_command_and_bad_documents(tmp_path):
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page)  # self-contained
     with pytest.raises(ValueError, match="not in the corpus"):
         report.build(model, corpus, documents=[99])
+
+
+def test_tomotopy_lda_is_scored_by_our_code(split):
+    pytest.importorskip("tomotopy", reason="tomotopy is not installed (an optional peer)")
+    from attartm.peers import TomotopyLDA
+
+    train, test = split
+    lda = TomotopyLDA(3, threads=1)
+    times = lda.fit(train, 50)
+    assert len(times) == 50
+    model = lda.to_attartm()
+    np.testing.assert_allclose(model.phi.sum(axis=0), 1.0, atol=1e-5)
+    scores = model.score(test)
+    assert 1 < scores["perplexity"] < len(train.vocabulary)

@@ -233,8 +233,9 @@ def compare(
     n_topics: int = 20,
     peers: bool = True,
 ) -> pl.DataFrame:
-    """ARTM vs ThetalessARTM vs AttentiveARTM (and BigARTM when installed) on one corpus:
-    one row per model with its mean epoch time and every score on ``test``."""
+    """ARTM vs ThetalessARTM vs AttentiveARTM (and BigARTM and tomotopy's LDA when
+    installed) on one corpus: one row per model with its mean epoch time (for LDA: per
+    Gibbs sweep, of 20 × epochs sweeps) and every score on ``test``."""
     epochs = _arrays.positive_int("epochs", epochs)
     if models is None:
         models = {
@@ -249,12 +250,18 @@ def compare(
         rows.append({"model": name, "epoch_ms": 1000 * (time.perf_counter() - start) / epochs,
                      **model.score(test)})  # fmt: skip
     if peers:
-        from .peers import BigARTM, bigartm_available
+        from .peers import BigARTM, TomotopyLDA, bigartm_available, tomotopy_available
 
+        threads = os.cpu_count() or 1
+        others = []
         if bigartm_available():
-            peer = BigARTM(n_topics, doc_passes=10, threads=os.cpu_count() or 1)
-            times = peer.fit(train, epochs)
-            rows.append({"model": "BigARTM", "epoch_ms": 1000 * sum(times) / len(times),
+            others.append(("BigARTM", BigARTM(n_topics, doc_passes=10, threads=threads), epochs))
+        if tomotopy_available():
+            # Gibbs sampling needs far more sweeps than EM needs epochs.
+            others.append(("tomotopy LDA", TomotopyLDA(n_topics, threads=threads), 20 * epochs))
+        for name, peer, sweeps in others:
+            times = peer.fit(train, sweeps)
+            rows.append({"model": name, "epoch_ms": 1000 * sum(times) / len(times),
                          **peer.to_attartm().score(test)})  # fmt: skip
     return pl.DataFrame(rows)
 

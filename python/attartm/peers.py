@@ -91,3 +91,48 @@ class BigARTM:
         phi = phi.reindex(words).fillna(0.0).to_numpy(dtype=np.float32)
         n_wt = n_wt.reindex(words).fillna(0.0).to_numpy(dtype=np.float64)
         return ARTM.from_phi(phi, self.vocabulary, n_wt=n_wt, doc_passes=self.doc_passes)
+
+
+def tomotopy_available() -> bool:
+    try:
+        import tomotopy  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+class TomotopyLDA:
+    """LDA by collapsed Gibbs sampling (tomotopy) on our token ids, one epoch = one sweep
+    over the corpus; its Φ is handed back in our vocabulary order for our scorers."""
+
+    def __init__(self, n_topics: int, threads: int, seed: int = 0) -> None:
+        self.n_topics, self.threads, self.seed = n_topics, threads, seed
+
+    def fit(self, corpus: Corpus, epochs: int) -> list[float]:
+        """Returns the wall time of every epoch (Gibbs iteration)."""
+        import tomotopy
+
+        words = corpus.vocabulary.words
+        self.model = tomotopy.LDAModel(k=self.n_topics, seed=self.seed)
+        offsets, tokens = corpus.doc_offsets, corpus.token_ids
+        for d in range(corpus.n_documents):
+            doc = [words[w] for w in tokens[offsets[d] : offsets[d + 1]]]
+            if doc:
+                self.model.add_doc(doc)
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            self.model.train(1, workers=self.threads)
+            times.append(time.perf_counter() - start)
+        self.vocabulary = corpus.vocabulary
+        return times
+
+    def to_attartm(self) -> ARTM:
+        """Our ARTM with LDA's Φ (and n_wt = φ_wt n_t), scored by the same code."""
+        index = {w: i for i, w in enumerate(self.vocabulary.words)}
+        rows = [index[w] for w in self.model.used_vocabs]
+        phi = np.zeros((len(self.vocabulary), self.n_topics), dtype=np.float32)
+        for t in range(self.n_topics):
+            phi[rows, t] = self.model.get_topic_word_dist(t)
+        sizes = np.asarray(self.model.get_count_by_topics(), dtype=np.float64)
+        return ARTM.from_phi(phi, self.vocabulary, n_wt=phi.astype(np.float64) * sizes)
