@@ -73,7 +73,9 @@ def _unit(x):
     return x / s if s > 0 else None
 
 
-def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t"):
+def attentive_estep(
+    tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None
+):
     """DESIGN 1.3, position by position. Returns (p, n_wt, left, right, theta, n_left,
     n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
     empty), theta the context θ_i of the last pass and n_left/n_right the effective number
@@ -83,6 +85,7 @@ def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_sel
     n_words, n_topics = phi.shape
     ptw = topics_given_words(phi, n_t)
     n = len(tokens)
+    keep = np.ones(n) if reset is None else 1.0 - np.asarray(reset, dtype=np.float64)
     p = np.array([ptw[w] for w in tokens]).reshape(n, n_topics)
     left_out = np.zeros((n, n_topics))
     right_out = np.zeros((n, n_topics))
@@ -92,26 +95,33 @@ def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_sel
         a, b = offsets[d], offsets[d + 1]
         for i in range(a, b):
             # Weight of position k in F_i: γ_k Π_{k<m≤i} (1 − γ_m); in B_i the mirror image.
-            g = np.asarray(gf[a : i + 1], dtype=np.float64)
-            wl = g * np.append(np.cumprod((1 - g[1:])[::-1])[::-1], 1.0)
-            g = np.asarray(gb[i:b], dtype=np.float64)
-            wr = g * np.concatenate([[1.0], np.cumprod(1 - g[:-1])])
+            g, k = np.asarray(gf[a : i + 1], dtype=np.float64), keep[a : i + 1]
+            wl = g * np.append(np.cumprod(((1 - g[1:]) * k[1:])[::-1])[::-1], 1.0)
+            g, k = np.asarray(gb[i:b], dtype=np.float64), keep[i:b]
+            wr = g * np.concatenate([[1.0], np.cumprod((1 - g[:-1]) * k[1:])])
             for w, out in ((wl, n_left), (wr, n_right)):
                 out[i] = w.sum() ** 2 / (w**2).sum() if (w**2).sum() > 0 else 0.0
     for _ in range(passes):
         new_p = p.copy()
         for d in range(len(offsets) - 1):
             a, b = offsets[d], offsets[d + 1]
-            F = np.zeros((b - a + 1, n_topics))  # F[k] = F_{a+k-1}; F[0] = 0 before the start
+            # Fin[k] = the faded state position a+k reads from the left; F[k] = F_{a+k}.
+            Fin = np.zeros((b - a, n_topics))
+            F = np.zeros((b - a, n_topics))
+            state = np.zeros(n_topics)
             for k, i in enumerate(range(a, b)):
-                F[k + 1] = gf[i] * p[i] + (1 - gf[i]) * F[k]
-            B = np.zeros((b - a + 1, n_topics))  # B[k] = B_{a+k}; B[b-a] = 0 after the end
+                Fin[k] = keep[i] * state
+                F[k] = state = gf[i] * p[i] + (1 - gf[i]) * Fin[k]
+            Bin = np.zeros((b - a, n_topics))
+            B = np.zeros((b - a, n_topics))
+            state = np.zeros(n_topics)
             for k in reversed(range(b - a)):
                 i = a + k
-                B[k] = gb[i] * p[i] + (1 - gb[i]) * B[k + 1]
+                Bin[k] = (keep[i + 1] if i + 1 < b else 1.0) * state
+                B[k] = state = gb[i] * p[i] + (1 - gb[i]) * Bin[k]
             for k, i in enumerate(range(a, b)):
-                left = F[k] if exclude_self else F[k + 1]
-                right = B[k + 1] if exclude_self else B[k]
+                left = Fin[k] if exclude_self else F[k]
+                right = Bin[k] if exclude_self else B[k]
                 ul, ur = _unit(left), _unit(right)
                 if ul is not None and ur is not None:
                     theta = beta * ul + (1 - beta) * ur
@@ -122,7 +132,7 @@ def attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_sel
                 else:
                     theta = np.full(n_topics, 1.0 / n_topics)
                 theta_out[i] = theta
-                lf, rb = _unit(F[k + 1]), _unit(B[k])
+                lf, rb = _unit(F[k]), _unit(B[k])
                 left_out[i] = 0 if lf is None else lf
                 right_out[i] = 0 if rb is None else rb
                 if filter == "p/n_t":

@@ -41,23 +41,23 @@ def test_attentive_estep_matches_reference(
     n_t = (rng.random(n_topics) * 10).astype(np.float32)
     gf = _gammas(rng, n, zero_share)
     gb = gf.copy() if symmetric else _gammas(rng, n, zero_share)
-    if resets and n > 2:
-        # Sentence resets: γ raised to 1 at a sentence start (and before it, backwards).
-        start = int(rng.integers(1, n))
-        gf[start] = 1.0
-        gb[start - 1] = 1.0
+    reset = None
+    if resets:
+        # Sentence and paragraph resets of every strength, full ones included.
+        reset = rng.choice([0.0, 0.0, 0.4, 1.0], size=n).astype(np.float32)
     p, n_wt = kernels.attentive_estep(
         tokens, offsets, phi, n_t, gamma_forward=gf, gamma_backward=gb, beta=beta,
-        passes=passes, exclude_self=exclude_self, filter=filter,
+        passes=passes, exclude_self=exclude_self, filter=filter, reset=reset,
     )  # fmt: skip
-    ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter)
+    ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter,
+                          reset)  # fmt: skip
     np.testing.assert_allclose(p, ref[0], atol=1e-5)
     np.testing.assert_allclose(n_wt, ref[1], atol=1e-5)
     if n:
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
 
     common = dict(gamma_forward=gf, gamma_backward=gb, beta=beta, passes=passes,
-                  exclude_self=exclude_self, filter=filter)  # fmt: skip
+                  exclude_self=exclude_self, filter=filter, reset=reset)  # fmt: skip
     ctx, _ = kernels.attentive_run(
         tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common
     )

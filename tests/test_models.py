@@ -212,15 +212,27 @@ def test_attentive_contexts_and_boundary_scores(small_corpus):
     )
 
 
-def test_attentive_sentence_resets_raise_gamma(small_corpus):
-    model = attartm.AttentiveARTM(3, window=10, boundaries={"sentence": 1.0})
-    model._vocabulary = small_corpus.vocabulary
-    gf, gb = model.gammas(small_corpus)
-    starts = np.flatnonzero(small_corpus.boundaries == 1)
+def test_a_full_sentence_reset_is_a_document_boundary(small_corpus):
+    """boundaries={"sentence": 1.0} gives every sentence exactly what it would get as a
+    document of its own, whatever the token weights and hidden tokens do to γ."""
+    starts = np.flatnonzero(small_corpus.boundaries >= 1)
     assert starts.size > 0
-    assert (gf[starts] == 1.0).all() and (gb[starts - 1] == 1.0).all()
-    others = np.setdiff1d(np.arange(small_corpus.n_tokens), starts)
-    assert np.allclose(gf[others], 0.1)
+    trained = attartm.AttentiveARTM(3, passes=2, seed=0).fit(small_corpus, epochs=3)
+    word = small_corpus.vocabulary.words[0]
+    kw = dict(passes=2, window=4, token_weight={word: 0.0})
+    joined = attartm.AttentiveARTM.from_phi(trained.phi, small_corpus.vocabulary, n_wt=trained.n_wt,
+                                            boundaries={"sentence": 1.0}, **kw)  # fmt: skip
+    plain = attartm.AttentiveARTM.from_phi(trained.phi, small_corpus.vocabulary, n_wt=trained.n_wt,
+                                           **kw)  # fmt: skip
+    resets = joined.resets(small_corpus)
+    assert set(np.flatnonzero(resets == 1.0)) == set(starts) and resets.sum() == starts.size
+    cuts = np.union1d(small_corpus.doc_offsets, starts)
+    sentences = attartm.Corpus.from_token_ids(small_corpus.token_ids, cuts, small_corpus.vocabulary)
+    a = np.stack(joined.transform_tokens(small_corpus)["p"].to_numpy())
+    b = np.stack(plain.transform_tokens(sentences)["p"].to_numpy())
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(joined.contexts(small_corpus)[0], plain.contexts(sentences)[0],
+                               atol=1e-6)  # fmt: skip
 
 
 def test_token_weight_zero_keeps_words_out_of_every_context(small_corpus):
@@ -271,9 +283,13 @@ def test_kernels_match_reference_on_real_text(newsgroups):
     model = attartm.AttentiveARTM(6, window=8, window_backward=3, boundaries={"sentence": 0.5})
     model._vocabulary = train.vocabulary
     gf, gb = model.gammas(part)
+    reset = model.resets(part)
+    assert reset is not None and (reset == 0.5).sum() > 10
     p, n_wt = kernels.attentive_estep(part.token_ids, part.doc_offsets, phi, n_t, gamma_forward=gf,
-                                      gamma_backward=gb, beta=0.3, passes=2, exclude_self=True)  # fmt: skip
-    r = ref.attentive_estep(part.token_ids, part.doc_offsets, phi, n_t, gf, gb, 0.3, 2, True)
+                                      gamma_backward=gb, beta=0.3, passes=2, exclude_self=True,
+                                      reset=reset)  # fmt: skip
+    r = ref.attentive_estep(part.token_ids, part.doc_offsets, phi, n_t, gf, gb, 0.3, 2, True,
+                            reset=reset)  # fmt: skip
     np.testing.assert_allclose(p, r[0], atol=1e-5)
     np.testing.assert_allclose(n_wt, r[1], rtol=1e-5, atol=1e-5)
     got = kernels.thetaless_estep(part.token_ids, part.doc_offsets, phi, n_t, variant="full")
@@ -315,3 +331,48 @@ def test_thetaless_heldout_perplexity_matches_reference(small_corpus):
     assert model.perplexity(small_corpus, seed=5) == pytest.approx(
         math.exp(-total / count), rel=1e-5
     )
+
+
+def test_subnormal_probabilities_never_turn_into_nan():
+    phi = np.array([[3e-45, 0.0], [1.0, 1.0]], dtype=np.float32)
+    tokens, offsets = np.array([0, 1], dtype=np.uint32), [0, 2]
+    theta, n_wt = kernels.artm_estep(tokens, offsets, phi)
+    assert np.isfinite(theta).all() and np.isfinite(n_wt).all()
+    assert np.isfinite(kernels.thetaless_estep(tokens, offsets, phi, [1.0, 1.0])).all()
+    g = np.full(2, 0.5, dtype=np.float32)
+    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=True)
+    p, n_wt = kernels.attentive_estep(tokens, offsets, phi, [1e-39, 1.0], **kw)
+    assert np.isfinite(p).all() and np.isfinite(n_wt).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    (topics, probs), _ = kernels.attentive_run(tokens, offsets, phi, [1e-39, 1.0], output="top",
+                                               top=2, accumulate=False, **kw)  # fmt: skip
+    assert set(topics.ravel()) <= {0, 1} and np.isfinite(probs).all()
+
+
+def test_one_shot_iterator_with_several_epochs_fails_before_training(small_corpus):
+    model = attartm.ARTM(3)
+    with pytest.raises(ValueError, match="re-iterable"):
+        model.fit_online(iter(list(small_corpus.batches(20))), epochs=2)
+    assert model._phi is None
+
+
+def test_score_refuses_a_reference_with_another_vocabulary(small_corpus):
+    model = attartm.ARTM(3).fit(small_corpus, epochs=2)
+    other = attartm.Corpus.from_texts(["zebra yak quokka", "yak zebra"], stopwords=False)
+    with pytest.raises(ValueError, match="different vocabulary"):
+        model.score(small_corpus, reference=other)
+
+
+def test_numpy_and_polars_parameters_save_as_plain_numbers(small_corpus, tmp_path):
+    import polars as pl
+
+    word = small_corpus.vocabulary.words[1]
+    model = attartm.AttentiveARTM(
+        np.int64(3), passes=np.int64(2), window=np.int64(6), beta=np.float32(0.25),
+        token_weight={word: np.float32(0.0)}, boundaries={"sentence": np.float64(0.5)},
+    ).fit(small_corpus, epochs=2)  # fmt: skip
+    model.save(tmp_path / "m.attartm")
+    loaded = attartm.load(tmp_path / "m.attartm")
+    assert loaded.get_params() == model.get_params()
+    weights = pl.Series(np.linspace(0, 1, len(small_corpus.vocabulary)))
+    attartm.AttentiveARTM(3, token_weight=weights).fit(small_corpus, epochs=1).save(tmp_path / "w")

@@ -91,3 +91,19 @@ def test_ray_arguments_are_checked(cluster, data):
     fitted = attartm.ARTM(3).fit(corpus, epochs=1)
     with pytest.raises(ValueError, match="needs an AttentiveARTM"):
         attartm_ray.tag(dataset(frame), fitted, id="doc", tokens=True)
+
+
+def test_fit_online_keeps_dataset_order_across_blocks(cluster, data):
+    frame, _ = data
+    # Blocks of different sizes, so that they finish out of order when read in parallel.
+    blocks = [frame.slice(a, b - a) for a, b in ((0, 5), (5, 30), (30, 33), (33, 66))]
+    ds = ray.data.from_arrow([b.to_arrow(compat_level=pl.CompatLevel.oldest()) for b in blocks])
+    ds = ds.map_batches(lambda t: t, batch_format="pyarrow")  # a real execution stage
+    whole = attartm.Corpus.from_polars(frame, text="text", id="doc")
+    before = ray.data.DataContext.get_current().execution_options.preserve_order
+    kw = dict(batch_size=9, update_every=1, tau0=2, kappa=0.8)
+    on_ray = attartm_ray.fit_online(ds, attartm.ARTM(3, seed=2), vocabulary=whole.vocabulary,
+                                    **kw)  # fmt: skip
+    single = attartm.ARTM(3, seed=2).fit_online(whole, **kw)
+    np.testing.assert_allclose(on_ray.phi, single.phi, atol=1e-5)
+    assert ray.data.DataContext.get_current().execution_options.preserve_order == before

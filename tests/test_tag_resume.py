@@ -93,3 +93,15 @@ def test_a_different_job_in_the_same_folder_is_refused(job):
     assert main(["tag", *args, "-o", out]) == 0
     changed = [a if a != "12" else "10" for a in args]
     assert main(["tag", *changed, "-o", out]) == 2  # the CLI reports the ValueError
+
+
+def test_a_retrained_model_at_the_same_path_is_refused(job):
+    tmp_path, args = job
+    out = str(tmp_path / "out")
+    assert main(["tag", *args, "-o", out]) == 0
+    corpus = attartm.Corpus.from_polars(pl.read_parquet(tmp_path / "in-*.parquet"), text="text",
+                                        id="doc")  # fmt: skip
+    attartm.AttentiveARTM(3, passes=2, seed=7).fit(corpus, epochs=2).save(
+        tmp_path / "model.attartm"
+    )
+    assert main(["tag", *args, "-o", out]) == 2

@@ -172,11 +172,13 @@ class TopicModel:
         model = cls(n_topics=phi.shape[1], **params)
         model._vocabulary = vocabulary
         model._phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
-        model._n_wt = (
-            model._phi.astype(np.float64)
-            if n_wt is None
-            else np.asarray(n_wt, dtype=np.float64).reshape(phi.shape)
-        )
+        if n_wt is None:
+            model._n_wt = model._phi.astype(np.float64)
+        else:
+            n_wt = np.asarray(n_wt, dtype=np.float64)
+            if n_wt.shape != phi.shape or not np.isfinite(n_wt).all() or (n_wt < 0).any():
+                raise ValueError(f"n_wt must be a finite, non-negative {phi.shape} array")
+            model._n_wt = n_wt
         return model
 
     # ---------------------------------------------------------------- training
@@ -207,7 +209,10 @@ class TopicModel:
         """φ_wt = norm_w(n_wt + φ_wt ∂R/∂φ_wt)."""
         term = _reg.phi_term(self.regularizers, self._phi, n_wt)
         self._n_wt = n_wt
-        self._phi = normalize_columns(n_wt if term is None else n_wt + term).astype(np.float32)
+        phi = normalize_columns(n_wt if term is None else n_wt + term)
+        # Below float32's normal range a probability is noise that only risks overflow later.
+        phi[phi < np.finfo(np.float32).tiny] = 0.0
+        self._phi = phi.astype(np.float32)
 
     def fit(
         self,
@@ -258,9 +263,15 @@ class TopicModel:
         The corpus is cut into batches of ``batch_size`` documents (or given as an iterable
         of Corpus batches). Every ``update_every`` batches: n_wt := δ n_wt + α ñ_wt, then
         the M-step. δ = ``decay_weight`` and α = ``apply_weight`` when given, otherwise
-        ρ = (τ0 + k)^(−κ), α = ρ, δ = 1 − ρ with k the update count. Returns ``self``.
+        ρ = (τ0 + k)^(−κ), α = ρ, δ = 1 − ρ with k the update count. Like ``fit``, it starts
+        from the random Φ of ``seed`` (a fitted model is trained anew). Returns ``self``.
         """
         batch_size = _arrays.positive_int("batch_size", batch_size)
+        if epochs != 1 and not isinstance(corpus, Corpus) and iter(corpus) is corpus:
+            raise ValueError(
+                "epochs > 1 needs a Corpus or a re-iterable collection of batches (a list, "
+                "Corpus.scan_parquet(...)), not a one-shot iterator"
+            )
         settings = OnlineSettings.checked(
             update_every, tau0, kappa, decay_weight, apply_weight, epochs
         )
@@ -409,6 +420,8 @@ class TopicModel:
         """
         self._require_fitted()
         test = self._check_corpus(test)
+        if reference is not None:
+            reference = self._check_corpus(reference)
         phi = self._phi
         theta = self._theta(test)
         out = {

@@ -18,6 +18,19 @@ from .segments import find_segments
 BOUNDARY_LEVELS = {"sentence": 1, "paragraph": 2}
 
 
+def _plain_weights(weights: Any) -> list[float] | dict[str, float] | None:
+    """token_weight as a plain list or dict of floats (checked against the vocabulary at
+    fit time)."""
+    if weights is None:
+        return None
+    if isinstance(weights, Mapping):
+        return {str(k): float(v) for k, v in weights.items()}
+    values = np.asarray(weights, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError("token_weight must be one weight per vocabulary word, or a dict")
+    return values.tolist()
+
+
 def _coefficient(name: str, window: Any, gamma: Any) -> float | None:
     """γ from either a window h (γ = 1/h) or γ itself; None when neither is given."""
     if gamma is not None and window is not None:
@@ -54,8 +67,9 @@ class AttentiveARTM(TopicModel):
         The same for the right context (asymmetric windows); default: as forward.
     boundaries : mapping
         Reset strength per boundary level recorded by the corpus, e.g.
-        ``{"sentence": 0.0, "paragraph": 1.0}``: γ at a boundary is raised to at least that
-        value (1 = full reset, 0 = ignored). A document start always resets fully.
+        ``{"sentence": 0.0, "paragraph": 1.0}``: both contexts carried across such a
+        boundary are multiplied by 1 − strength (1 = a full reset, exactly like a document
+        boundary; 0 = ignored). A document start always resets fully.
     token_weight : array of W floats in [0, 1], or mapping word -> weight, optional
         Multiplies γ of each token (0: the token never enters a context, e.g. stopwords).
     exclude_self : bool
@@ -98,10 +112,13 @@ class AttentiveARTM(TopicModel):
             raise ValueError(f"beta must lie in [0, 1], but is {self.beta}")
         if window is None and gamma is None:
             window = 10
-        self.window, self.gamma = window, gamma
-        self.window_backward, self.gamma_backward = window_backward, gamma_backward
-        self._gf = _coefficient("", window, gamma)
-        self._gb = _coefficient("_backward", window_backward, gamma_backward) or self._gf
+        # Plain Python numbers, so that numpy or polars scalars in a grid still save as JSON.
+        as_float = lambda v, name: None if v is None else _arrays.finite_float(name, v)  # noqa: E731
+        self.window, self.gamma = as_float(window, "window"), as_float(gamma, "gamma")
+        self.window_backward = as_float(window_backward, "window_backward")
+        self.gamma_backward = as_float(gamma_backward, "gamma_backward")
+        self._gf = _coefficient("", self.window, self.gamma)
+        self._gb = _coefficient("_backward", self.window_backward, self.gamma_backward) or self._gf
         self.boundaries = {"sentence": 0.0, "paragraph": 0.0, **dict(boundaries or {})}
         for level, strength in self.boundaries.items():
             if level not in BOUNDARY_LEVELS:
@@ -111,7 +128,7 @@ class AttentiveARTM(TopicModel):
             if not 0.0 <= s <= 1.0:
                 raise ValueError(f"boundaries[{level!r}] must lie in [0, 1], but is {s}")
             self.boundaries[level] = s
-        self.token_weight = token_weight
+        self.token_weight = _plain_weights(token_weight)
         self.exclude_self = bool(exclude_self)
         if filter not in ("p/n_t", "phi"):
             raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
@@ -119,10 +136,6 @@ class AttentiveARTM(TopicModel):
 
     def get_params(self) -> dict[str, Any]:
         weight = self.token_weight
-        if isinstance(weight, np.ndarray):
-            weight = weight.tolist()
-        elif isinstance(weight, Mapping):
-            weight = dict(weight)
         return {
             **super().get_params(),
             "passes": self.passes,
@@ -161,14 +174,6 @@ class AttentiveARTM(TopicModel):
         forward, backward = (self._gf, self._gb) if window is None else (1.0 / window,) * 2
         gf = np.full(n, forward, dtype=np.float32)
         gb = np.full(n, backward, dtype=np.float32)
-        levels = corpus.boundaries
-        for level, strength in self.boundaries.items():
-            if strength <= 0.0:
-                continue
-            starts = np.flatnonzero(levels == BOUNDARY_LEVELS[level])
-            # A boundary before position i resets F at i and B at i − 1 (its last token).
-            np.maximum.at(gf, starts, strength)
-            np.maximum.at(gb, starts[starts > 0] - 1, strength)
         weights = self._word_weights()
         if weights is not None:
             w = weights[corpus.token_ids]
@@ -176,28 +181,37 @@ class AttentiveARTM(TopicModel):
             gb *= w
         return gf, gb
 
+    def resets(self, corpus: Corpus) -> np.ndarray | None:
+        """Reset strength of the boundary before every position (float32[n]), from the
+        corpus's boundary levels and ``boundaries``; None when no level resets. A
+        paragraph start is a sentence start too, so it gets the larger of both strengths."""
+        sentence = self.boundaries["sentence"]
+        paragraph = max(self.boundaries["paragraph"], sentence)
+        if sentence <= 0.0 and paragraph <= 0.0:
+            return None
+        strength = np.array([0.0, sentence, paragraph], dtype=np.float32)
+        return strength[np.minimum(corpus.boundaries, 2)]
+
     def _topic_mass(self) -> np.ndarray:
         n_t = self._n_wt.sum(axis=0)
         # Before the first M-step there is no mass yet: p(t|w) starts as φ normalized.
         return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
 
-    def _run(self, tokens, offsets, gf, gb, output: str, accumulate: bool, top: int = 1):
+    def _run(self, corpus: Corpus, output: str, accumulate: bool = False, *, gammas=None,
+             top: int = 1):  # fmt: skip
+        gf, gb = self.gammas(corpus) if gammas is None else gammas
         return kernels.attentive_run(
-            tokens, offsets, self._phi, self._topic_mass(),
+            corpus.token_ids, corpus.doc_offsets, self._phi, self._topic_mass(),
             gamma_forward=gf, gamma_backward=gb, beta=self.beta, passes=self.passes,
-            exclude_self=self.exclude_self, filter=self.filter, output=output, top=top,
-            accumulate=accumulate, threads=self.threads,
+            exclude_self=self.exclude_self, filter=self.filter, reset=self.resets(corpus),
+            output=output, top=top, accumulate=accumulate, threads=self.threads,
         )  # fmt: skip
 
-    def _run_corpus(self, corpus: Corpus, output: str, accumulate: bool = False):
-        gf, gb = self.gammas(corpus)
-        return self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, output, accumulate)
-
     def _estep(self, corpus: Corpus) -> np.ndarray:
-        return self._run_corpus(corpus, "none", accumulate=True)[1]
+        return self._run(corpus, "none", accumulate=True)[1]
 
     def _theta(self, corpus: Corpus) -> np.ndarray:
-        return self._run_corpus(corpus, "doc_mean")[0]
+        return self._run(corpus, "doc_mean")[0]
 
     def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
         # Unobserved tokens get γ = 0: they never enter a context, and each scored token
@@ -205,7 +219,7 @@ class AttentiveARTM(TopicModel):
         gf, gb = self.gammas(corpus)
         gf[~ev.observed_mask] = 0.0
         gb[~ev.observed_mask] = 0.0
-        loglik, _ = self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, "loglik", False)
+        loglik, _ = self._run(corpus, "loglik", gammas=(gf, gb))
         known = self._n_wt.sum(axis=1) > 0
         keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
@@ -238,13 +252,10 @@ class AttentiveARTM(TopicModel):
         corpus = self._check_corpus(corpus)
         frame = self._token_frame(corpus)
         if top is None:
-            p = self._run_corpus(corpus, "tokens")[0]
+            p = self._run(corpus, "tokens")[0]
             return frame.with_columns(pl.Series("p", p, dtype=pl.Array(pl.Float32, self.n_topics)))
         k = min(_arrays.positive_int("top", top), self.n_topics)
-        gf, gb = self.gammas(corpus)
-        (topics, probs), _ = self._run(
-            corpus.token_ids, corpus.doc_offsets, gf, gb, "top", accumulate=False, top=k
-        )
+        (topics, probs), _ = self._run(corpus, "top", top=k)
         return frame.with_columns(
             pl.Series("topics", topics, dtype=pl.Array(pl.UInt16, k)),
             pl.Series("probs", probs, dtype=pl.Array(pl.Float32, k)),
@@ -253,8 +264,7 @@ class AttentiveARTM(TopicModel):
     def _contexts(self, corpus: Corpus, window: float | None = None):
         if window is not None and _arrays.finite_float("window", window) < 1:
             raise ValueError(f"window must be at least 1 token, but is {window}")
-        gf, gb = self.gammas(corpus, window)
-        values, _ = self._run(corpus.token_ids, corpus.doc_offsets, gf, gb, "contexts", False)
+        values, _ = self._run(corpus, "contexts", gammas=self.gammas(corpus, window))
         t = self.n_topics
         return values[:, :t], values[:, t : 2 * t], values[:, 2 * t], values[:, 2 * t + 1]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -149,6 +150,9 @@ def tag_in_parts(model, args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     job = {
         "model": str(Path(args.model).resolve()),
+        # The same path may hold a retrained model: parts of two models must not mix.
+        "model_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest(),
+        "language": args.language,
         "inputs": parquet_files(args.input),
         "text": args.text,
         "id": args.id,

@@ -88,6 +88,7 @@ def attentive_estep(
     passes: int,
     exclude_self: bool,
     filter: str = "p/n_t",
+    reset: Any = None,
     threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
@@ -113,6 +114,10 @@ def attentive_estep(
         Position i reads F_{i−1} and B_{i+1}, so a token is never part of its own context.
     filter : {"p/n_t", "phi"}
         How the context refines p_i: norm_t(θ_i p_i / n_t) or norm_t(θ_i φ_{w_i t}).
+    reset : float32[n], optional
+        Reset strength r_i ∈ [0, 1] of a boundary (sentence, paragraph) before position i:
+        both contexts carried across it are multiplied by 1 − r_i, so r_i = 1 separates
+        the two sides exactly like a document boundary. Independent of γ.
     threads : int, optional
         Threads to use (all cores when None); results do not depend on it.
 
@@ -126,7 +131,7 @@ def attentive_estep(
     return attentive_run(
         tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
-        filter=filter, output="tokens", accumulate=True, threads=threads,
+        filter=filter, reset=reset, output="tokens", accumulate=True, threads=threads,
     )  # fmt: skip
 
 
@@ -142,6 +147,7 @@ def attentive_run(
     passes: int,
     exclude_self: bool,
     filter: str = "p/n_t",
+    reset: Any = None,
     output: str = "tokens",
     top: int = 1,
     accumulate: bool = True,
@@ -174,6 +180,7 @@ def attentive_run(
         passes=_arrays.positive_int("passes", passes),
         exclude_self=bool(exclude_self),
         filter=filter,
+        reset=None if reset is None else _gamma("reset", reset, n),
         output=output,
         top=min(_arrays.positive_int("top", top), t),
         accumulate=accumulate,

@@ -138,9 +138,11 @@ def fit_online(
 ) -> TopicModel:
     """Batch-online training over a ``ray.data.Dataset`` of texts (see
     :meth:`TopicModel.fit_online`): batches of ``batch_size`` rows in dataset order, the
-    E-steps of every window of ``update_every`` batches as parallel Ray tasks. Needs
-    ``vocabulary`` (e.g. ``Vocabulary.from_parquet``) unless ``model`` is fitted. Returns
-    ``model``."""
+    E-steps of every window of ``update_every`` batches as parallel Ray tasks. Like
+    ``TopicModel.fit_online`` it trains from the model's seed, not from a fitted Φ; the
+    vocabulary is ``vocabulary`` (e.g. ``Vocabulary.from_parquet``) or, when omitted, the
+    fitted model's. Sets ``preserve_order`` on the dataset's context (batches must come in
+    dataset order for a reproducible model). Returns ``model``."""
     ray = _ray()
     if vocabulary is None:
         if model._vocabulary is None:
@@ -151,8 +153,9 @@ def fit_online(
     settings = OnlineSettings.checked(update_every, tau0, kappa, decay_weight, apply_weight, epochs)
     batch_size = _arrays.positive_int("batch_size", batch_size)
     options = {"language": language, "stopwords": stopwords}
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True  # batches in dataset order
+    # A Dataset runs with its own copy of the DataContext (the global one is copied when the
+    # Dataset is made), so order must be asked of the dataset itself.
+    dataset.context.execution_options.preserve_order = True
     words_ref = ray.put(list(vocabulary.words))
     task = ray.remote(num_cpus=1)(_batch_n_wt)
     spec = {

@@ -17,11 +17,12 @@ use crate::memory::zeroed;
 pub const CHUNK_ENTRIES: usize = 65_536;
 const MIN_CHUNKS_PER_WAVE: usize = 16;
 
-/// Sums of one chunk over the words it touched.
+/// Sums of one chunk over the words it touched, in f64: a chunk can hold one huge
+/// document, and f32 sums of a frequent word would lose mass.
 pub struct ChunkSums {
     n_topics: usize,
     words: Vec<u32>,
-    values: Vec<f32>,
+    values: Vec<f64>,
     slots: Vec<u32>,
 }
 
@@ -37,7 +38,7 @@ impl ChunkSums {
 
     /// The row of word `w`, created as zeros on first use.
     #[inline]
-    pub fn row(&mut self, w: u32) -> &mut [f32] {
+    pub fn row(&mut self, w: u32) -> &mut [f64] {
         let t = self.n_topics;
         let mut slot = self.slots[w as usize];
         if slot == u32::MAX {
@@ -58,7 +59,7 @@ impl ChunkSums {
             if rows.contains(&w) {
                 let d = &mut dst[(w - rows.start) * t..(w - rows.start + 1) * t];
                 for (d, s) in d.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
-                    *d += *s as f64;
+                    *d += *s;
                 }
             }
         }

@@ -29,6 +29,10 @@ pub struct AttentiveParams<'a> {
     pub gamma_forward: &'a [f32],
     /// γ←_i per position, in [0, 1].
     pub gamma_backward: &'a [f32],
+    /// Reset strength r_i ∈ [0, 1] of a boundary before position i (a sentence or
+    /// paragraph start): the contexts carried across it are multiplied by 1 − r_i, so
+    /// r_i = 1 separates the two sides like a document boundary. `None`: no resets.
+    pub reset: Option<&'a [f32]>,
     /// Weight β of the left context (1 − β for the right one).
     pub beta: f32,
     /// Number of passes L ≥ 1.
@@ -81,10 +85,14 @@ pub struct AttentiveOutput {
 
 fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<()> {
     let n = docs.n_entries();
-    for (name, g) in [
+    let mut coefficients = vec![
         ("gamma_forward", p.gamma_forward),
         ("gamma_backward", p.gamma_backward),
-    ] {
+    ];
+    if let Some(r) = p.reset {
+        coefficients.push(("reset", r));
+    }
+    for (name, g) in coefficients {
         if g.len() != n {
             return Err(Error::Shape(format!(
                 "{name} must have one value per token ({n}), but has {}",
@@ -147,6 +155,15 @@ fn write_normalized(dst: &mut [f32], src: &[f32], s: f32) {
     }
 }
 
+/// x ← (1 − r) x, with its sum s and sum of squared weights s2 following.
+#[inline(always)]
+fn fade(x: &mut [f32], s: &mut f32, s2: &mut f32, r: f32) {
+    let keep = 1.0 - r;
+    x.iter_mut().for_each(|v| *v *= keep);
+    *s *= keep;
+    *s2 *= keep * keep;
+}
+
 /// (Σ w)² / Σ w²: how many tokens a moving average with weights w is worth.
 #[inline]
 fn effective_count(s1: f32, s2: f32) -> f32 {
@@ -161,7 +178,7 @@ fn effective_count(s1: f32, s2: f32) -> f32 {
 #[inline(always)]
 fn rescale(x: &mut [f32]) {
     let s = sum(x);
-    if s > 0.0 {
+    if s >= f32::MIN_POSITIVE && s.is_finite() {
         let inv = 1.0 / s;
         x.iter_mut().for_each(|v| *v *= inv);
     } else {
@@ -242,7 +259,7 @@ pub fn attentive_estep(
     // A topic with no mass has p(t|w) = 0 everywhere; 0 rather than 1/0 keeps it at 0.
     let inv_nt: Vec<f32> = n_t
         .iter()
-        .map(|&n| if n > 0.0 { 1.0 / n } else { 0.0 })
+        .map(|&n| if n >= f32::MIN_POSITIVE { 1.0 / n } else { 0.0 })
         .collect();
     let (doc_width, entry_width) = output.widths(t);
     let mut doc_out = zeroed(docs.n_docs() * doc_width);
@@ -282,6 +299,7 @@ pub fn attentive_estep(
                     words: &docs.words()[range.clone()],
                     gf: &gf[range.clone()],
                     gb: &gb[range.clone()],
+                    reset: params.reset.map(|r| &r[range.clone()]),
                     offset: range.start - first,
                 };
                 let doc_row = &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width];
@@ -304,7 +322,7 @@ pub fn attentive_estep(
                         let acc = sums.row(w);
                         acc.iter_mut()
                             .zip(&rows[j * t..(j + 1) * t])
-                            .for_each(|(a, v)| *a += v);
+                            .for_each(|(a, v)| *a += *v as f64);
                     }
                 }
             }
@@ -336,6 +354,7 @@ struct DocContext<'a> {
     words: &'a [u32],
     gf: &'a [f32],
     gb: &'a [f32],
+    reset: Option<&'a [f32]>,
     offset: usize,
 }
 
@@ -440,6 +459,11 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         let (mut fs, mut f2) = (0f32, 0f32);
         for j in 0..n {
             let g = ctx.gf[j];
+            // A boundary before j: the context carried in fades by its reset strength.
+            let r = ctx.reset.map_or(0.0, |r| r[j]);
+            if r > 0.0 {
+                fade(f, &mut fs, &mut f2, r);
+            }
             let lj = &mut left[j * t..(j + 1) * t];
             if EXCLUDE_SELF {
                 lj.copy_from_slice(f);
@@ -451,8 +475,8 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 lj.copy_from_slice(f);
                 left_sum[j] = fs;
             }
+            f2 = g * g + (1.0 - g) * (1.0 - g) * f2;
             if last && setup.output == Output::Contexts {
-                f2 = g * g + (1.0 - g) * (1.0 - g) * f2;
                 let e = (ctx.offset + j) * (2 * t + 2);
                 write_normalized(&mut out[e..e + t], f, fs);
                 out[e + 2 * t] = effective_count(fs, f2);
@@ -462,6 +486,14 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         b.fill(0.0);
         let (mut bs, mut b2) = (0f32, 0f32);
         for j in (0..n).rev() {
+            // A boundary after j (before j + 1): the right context fades the same way.
+            let r = match ctx.reset {
+                Some(r) if j + 1 < n => r[j + 1],
+                _ => 0.0,
+            };
+            if r > 0.0 {
+                fade(b, &mut bs, &mut b2, r);
+            }
             let w = ctx.words[j] as usize;
             let phi_w = &setup.phi[w * t..(w + 1) * t];
             let l = &left[j * t..(j + 1) * t];
@@ -491,8 +523,8 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 setup.beta,
                 scale,
             );
+            b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
             if last && setup.output == Output::Contexts {
-                b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
                 let e = (ctx.offset + j) * (2 * t + 2);
                 write_normalized(&mut out[e + t..e + 2 * t], b, bs);
                 out[e + 2 * t + 1] = effective_count(bs, b2);

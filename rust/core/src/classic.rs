@@ -7,7 +7,7 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_phi, check_topic_vector};
 use crate::memory::zeroed;
-use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
+use crate::vector::{axpy, dot, has_avx2, normalize_positive};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -113,7 +113,7 @@ fn document(
         for (j, i) in range.clone().enumerate() {
             let row = &rows[j * t..(j + 1) * t];
             let z = dot(row, theta_d);
-            if z > 0.0 {
+            if z >= f32::MIN_POSITIVE {
                 axpy(docs.count(i) / z, row, n_td);
             } else {
                 uniform += docs.count(i) / t as f32;
@@ -134,12 +134,14 @@ fn document(
         let row = &rows[j * t..(j + 1) * t];
         let z = dot(row, theta_d);
         let acc = sums.row(docs.words()[i]);
-        if z > 0.0 {
-            axpy_prod(docs.count(i) / z, row, theta_d, acc);
-        } else {
-            for a in acc.iter_mut() {
-                *a += docs.count(i) / t as f32;
+        if z >= f32::MIN_POSITIVE {
+            let s = docs.count(i) / z;
+            for ((a, r), th) in acc.iter_mut().zip(row).zip(theta_d.iter()) {
+                *a += (s * r * th) as f64;
             }
+        } else {
+            let u = (docs.count(i) / t as f32) as f64;
+            acc.iter_mut().for_each(|a| *a += u);
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn thetaless_estep(
                     let w = docs.words()[i] as usize;
                     let phi_w = &phi[w * t..(w + 1) * t];
                     let z = dot(phi_w, &theta);
-                    if z > 0.0 {
+                    if z >= f32::MIN_POSITIVE {
                         axpy_prod(docs.count(i) / z, phi_w, &theta, &mut n_td);
                     } else {
                         n_td.iter_mut().for_each(|v| *v += docs.count(i) / t as f32);
@@ -93,7 +93,11 @@ pub fn thetaless_estep(
                 }
                 // θ_td = 0 means p(t|w) = 0 for every word of d, so its term vanishes anyway.
                 for ((r, n), th) in ratio.iter_mut().zip(&n_td).zip(&theta) {
-                    *r = if *th > 0.0 { n / th } else { 0.0 };
+                    *r = if *th >= f32::MIN_POSITIVE {
+                        n / th
+                    } else {
+                        0.0
+                    };
                 }
                 for i in docs.range(d) {
                     let w = docs.words()[i];
@@ -102,17 +106,21 @@ pub fn thetaless_estep(
                     let c = docs.count(i);
                     let z = dot(phi_w, &theta);
                     let acc = sums.row(w);
-                    if z > 0.0 {
-                        axpy_prod(c / z, phi_w, &theta, acc);
+                    if z >= f32::MIN_POSITIVE {
+                        let s = c / z;
+                        for ((a, f), th) in acc.iter_mut().zip(phi_w).zip(&theta) {
+                            *a += (s * f * th) as f64;
+                        }
                     } else {
-                        acc.iter_mut().for_each(|v| *v += c / t as f32);
+                        let u = (c / t as f32) as f64;
+                        acc.iter_mut().for_each(|v| *v += u);
                     }
                     if variant == Variant::Full {
                         let ptw_w = &ptw[wu * t..(wu + 1) * t];
                         let correction = dot(ptw_w, &ratio);
                         let s = c / n_d;
                         for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(&ratio) {
-                            *a += s * p * (r - correction);
+                            *a += (s * p * (r - correction)) as f64;
                         }
                     }
                 }

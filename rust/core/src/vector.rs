@@ -64,6 +64,9 @@ pub fn argmax(a: &[f32]) -> (usize, f32) {
             result = (ac.len() + i, v);
         }
     }
+    if result.0 == usize::MAX {
+        result.0 = 0; // nothing compared greater (all NaN): still a valid index
+    }
     result
 }
 
@@ -96,7 +99,7 @@ pub fn normalize_positive(x: &mut [f32]) -> f32 {
         *v = v.max(0.0);
     }
     let s = sum(x);
-    if s > 0.0 && s.is_finite() {
+    if s >= f32::MIN_POSITIVE && s.is_finite() {
         let inv = 1.0 / s;
         for v in x.iter_mut() {
             *v *= inv;

@@ -130,6 +130,7 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
         let ap = AttentiveParams {
             gamma_forward: &gf,
             gamma_backward: &gb,
+            reset: None,
             beta: 0.4,
             passes: 2,
             exclude_self: true,
@@ -154,6 +155,7 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
             let ap = AttentiveParams {
                 gamma_forward: &gf,
                 gamma_backward: &gb,
+                reset: None,
                 beta: 0.5,
                 passes: 3,
                 exclude_self,
@@ -177,6 +179,7 @@ fn attentive_top_k_agrees_with_the_token_rows() {
     let ap = AttentiveParams {
         gamma_forward: &gf,
         gamma_backward: &gb,
+        reset: None,
         beta: 0.5,
         passes: 2,
         exclude_self: true,
@@ -215,6 +218,7 @@ fn attentive_rejects_bad_coefficients() {
         let ap = AttentiveParams {
             gamma_forward: gf,
             gamma_backward: &good,
+            reset: None,
             beta,
             passes,
             exclude_self: true,
@@ -255,4 +259,39 @@ fn phi_with_negative_or_nan_entries_is_refused() {
     phi[3] = f32::NAN;
     assert!(linear_theta(&docs, &phi, &c.n_t).is_err());
     assert!(artm_estep(&docs, &c.phi, 3, &p).is_err());
+}
+
+#[test]
+fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
+    let c = case(9, 1, 1, 12, 4);
+    let words: Vec<u32> = (0..14).map(|i| (i * 5 % 12) as u32).collect();
+    let one = [0i64, 14];
+    let two = [0i64, 6, 14];
+    let g = vec![0.3f32; 14];
+    let mut reset = vec![0f32; 14];
+    reset[6] = 1.0;
+    for exclude_self in [true, false] {
+        let with_reset = AttentiveParams {
+            gamma_forward: &g,
+            gamma_backward: &g,
+            reset: Some(&reset),
+            beta: 0.4,
+            passes: 2,
+            exclude_self,
+            filter: Filter::POverNt,
+        };
+        let without = AttentiveParams {
+            reset: None,
+            ..with_reset.clone()
+        };
+        let joined = Documents::new(&words, None, &one, 12).unwrap();
+        let split = Documents::new(&words, None, &two, 12).unwrap();
+        let a =
+            attentive_estep(&joined, &c.phi, &c.n_t, &with_reset, Output::Contexts, true).unwrap();
+        let b = attentive_estep(&split, &c.phi, &c.n_t, &without, Output::Contexts, true).unwrap();
+        for (x, y) in a.values.iter().zip(&b.values) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+        assert_eq!(a.n_wt, b.n_wt);
+    }
 }

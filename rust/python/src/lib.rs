@@ -93,7 +93,7 @@ fn bag_of_words<'py>(
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
 /// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean").
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", output="tokens", top=1, accumulate=true, threads=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, output="tokens", top=1, accumulate=true, threads=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -107,6 +107,7 @@ fn attentive_estep<'py>(
     passes: usize,
     exclude_self: bool,
     filter: &str,
+    reset: Option<&Bound<'py, PyAny>>,
     output: &str,
     top: usize,
     accumulate: bool,
@@ -127,6 +128,11 @@ fn attentive_estep<'py>(
         "contexts" => Output::Contexts,
         "loglik" => Output::LogLikelihood,
         "doc_mean" => Output::DocumentMean,
+        "top" if top > u16::MAX as usize + 1 => {
+            return Err(PyValueError::new_err(
+                "top output stores topic indices as uint16: at most 65536 topics",
+            ))
+        }
         "top" => Output::TopK(top),
         other => return Err(PyValueError::new_err(format!("unknown output {other:?}"))),
     };
@@ -135,10 +141,12 @@ fn attentive_estep<'py>(
     let n_t = args.topic_masses(n_t)?;
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
+    let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
     let (view, nt) = (args.view()?, n_t.as_slice()?);
     let params = AttentiveParams {
         gamma_forward: gf.as_slice()?,
         gamma_backward: gb.as_slice()?,
+        reset: reset.as_ref().map(|r| r.as_slice()).transpose()?,
         beta,
         passes,
         exclude_self,

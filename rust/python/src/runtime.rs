@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
+/// More threads than this is a typo, not a machine: refuse before spawning them.
+const MAX_THREADS: usize = 1024;
+
 fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let mut pools = POOLS
@@ -32,10 +35,12 @@ where
     T: Send,
     F: FnOnce() -> attartm_core::Result<T> + Send,
 {
-    if threads == Some(0) {
-        return Err(PyValueError::new_err(
-            "threads must be at least 1 (or None for all cores)",
-        ));
+    if let Some(n) = threads {
+        if !(1..=MAX_THREADS).contains(&n) {
+            return Err(PyValueError::new_err(format!(
+                "threads must be between 1 and {MAX_THREADS} (or None for all cores), not {n}"
+            )));
+        }
     }
     let pool = threads.map(pool).transpose()?;
     let outcome = py.detach(move || {
