@@ -17,12 +17,21 @@ use crate::memory::zeroed;
 pub const CHUNK_ENTRIES: usize = 65_536;
 const MIN_CHUNKS_PER_WAVE: usize = 16;
 
-/// Sums of one chunk over the words it touched, in f64: a chunk can hold one huge
-/// document, and f32 sums of a frequent word would lose mass.
+/// Additions into a chunk's f32 rows before they are spilled into f64. Chunks are cut at
+/// this many entries, so only a document larger than that ever spills: ordinary chunks pay
+/// nothing, and no f32 partial sum runs over more than this many additions (n_wt itself
+/// is f64, DESIGN §2).
+const SPILL_ADDS: usize = CHUNK_ENTRIES;
+
+/// Sums of one chunk over the words it touched.
 pub struct ChunkSums {
     n_topics: usize,
     words: Vec<u32>,
-    values: Vec<f64>,
+    values: Vec<f32>,
+    /// Additions since the last spill.
+    adds: usize,
+    /// f64 totals of spilled partial sums (empty until the chunk's first spill).
+    spilled: Vec<f64>,
     slots: Vec<u32>,
 }
 
@@ -32,13 +41,19 @@ impl ChunkSums {
             n_topics,
             words: Vec::new(),
             values: Vec::new(),
+            adds: 0,
+            spilled: Vec::new(),
             slots: vec![u32::MAX; n_words],
         }
     }
 
     /// The row of word `w`, created as zeros on first use.
     #[inline]
-    pub fn row(&mut self, w: u32) -> &mut [f64] {
+    pub fn row(&mut self, w: u32) -> &mut [f32] {
+        self.adds += 1;
+        if self.adds > SPILL_ADDS {
+            self.spill();
+        }
         let t = self.n_topics;
         let mut slot = self.slots[w as usize];
         if slot == u32::MAX {
@@ -47,8 +62,17 @@ impl ChunkSums {
             self.words.push(w);
             self.values.resize(self.values.len() + t, 0.0);
         }
-        let start = slot as usize * t;
-        &mut self.values[start..start + t]
+        let k = slot as usize;
+        &mut self.values[k * t..(k + 1) * t]
+    }
+
+    fn spill(&mut self) {
+        self.spilled.resize(self.values.len(), 0.0);
+        for (s, v) in self.spilled.iter_mut().zip(self.values.iter_mut()) {
+            *s += *v as f64;
+            *v = 0.0;
+        }
+        self.adds = 1;
     }
 
     /// Adds the rows of words in `rows` into `dst`, which holds exactly those rows.
@@ -59,7 +83,10 @@ impl ChunkSums {
             if rows.contains(&w) {
                 let d = &mut dst[(w - rows.start) * t..(w - rows.start + 1) * t];
                 for (d, s) in d.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
-                    *d += *s;
+                    *d += *s as f64;
+                }
+                if let Some(spilled) = self.spilled.get(k * t..(k + 1) * t) {
+                    d.iter_mut().zip(spilled).for_each(|(d, s)| *d += s);
                 }
             }
         }
@@ -71,6 +98,8 @@ impl ChunkSums {
         }
         self.words.clear();
         self.values.clear();
+        self.spilled.clear();
+        self.adds = 0;
     }
 }
 

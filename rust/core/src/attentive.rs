@@ -322,7 +322,7 @@ pub fn attentive_estep(
                         let acc = sums.row(w);
                         acc.iter_mut()
                             .zip(&rows[j * t..(j + 1) * t])
-                            .for_each(|(a, v)| *a += *v as f64);
+                            .for_each(|(a, v)| *a += v);
                     }
                 }
             }

@@ -7,7 +7,7 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_phi, check_topic_vector};
 use crate::memory::zeroed;
-use crate::vector::{axpy, dot, has_avx2, normalize_positive};
+use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -135,12 +135,9 @@ fn document(
         let z = dot(row, theta_d);
         let acc = sums.row(docs.words()[i]);
         if z >= f32::MIN_POSITIVE {
-            let s = docs.count(i) / z;
-            for ((a, r), th) in acc.iter_mut().zip(row).zip(theta_d.iter()) {
-                *a += (s * r * th) as f64;
-            }
+            axpy_prod(docs.count(i) / z, row, theta_d, acc);
         } else {
-            let u = (docs.count(i) / t as f32) as f64;
+            let u = docs.count(i) / t as f32;
             acc.iter_mut().for_each(|a| *a += u);
         }
     }

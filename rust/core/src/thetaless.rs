@@ -107,20 +107,16 @@ pub fn thetaless_estep(
                     let z = dot(phi_w, &theta);
                     let acc = sums.row(w);
                     if z >= f32::MIN_POSITIVE {
-                        let s = c / z;
-                        for ((a, f), th) in acc.iter_mut().zip(phi_w).zip(&theta) {
-                            *a += (s * f * th) as f64;
-                        }
+                        axpy_prod(c / z, phi_w, &theta, acc);
                     } else {
-                        let u = (c / t as f32) as f64;
-                        acc.iter_mut().for_each(|v| *v += u);
+                        acc.iter_mut().for_each(|v| *v += c / t as f32);
                     }
                     if variant == Variant::Full {
                         let ptw_w = &ptw[wu * t..(wu + 1) * t];
                         let correction = dot(ptw_w, &ratio);
                         let s = c / n_d;
                         for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(&ratio) {
-                            *a += (s * p * (r - correction)) as f64;
+                            *a += s * p * (r - correction);
                         }
                     }
                 }
