@@ -91,21 +91,20 @@ def test_scan_parquet_reports_bad_input(parquet_parts, tmp_path):
         attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=0)
 
 
-def test_stopping_early_releases_the_reader_thread_at_once(parquet_parts):
+def test_stopping_early_releases_the_reader_thread(parquet_parts):
     import threading
     import time
 
     paths, _ = parquet_parts
     vocab = attartm.Vocabulary.from_parquet(paths, "body", stopwords=False)
     # Two batches: while the consumer holds the first, the reader queues the second and
-    # then waits to hand over the end marker; closing must release it at once.
+    # then waits to hand over the end marker; closing must release it (not leave it
+    # blocked for good, which the join inside close would only give up on).
     batches = attartm.Corpus.scan_parquet(paths, "body", vocabulary=vocab, batch_size=50,
                                           stopwords=False)  # fmt: skip
     iterator = iter(batches)
     next(iterator)
-    time.sleep(0.5)
-    start = time.perf_counter()
+    time.sleep(0.5)  # let the reader reach the end marker
     iterator.close()
-    assert time.perf_counter() - start < 1.0
-    time.sleep(0.3)
-    assert not any(t.name == "attartm-parquet-reader" for t in threading.enumerate())
+    readers = [t for t in threading.enumerate() if t.name == "attartm-parquet-reader"]
+    assert not any(t.is_alive() for t in readers)
