@@ -383,11 +383,20 @@ class TopicModel:
         frame = pl.DataFrame(theta, schema=self.topic_names)
         return frame.insert_column(0, corpus.ids.alias("id"))
 
-    def _linear_theta(self, tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    def _topic_mass(self) -> np.ndarray:
+        """n_t as float32 for the kernels; before the first M-step there is no mass yet,
+        and ones make p(t|w) start as φ normalized over topics."""
         n_t = self._n_wt.sum(axis=0)
-        if n_t.sum() <= 0:
-            n_t = np.ones(self.n_topics)
-        return kernels.linear_theta(tokens, offsets, self._phi, n_t, threads=self.threads)
+        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
+
+    def _known_words(self) -> np.ndarray:
+        """Words seen in training (n_w > 0): the only ones a perplexity counts."""
+        return self._n_wt.sum(axis=1) > 0
+
+    def _linear_theta(self, tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        return kernels.linear_theta(
+            tokens, offsets, self._phi, self._topic_mass(), threads=self.threads
+        )
 
     def perplexity(self, corpus: Corpus, *, heldout: bool = True, seed: int = 0) -> float:
         """Perplexity exp(−mean ln p(w)) of the corpus's tokens.

@@ -86,4 +86,4 @@ class ARTM(TopicModel):
     def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
         bow = BagOfWords.of(ev.observed_tokens, ev.observed_offsets, self.threads)
         theta = self._run(bow)[0]
-        return mixture_loglik(self._phi, theta, ev, self._n_wt.sum(axis=1) > 0)
+        return mixture_loglik(self._phi, theta, ev, self._known_words())

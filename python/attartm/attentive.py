@@ -192,11 +192,6 @@ class AttentiveARTM(TopicModel):
         strength = np.array([0.0, sentence, paragraph], dtype=np.float32)
         return strength[np.minimum(corpus.boundaries, 2)]
 
-    def _topic_mass(self) -> np.ndarray:
-        n_t = self._n_wt.sum(axis=0)
-        # Before the first M-step there is no mass yet: p(t|w) starts as φ normalized.
-        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
-
     def _run(self, corpus: Corpus, output: str, accumulate: bool = False, *, gammas=None,
              top: int = 1):  # fmt: skip
         gf, gb = self.gammas(corpus) if gammas is None else gammas
@@ -220,7 +215,7 @@ class AttentiveARTM(TopicModel):
         gf[~ev.observed_mask] = 0.0
         gb[~ev.observed_mask] = 0.0
         loglik, _ = self._run(corpus, "loglik", gammas=(gf, gb))
-        known = self._n_wt.sum(axis=1) > 0
+        known = self._known_words()
         keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
         return float(values.sum()), int(keep.sum())

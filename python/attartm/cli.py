@@ -14,13 +14,13 @@ from pathlib import Path
 import polars as pl
 
 from ._atomic import atomic_write
+from ._paths import parquet_files
 from ._progress import progress
 from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
 from .regularizers import SmoothSparsePhi
-from .streaming import parquet_files
 from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
@@ -30,10 +30,10 @@ MODELS = {"artm": ARTM, "attentive": AttentiveARTM, "thetaless": ThetalessARTM}
 def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
     """Reads parquet (a file or glob), csv, or a folder of .txt files into a frame."""
     p = Path(path)
-    if p.is_dir():
+    if p.is_dir() and not is_parquet(path):
         files = sorted(p.glob("*.txt"))
         if not files:
-            raise FileNotFoundError(f"{path} is a folder with no .txt files")
+            raise FileNotFoundError(f"{path} is a folder with no .txt files (nor .parquet files)")
         return pl.DataFrame(
             {"id": [f.stem for f in files], text: [f.read_text(encoding="utf-8") for f in files]}
         )
@@ -41,10 +41,7 @@ def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
         if not p.is_file():
             raise FileNotFoundError(f"no such file: {path}")
         return pl.read_csv(p)
-    files = sorted(p.parent.glob(p.name)) if any(c in p.name for c in "*?[") else [p]
-    if not files or not all(f.is_file() for f in files):
-        raise FileNotFoundError(f"no parquet file matches {path}")
-    return pl.read_parquet(files)
+    return pl.read_parquet(parquet_files(path))
 
 
 def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import glob
 import math
 import numbers
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from ._paths import parquet_files
 from ._tokenize import KIND_PARAGRAPH, KIND_WORD, boundary_levels, pieces, resolve_stopwords
 from .vocabulary import Vocabulary
 
@@ -166,19 +165,7 @@ class Corpus:
         -------
         Corpus
         """
-        items = list(source) if isinstance(source, (list, tuple)) else [source]
-        if not items:
-            raise FileNotFoundError("from_parquet got an empty list of paths")
-        for item in items:
-            path = os.fspath(item)
-            if "://" in path:  # remote storage: let polars resolve it
-                continue
-            if any(c in path for c in "*?["):
-                if not glob.glob(path, recursive=True):
-                    raise FileNotFoundError(f"no parquet file matches {path!r}")
-            elif not os.path.exists(path):
-                raise FileNotFoundError(f"parquet file {path!r} does not exist")
-        lf = pl.scan_parquet([os.fspath(p) for p in items] if len(items) > 1 else items[0])
+        lf = pl.scan_parquet(parquet_files(source))
         return cls.from_polars(lf, text=text, id=id, **options)
 
     @classmethod

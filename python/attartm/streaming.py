@@ -5,45 +5,19 @@ background thread while the current one is being processed.
 
 from __future__ import annotations
 
-import glob
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from queue import Full, Queue
 from typing import Any
 
 import polars as pl
 
 from . import _arrays
+from ._paths import parquet_files
 from ._tokenize import KIND_WORD, pieces, resolve_stopwords
 from .corpus import Corpus, check_df_arguments, document_count_limits
 from .vocabulary import Vocabulary
-
-
-def parquet_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """The parquet files of a path, a folder, a glob or a list of them, in sorted order."""
-    items = list(source) if isinstance(source, (list, tuple)) else [source]
-    files: list[str] = []
-    for item in items:
-        path = os.fspath(item)
-        if any(c in path for c in "*?["):
-            matches = sorted(glob.glob(path, recursive=True))
-            if not matches:
-                raise FileNotFoundError(f"no parquet file matches {path!r}")
-            files += matches
-        elif os.path.isdir(path):
-            matches = sorted(str(p) for p in Path(path).glob("*.parquet"))
-            if not matches:
-                raise FileNotFoundError(f"the folder {path!r} holds no .parquet file")
-            files += matches
-        elif os.path.isfile(path):
-            files.append(path)
-        else:
-            raise FileNotFoundError(f"parquet file {path!r} does not exist")
-    if not files:
-        raise FileNotFoundError("no parquet file given")
-    return files
 
 
 def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:

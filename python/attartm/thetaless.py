@@ -52,10 +52,6 @@ class ThetalessARTM(TopicModel):
     def get_params(self) -> dict[str, Any]:
         return {**super().get_params(), "variant": self.variant}
 
-    def _topic_mass(self) -> np.ndarray:
-        n_t = self._n_wt.sum(axis=0)
-        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
-
     def _prepare(self, corpus: Corpus) -> BagOfWords:
         return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
 
@@ -70,4 +66,4 @@ class ThetalessARTM(TopicModel):
 
     def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
         theta = self._linear_theta(ev.observed_tokens, ev.observed_offsets)
-        return mixture_loglik(self._phi, theta, ev, self._n_wt.sum(axis=1) > 0)
+        return mixture_loglik(self._phi, theta, ev, self._known_words())
