@@ -292,23 +292,6 @@ def test_npmi_edge_cases():
     assert np.isfinite(scores.npmi(phi[:, :1], ref, k=2))
 
 
-def test_npmi_chunked_cooccurrence(monkeypatch):
-    """Small chunks give the same co-occurrence counts as one block."""
-    rng = np.random.default_rng(3)
-    phi = rng.dirichlet(np.full(12, 0.3), size=3).T
-    lengths = rng.integers(0, 8, size=50)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    tokens = rng.integers(0, 12, size=int(offsets[-1])).astype(np.uint32)
-    ref = SimpleNamespace(doc_offsets=offsets, token_ids=tokens)
-    whole = scores.npmi(phi, ref, k=5, per_topic=True)
-    monkeypatch.setattr(scores, "_NPMI_CHUNK_ENTRIES", 7)
-    chunked = scores.npmi(phi, ref, k=5, per_topic=True)
-    np.testing.assert_array_equal(whole, chunked)
-    np.testing.assert_allclose(
-        whole, ref_npmi_per_topic(phi, docs_of(offsets, tokens), 5), atol=TOL
-    )
-
-
 # --------------------------------------------------------------------------- p(t|w) and kernels
 
 

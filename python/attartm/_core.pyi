@@ -185,3 +185,18 @@ def linear_theta(
     threads: int | None = None,
 ) -> NDArray[np.float32]:
     """Linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w): float32[D, T]."""
+
+def window_counts(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    words: NDArray[np.uint32],
+    pairs: NDArray[np.uint32],
+    *,
+    n_vocabulary: int,
+    window: int | None = None,
+    sliding: Literal["gensim", "exact"] = "gensim",
+    threads: int | None = None,
+) -> tuple[int, NDArray[np.uint64], NDArray[np.uint64]]:
+    """Coherence statistics in one pass: (number of windows, windows holding each of
+    ``words``, windows holding both words of each pair). ``pairs`` is flat: two indices
+    into ``words`` per pair. ``window=None``: each document is one window."""

@@ -422,10 +422,13 @@ class TopicModel:
     def score(
         self, test: Corpus, reference: Corpus | None = None, *, seed: int = 0
     ) -> dict[str, float]:
-        """All scores of DESIGN 1.4 on a test corpus.
+        """All scores of docs/mathematics.md on a test corpus.
 
-        ``perplexity`` is held-out (document completion); NPMI uses ``reference`` (the test
-        corpus when omitted) for document co-occurrence.
+        ``perplexity`` is held-out (document completion). Coherence of the top-10 words
+        over ``reference`` (the test corpus when omitted): ``npmi`` from document
+        co-occurrence, ``c_npmi_10`` and ``c_npmi_110`` from sliding windows of 10 and 110
+        tokens, equal to gensim's ``CoherenceModel(coherence="c_npmi")`` (see
+        :func:`attartm.scores.coherence`).
         """
         self._require_fitted()
         test = self._check_corpus(test)
@@ -439,10 +442,14 @@ class TopicModel:
             "sparsity_theta": scores.sparsity(theta),
             "diversity": scores.topic_diversity(phi, k=min(25, phi.shape[0])),
             "js_distance": scores.mean_js_distance(phi),
-            "npmi": scores.npmi(
-                phi, reference if reference is not None else test, k=min(10, phi.shape[0])
-            ),
         }
+        ref = reference if reference is not None else test
+        topn = min(10, phi.shape[0])
+        out["npmi"] = scores.coherence(phi, ref, window=None, topn=topn, threads=self.threads)
+        for window in (10, 110):
+            out[f"c_npmi_{window}"] = scores.coherence(
+                phi, ref, window=window, topn=topn, threads=self.threads
+            )
         kernel = scores.kernel_scores(phi, self.n_t)
         out.update({k: float(v) for k, v in kernel.items() if not k.endswith("_per_topic")})
         return out

@@ -34,7 +34,10 @@ MODELS: dict[str, type[TopicModel]] = {
     "attentive": AttentiveARTM,
     "thetaless": ThetalessARTM,
 }
-SCORES = ("perplexity", "sparsity_phi", "diversity", "js_distance", "npmi", "kernel_purity")
+SCORES = (
+    "perplexity", "sparsity_phi", "diversity", "js_distance", "npmi", "c_npmi_10",
+    "c_npmi_110", "kernel_purity",
+)  # fmt: skip
 
 # Corpora of the worker processes, sent once per process (not once per run).
 _DATA: dict[str, Corpus] = {}
@@ -151,7 +154,7 @@ def sweep(
 def _score_names() -> set[str]:
     return {
         "perplexity", "sparsity_phi", "sparsity_theta", "diversity", "js_distance", "npmi",
-        "kernel_size", "kernel_purity", "kernel_contrast",
+        "c_npmi_10", "c_npmi_110", "kernel_size", "kernel_purity", "kernel_contrast",
     }  # fmt: skip
 
 

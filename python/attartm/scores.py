@@ -1,4 +1,5 @@
-"""Topic-quality scores and held-out perplexity (DESIGN §1.4), in pure NumPy.
+"""Topic-quality scores and held-out perplexity (docs/mathematics.md), in NumPy; the
+window counts of coherence come from the Rust core.
 
 Conventions
 -----------
@@ -23,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _arrays, _core
+
 __all__ = [
+    "coherence",
     "kernel_scores",
     "mean_js_distance",
     "npmi",
@@ -33,10 +37,6 @@ __all__ = [
     "topic_diversity",
     "topics_given_words",
 ]
-
-# Entries of the dense document × word incidence block built per chunk in `npmi`
-# (float64, so one block takes at most 32 MiB).
-_NPMI_CHUNK_ENTRIES = 1 << 22
 
 
 # --------------------------------------------------------------------------- validation
@@ -202,30 +202,111 @@ def _reference_arrays(reference: Any) -> tuple[np.ndarray, np.ndarray]:
     return offsets, tokens
 
 
-def _cooccurrence(offsets: np.ndarray, tokens: np.ndarray, words: np.ndarray) -> np.ndarray:
-    """U×U matrix of the number of documents containing both words[i] and words[j].
+# gensim's ε in its log-ratio confirmation measures (direct_confirmation_measure.EPSILON).
+_GENSIM_EPSILON = 1e-12
+COHERENCE_MEASURES = ("c_npmi", "c_uci")
 
-    ``words`` is sorted and unique; the diagonal holds document frequencies.
-    A word repeated in a document counts once.
+
+def coherence(
+    phi: Any,
+    reference: Any,
+    *,
+    measure: str = "c_npmi",
+    window: int | None = 10,
+    topn: int = 10,
+    sliding: str = "gensim",
+    per_topic: bool = False,
+    threads: int | None = None,
+) -> float | np.ndarray:
+    """Coherence of the top-``topn`` words of every topic over a reference corpus.
+
+    ``reference`` is any object with ``doc_offsets`` (D+1 integers) and ``token_ids``
+    (word ids of ``phi``'s rows), e.g. an ``attartm.Corpus``; its token order matters for
+    sliding windows. Counts come from one pass over the tokens in Rust.
+
+    Windows: with ``window=s`` every document is cut into the n − s + 1 windows of s
+    consecutive tokens (a document of at most s tokens, even an empty one, is one window),
+    and N is the number of windows; with ``window=None`` each document is one window
+    (document co-occurrence). c(w) counts the windows holding w, c(w, v) those holding
+    both. ``sliding="gensim"`` follows gensim's ``WordOccurrenceAccumulator`` exactly: as
+    the window moves on, the word leaving at its left edge is no longer counted in it even
+    if it occurs again inside; ``"exact"`` counts true boolean windows.
+
+    Measures, with p(w) = c(w)/N, p(w, v) = c(w, v)/N and ε = 10⁻¹²:
+
+    * ``"c_npmi"`` with a window: NPMI(w, v) = ln((p(w,v) + ε) / (p(w) p(v))) /
+      (−ln(p(w,v) + ε)), gensim's ``CoherenceModel(coherence="c_npmi")``;
+      with ``window=None``: ln(p(w,v) / (p(w) p(v))) / (−ln p(w,v)), −1 when
+      p(w,v) = 0 and 1 when p(w,v) = 1 (the document NPMI of :func:`npmi`).
+    * ``"c_uci"``: PMI(w, v) = ln((p(w,v) + ε) / (p(w) p(v))), gensim's "c_uci".
+
+    A topic's coherence is the mean over the pairs of its top-``topn`` words (gensim
+    averages the ordered pairs, the same value). A top word that never occurs in the
+    reference: with ``window=None`` its pairs score −1 (no co-occurrence); with a window
+    it is left out of its topic, as gensim's ``CoherenceModel`` leaves it out with a
+    dictionary built from the reference texts (a topic left with fewer than two words
+    scores NaN). The result is the mean over the topics that have a score, or the
+    length-T array of per-topic coherences when ``per_topic`` is true. Requires topn ≥ 2.
     """
-    n_words = words.shape[0]
-    n_docs = offsets.shape[0] - 1
-    col = np.searchsorted(words, tokens)
-    col = np.minimum(col, n_words - 1)
-    keep = np.flatnonzero(words[col] == tokens)  # positions of tokens that are one of `words`
-    col = col[keep]
-    doc = np.searchsorted(offsets, keep, side="right") - 1  # sorted, since keep is
-    counts = np.zeros((n_words, n_words), dtype=np.float64)
-    docs_per_chunk = max(1, _NPMI_CHUNK_ENTRIES // n_words)
-    for d0 in range(0, n_docs, docs_per_chunk):
-        d1 = min(n_docs, d0 + docs_per_chunk)
-        lo, hi = np.searchsorted(doc, [d0, d1])
-        if lo == hi:
-            continue
-        block = np.zeros((d1 - d0, n_words), dtype=np.float64)
-        block[doc[lo:hi] - d0, col[lo:hi]] = 1.0  # repeated (doc, word) pairs set 1 once
-        counts += block.T @ block  # exact: sums of 0/1 in float64
-    return counts
+    arr = _check_phi(phi)
+    topn = _check_k(topn, arr.shape[0], name="topn", minimum=2)
+    if measure not in COHERENCE_MEASURES:
+        raise ValueError(f"measure must be one of {COHERENCE_MEASURES}, not {measure!r}")
+    if window is not None:
+        if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
+            raise ValueError(f"window must be a positive number of tokens or None, not {window!r}")
+        window = int(window)
+    if sliding not in ("gensim", "exact"):
+        raise ValueError(f'sliding must be "gensim" or "exact", not {sliding!r}')
+    offsets, tokens = _reference_arrays(reference)
+
+    top = top_words(arr, topn)  # T×topn
+    words, cols = np.unique(top, return_inverse=True)
+    cols = cols.reshape(top.shape)
+    iu, ju = np.triu_indices(topn, 1)
+    pair_a = np.minimum(cols[:, iu], cols[:, ju]).ravel()
+    pair_b = np.maximum(cols[:, iu], cols[:, ju]).ravel()
+    # Each distinct pair is counted once, however many topics share it.
+    unique_pairs, pair_of = np.unique(pair_a * words.size + pair_b, return_inverse=True)
+    flat = np.stack([unique_pairs // words.size, unique_pairs % words.size], axis=1)
+    n_vocabulary = max(arr.shape[0], int(tokens.max()) + 1 if tokens.size else 0)
+    n_windows, occurrences, together = _core.window_counts(
+        np.ascontiguousarray(tokens, dtype=np.uint32),
+        offsets,
+        words.astype(np.uint32),
+        np.ascontiguousarray(flat.ravel(), dtype=np.uint32),
+        n_vocabulary=n_vocabulary,
+        window=window,
+        sliding=sliding,
+        threads=_arrays.threads(threads),
+    )
+    n = float(n_windows)
+    p_w = occurrences.astype(np.float64) / n
+    p_a, p_b = p_w[flat[:, 0]], p_w[flat[:, 1]]
+    p_ab = together.astype(np.float64) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "c_npmi" and window is None:
+            score = np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)
+            score = np.where(p_ab == 0, -1.0, score)
+            score = np.where(together == n_windows, 1.0, score)
+        elif measure == "c_npmi":
+            eps = _GENSIM_EPSILON
+            score = np.log((p_ab + eps) / (p_a * p_b)) / -np.log(p_ab + eps)
+        else:
+            score = np.log((p_ab + _GENSIM_EPSILON) / (p_a * p_b))
+    pair_scores = score[pair_of].reshape(top.shape[0], iu.size)
+    if window is None:
+        per = pair_scores.mean(axis=1)
+        return per if per_topic else float(per.mean())
+    # gensim leaves out topic words missing from a dictionary built on the reference texts.
+    present = occurrences[cols] > 0  # T×topn
+    counted = present[:, iu] & present[:, ju]
+    n_counted = counted.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        per = np.where(counted, pair_scores, 0.0).sum(axis=1) / n_counted
+    if per_topic:
+        return per
+    return float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")
 
 
 def npmi(phi: Any, reference: Any, k: int = 10, per_topic: bool = False) -> float | np.ndarray:
@@ -242,33 +323,10 @@ def npmi(phi: Any, reference: Any, k: int = 10, per_topic: bool = False) -> floa
     limit of perfect co-occurrence). A topic's coherence is the mean NPMI over
     the k(k−1)/2 pairs of its top-k words; the result is the mean over topics,
     or the length-T array of per-topic coherences when ``per_topic`` is true.
-    Requires k >= 2.
+    Requires k >= 2. The same as ``coherence(phi, reference, window=None, topn=k)``.
     """
-    arr = _check_phi(phi)
-    k = _check_k(k, arr.shape[0], minimum=2)
-    offsets, tokens = _reference_arrays(reference)
-    n_docs = offsets.shape[0] - 1
-
-    top = top_words(arr, k)  # T×k
-    words, cols = np.unique(top, return_inverse=True)
-    cols = cols.reshape(top.shape)
-    counts = _cooccurrence(offsets, tokens, words)  # U×U
-
-    df = np.diag(counts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_w = df / n_docs
-        p_wv = counts / n_docs
-        pmi = np.log(p_wv / np.multiply.outer(p_w, p_w))
-        score = pmi / -np.log(p_wv)
-    score = np.where(counts == 0, -1.0, score)
-    score = np.where(counts == n_docs, 1.0, score)
-
-    iu, ju = np.triu_indices(k, 1)
-    pairs = score[cols[:, iu], cols[:, ju]]  # T×(k(k−1)/2)
-    coherence = pairs.mean(axis=1)
-    if per_topic:
-        return coherence
-    return float(coherence.mean())
+    k = _check_k(k, _check_phi(phi).shape[0], minimum=2)
+    return coherence(phi, reference, window=None, topn=k, per_topic=per_topic)
 
 
 def topics_given_words(phi: Any, n_t: Any) -> np.ndarray:

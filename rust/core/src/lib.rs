@@ -5,6 +5,7 @@
 pub mod accumulate;
 pub mod attentive;
 pub mod classic;
+pub mod coherence;
 pub mod documents;
 pub mod error;
 pub mod matrix;
@@ -14,6 +15,7 @@ pub mod vector;
 
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
+pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;
 pub use error::{Error, Result};
 pub use thetaless::{linear_theta, thetaless_estep, Variant};

@@ -5,7 +5,9 @@ mod buffers;
 mod collection;
 mod runtime;
 
-use attartm_core::{AttentiveParams, ClassicParams, Documents, Filter, Output, Variant};
+use attartm_core::{
+    AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Sliding, Variant,
+};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::exceptions::PyValueError;
@@ -243,6 +245,60 @@ fn linear_theta<'py>(
     to_matrix(py, n_docs, n_topics, theta)
 }
 
+/// Windows, word and pair counts for coherence; see `attartm.scores.coherence`.
+/// Returns (n_windows, occurrences u64[U], pair counts u64[P]).
+#[pyfunction]
+#[pyo3(signature = (tokens, doc_offsets, words, pairs, *, n_vocabulary, window=None, sliding="gensim", threads=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn window_counts<'py>(
+    py: Python<'py>,
+    tokens: &Bound<'py, PyAny>,
+    doc_offsets: &Bound<'py, PyAny>,
+    words: &Bound<'py, PyAny>,
+    pairs: &Bound<'py, PyAny>,
+    n_vocabulary: usize,
+    window: Option<usize>,
+    sliding: &str,
+    threads: Option<usize>,
+) -> PyResult<(u64, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>)> {
+    let sliding = match sliding {
+        "gensim" => Sliding::Gensim,
+        "exact" => Sliding::Exact,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "sliding must be \"gensim\" or \"exact\", not {other:?}"
+            )))
+        }
+    };
+    let tokens = token_ids("tokens", tokens)?;
+    let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
+    let words = vector::<u32>("words", words)?;
+    let pairs = vector::<u32>("pairs", pairs)?;
+    let flat = pairs.as_slice()?;
+    if flat.len() % 2 != 0 {
+        return Err(PyValueError::new_err(
+            "pairs must hold two word indices per pair (a flat array of even length)",
+        ));
+    }
+    let pairs: Vec<(u32, u32)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    let (t, o, w) = (tokens.as_slice(), offsets.as_slice()?, words.as_slice()?);
+    let out = run(py, threads, || {
+        let docs = Documents::new(t, None, o, n_vocabulary)?;
+        let spec = CountSpec {
+            words: w,
+            pairs: &pairs,
+            window,
+            sliding,
+        };
+        attartm_core::window_counts(&docs, n_vocabulary, &spec)
+    })?;
+    Ok((
+        out.n_windows,
+        out.occurrences.into_pyarray(py),
+        out.pairs.into_pyarray(py),
+    ))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -251,5 +307,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(attentive_estep, m)?)?;
     m.add_function(wrap_pyfunction!(thetaless_estep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_theta, m)?)?;
+    m.add_function(wrap_pyfunction!(window_counts, m)?)?;
     Ok(())
 }
