@@ -10,6 +10,7 @@ pub mod error;
 pub mod matrix;
 pub mod memory;
 pub mod thetaless;
+pub mod tokenize;
 pub mod vector;
 
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
@@ -17,3 +18,4 @@ pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use documents::Documents;
 pub use error::{Error, Result};
 pub use thetaless::{linear_theta, thetaless_estep, Variant};
+pub use tokenize::{TextChunk, Texts, Tokenizer, Tokens, WordCounter};
