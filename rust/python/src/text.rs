@@ -86,7 +86,12 @@ pub struct Tokenizer {
 }
 
 impl Tokenizer {
-    fn run(&self, py: Python<'_>, texts: &Bound<'_, PyAny>, threads: Option<usize>) -> PyResult<Tokens> {
+    fn run(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        threads: Option<usize>,
+    ) -> PyResult<Tokens> {
         let arrays = text_arrays(texts)?;
         let column = texts_of(&arrays)?;
         run(py, threads, || self.inner.tokenize(&column))

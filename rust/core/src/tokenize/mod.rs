@@ -18,8 +18,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-pub use scan::{PARAGRAPH, SENTENCE};
 use scan::{scan, Sink, Word};
+pub use scan::{PARAGRAPH, SENTENCE};
 use table::WordTable;
 pub use texts::{TextChunk, Texts};
 
@@ -461,7 +461,12 @@ mod tests {
     #[test]
     fn result_does_not_depend_on_the_thread_count() {
         let docs: Vec<String> = (0..3000)
-            .map(|i| format!("Word{i} alpha beta. Gamma {}!\n\nDelta", "x ".repeat(i % 500)))
+            .map(|i| {
+                format!(
+                    "Word{i} alpha beta. Gamma {}!\n\nDelta",
+                    "x ".repeat(i % 500)
+                )
+            })
             .collect();
         let refs: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
         let (o, d) = utf8(&refs);

@@ -85,7 +85,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// byte.
 #[inline]
 fn ascii_letters(v: u64) -> usize {
-    let x = (v | 0x20 * ONES) & !HIGH;
+    let x = (v | (0x20 * ONES)) & !HIGH;
     let at_least_a = x + (0x80 - b'a' as u64) * ONES;
     let at_most_z = (0x80 + b'z' as u64) * ONES - x;
     let letters = at_least_a & at_most_z & !v & HIGH;
@@ -195,7 +195,7 @@ pub fn scan(text: &str, word: &mut Word, sink: &mut impl Sink) {
                 while let Some(bytes) = b.get(i..i + 8) {
                     let v = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
                     let n = ascii_letters(v);
-                    word.put8((v | 0x20 * ONES).to_le_bytes(), n);
+                    word.put8((v | (0x20 * ONES)).to_le_bytes(), n);
                     i += n;
                     if n < 8 {
                         break;
@@ -254,7 +254,8 @@ mod tests {
             self.0.push(String::from_utf8(word.to_vec()).unwrap());
         }
         fn marker(&mut self, kind: u8) {
-            self.0.push(if kind == PARAGRAPH { "¶" } else { "." }.into());
+            self.0
+                .push(if kind == PARAGRAPH { "¶" } else { "." }.into());
         }
     }
 
@@ -294,8 +295,10 @@ mod tests {
         ] {
             assert_eq!(ascii_letters(u64::from_le_bytes(text)), n, "{text:?}");
         }
-        assert_eq!(pieces("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ x"),
-            ["abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz", "x"]);
+        assert_eq!(
+            pieces("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ x"),
+            ["abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz", "x"]
+        );
     }
 
     #[test]
@@ -316,7 +319,10 @@ mod tests {
             if special(c) {
                 assert_eq!(lower, [c], "{c:?} must lowercase to itself");
             } else {
-                assert!(!lower.iter().any(|&l| special(l)), "{c:?} lowercases to {lower:?}");
+                assert!(
+                    !lower.iter().any(|&l| special(l)),
+                    "{c:?} lowercases to {lower:?}"
+                );
             }
         }
         assert!(!special('Σ'));

@@ -33,9 +33,11 @@ fn prefix(word: &[u8]) -> u64 {
     let u32_at = |i: usize| u32::from_le_bytes(word[i..i + 4].try_into().expect("4 bytes")) as u64;
     match n {
         8.. => u64::from_le_bytes(word[..8].try_into().expect("8 bytes")),
-        4..=7 => u32_at(0) | u32_at(n - 4) << (8 * (n - 4)),
+        4..=7 => u32_at(0) | (u32_at(n - 4) << (8 * (n - 4))),
         1..=3 => {
-            word[0] as u64 | (word[n / 2] as u64) << (8 * (n / 2)) | (word[n - 1] as u64) << (8 * (n - 1))
+            word[0] as u64
+                | (word[n / 2] as u64) << (8 * (n / 2))
+                | (word[n - 1] as u64) << (8 * (n - 1))
         }
         0 => 0,
     }

@@ -24,11 +24,20 @@ impl Validity<'_> {
 #[derive(Debug)]
 enum Layout<'a> {
     Null,
-    Utf8 { offsets: &'a [i32], data: &'a [u8] },
-    LargeUtf8 { offsets: &'a [i64], data: &'a [u8] },
+    Utf8 {
+        offsets: &'a [i32],
+        data: &'a [u8],
+    },
+    LargeUtf8 {
+        offsets: &'a [i64],
+        data: &'a [u8],
+    },
     /// 16 bytes per text: the length (u32 LE); then up to 12 inline bytes, or a 4-byte
     /// prefix, the buffer index and the offset into that buffer (u32 LE each).
-    Views { views: &'a [u8], buffers: Vec<&'a [u8]> },
+    Views {
+        views: &'a [u8],
+        buffers: Vec<&'a [u8]>,
+    },
 }
 
 /// One Arrow string array.
@@ -45,7 +54,9 @@ fn u32_at(b: &[u8], at: usize) -> usize {
 
 fn check_offsets<T: Copy + Into<i64>>(offsets: &[T], data_len: usize) -> Result<()> {
     let Some(&first) = offsets.first() else {
-        return Err(Error::Shape("a string array needs at least one offset".into()));
+        return Err(Error::Shape(
+            "a string array needs at least one offset".into(),
+        ));
     };
     if first.into() < 0 {
         return Err(Error::Value("string offsets must not be negative".into()));
@@ -124,7 +135,7 @@ impl<'a> TextChunk<'a> {
         buffers: Vec<&'a [u8]>,
         validity: Option<(&'a [u8], usize)>,
     ) -> Result<Self> {
-        if views.len() % 16 != 0 {
+        if !views.len().is_multiple_of(16) {
             return Err(Error::Shape(format!(
                 "string views take 16 bytes each; got {} bytes",
                 views.len()
@@ -236,7 +247,10 @@ mod tests {
     fn layouts_and_nulls() {
         let data = b"helloworld";
         let c = TextChunk::utf8(&[0, 5, 5, 10], data, Some((&[0b101], 0))).unwrap();
-        assert_eq!((c.get(0), c.get(1), c.get(2)), (&b"hello"[..], &b""[..], &b"world"[..]));
+        assert_eq!(
+            (c.get(0), c.get(1), c.get(2)),
+            (&b"hello"[..], &b""[..], &b"world"[..])
+        );
         let c = TextChunk::large_utf8(&[5, 10], data, Some((&[0b10], 1))).unwrap();
         assert_eq!(c.get(0), b"world");
 
