@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import polars as pl
 
 import attartm
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = Path(
+    os.environ.get("ATTARTM_DATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+)
 
 
 def require(path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,11 @@ import pytest
 
 import attartm
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# ATTARTM_DATA points elsewhere (e.g. from a git worktree, where ../shared/data relative
+# to the repository does not exist).
+DATA = Path(
+    os.environ.get("ATTARTM_DATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+)
 
 GROUPS = {
     "sports": "goal match team player score league coach season stadium referee ball win",
@@ -44,7 +49,9 @@ def small_corpus() -> attartm.Corpus:
 def require_data(*parts: str) -> Path:
     path = DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"corpus not available: {path} (../shared/data is absent on this machine)")
+        pytest.skip(
+            f"corpus not available: {path} (../shared/data, or $ATTARTM_DATA, is absent on this machine)"
+        )
     return path
 
 

@@ -1059,18 +1059,30 @@ def test_core_stubs_match_the_compiled_module():
     stub = Path(attartm.__file__).with_name("_core.pyi")
     tree = ast.parse(stub.read_text(encoding="utf-8"))
     functions = {}
+    classes = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             functions.setdefault(node.name, []).append(node)
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            classes[node.name] = node
     public = {n for n in dir(_core) if not n.startswith("_")}
-    assert set(functions) == public
+    assert set(functions) | set(classes) == public
+    for name, node in classes.items():  # public methods: the same names, then signatures
+        cls = getattr(_core, name)
+        methods = [m for m in node.body if isinstance(m, ast.FunctionDef)]
+        public_methods = {m.name for m in methods if not m.name.startswith("_")}
+        assert public_methods == {m for m in dir(cls) if not m.startswith("_")}, name
+        for m in methods:
+            if m.name in public_methods and not m.decorator_list:
+                functions[f"{name}.{m.name}"] = [m]
     assert any(
         isinstance(n, ast.AnnAssign) and getattr(n.target, "id", None) == "__version__"
         for n in tree.body
     )
     assert _core.__version__ == importlib.metadata.version("attartm")
     for name, defs in functions.items():
-        runtime = inspect.signature(getattr(_core, name))
+        owner, _, attr = name.rpartition(".")
+        runtime = inspect.signature(getattr(getattr(_core, owner) if owner else _core, attr))
         for node in defs:  # every overload has the runtime's parameters and defaults
             args = node.args
             names = [a.arg for a in args.args] + [a.arg for a in args.kwonlyargs]

@@ -6,6 +6,7 @@ Classic ARTM (BigARTM's algorithm), Θ-less ARTM and Attentive ARTM, over polars
 from __future__ import annotations
 
 from . import kernels, scores
+from . import polars as _polars_namespace  # noqa: F401  (registers pl.Expr.artm)
 from ._core import __version__
 from ._model import NotFittedError, TopicModel
 from .artm import ARTM

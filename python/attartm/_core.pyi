@@ -200,3 +200,58 @@ def window_counts(
     """Coherence statistics in one pass: (number of windows, windows holding each of
     ``words``, windows holding both words of each pair). ``pairs`` is flat: two indices
     into ``words`` per pair. ``window=None``: each document is one window."""
+_Texts: TypeAlias = _ArrowStream | _ArrowArray
+"""A column of texts read in place: Arrow Utf8, LargeUtf8, Utf8View or Null data (a polars
+String Series, a pyarrow string array or chunked array); a null text is an empty one."""
+
+class Tokenizer:
+    """Words to token ids for one vocabulary (word i gets id i) and stopword list, by the
+    rules of ``tests/tokenize_reference.py``: lowercase, words ``\\p{L}[\\p{L}\\p{M}]*``,
+    sentence ends and paragraph breaks as boundary levels, stopwords dropped before the
+    vocabulary applies (a stopword is dropped even when the vocabulary has it).
+
+    Raises ``ValueError`` if a vocabulary word occurs twice.
+    """
+
+    def __init__(self, vocabulary: Sequence[str], stopwords: Sequence[str]) -> None: ...
+    def __len__(self) -> int:
+        """The number of vocabulary words."""
+
+    def tokenize(
+        self, texts: _Texts, *, threads: int | None = None
+    ) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.uint8], NDArray[np.int64]]:
+        """``(token_ids, doc_offsets, boundaries, unknown)``: uint32[N] ids, int64[D+1]
+        offsets, uint8[N] boundary levels (0 none, 1 sentence, 2 paragraph: the largest
+        marker between the previous kept word of the document and this one, 0 for its
+        first) and int64[D] words per document dropped as unknown. ``ValueError`` if a
+        text is not valid UTF-8."""
+
+    def token_lists(self, texts: _Texts, *, threads: int | None = None) -> _ArrowArray:
+        """The token ids of each text as an Arrow ``LargeList<UInt32>`` array (pass it to
+        ``pl.Series``)."""
+
+class WordCounter:
+    """Word occurrences and document frequencies over batches of texts (stopwords left
+    out), for a vocabulary built in one streaming pass; memory grows with the number of
+    distinct words only."""
+
+    def __init__(self, stopwords: Sequence[str]) -> None: ...
+    @property
+    def n_documents(self) -> int:
+        """Texts counted so far."""
+
+    @property
+    def n_words(self) -> int:
+        """Words counted so far (stopwords left out)."""
+
+    def __len__(self) -> int:
+        """Distinct words counted so far."""
+
+    def update(self, texts: _Texts, *, threads: int | None = None) -> None:
+        """Counts the words of a batch of texts."""
+
+    def most_frequent(
+        self, min_docs: float, max_docs: float, max_words: int | None = None
+    ) -> list[str]:
+        """The words found in ``min_docs`` to ``max_docs`` documents, by count descending,
+        ties in code point order; at most ``max_words`` of them."""

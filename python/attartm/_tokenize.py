@@ -1,17 +1,13 @@
-"""Vectorized tokenization with polars expressions.
+"""Tokenization: the rules live in the Rust core (``rust/core/src/tokenize``), which reads
+a text column's Arrow buffers in place and, in one parallel pass, lowercases, splits into
+words and sentence/paragraph markers, drops stopwords, maps words to ids and writes token
+ids, document offsets and boundary levels (or counts words for a vocabulary). This module
+holds what surrounds that pass: stopword lists, and turning a polars column into what the
+pass reads.
 
-Text is lowercased and split by one regular expression into *pieces*: words (runs of
-letters), sentence ends and paragraph breaks. Pieces are exploded into one long frame
-(one row per piece, in document then position order) and classified by kind:
-
-- ``KIND_WORD`` (0): a word;
-- ``KIND_SENTENCE`` (1): a sentence end (``.``, ``!``, ``?``);
-- ``KIND_PARAGRAPH`` (2): a paragraph break (a blank line).
-
-After filtering words (stopwords, vocabulary), each kept word gets a boundary level, the
-maximum kind of the markers between the previous kept word of its document and itself; so
-a removed word hands its boundary on to the next kept word. Everything is a polars
-expression: there is no Python loop over documents.
+Boundary levels (one per kept token): ``KIND_WORD`` (0) none, ``KIND_SENTENCE`` (1) a
+sentence end, ``KIND_PARAGRAPH`` (2) a paragraph break lies between the previous kept word
+of the document and this one; a removed word hands its boundary on to the next kept word.
 """
 
 from __future__ import annotations
@@ -27,10 +23,9 @@ __all__ = [
     "KIND_SENTENCE",
     "KIND_WORD",
     "SUPPORTED_LANGUAGES",
-    "TOKEN_PATTERN",
-    "boundary_levels",
-    "pieces",
+    "resolve_stopwords",
     "stopwords",
+    "text_column",
 ]
 
 KIND_WORD = 0
@@ -39,17 +34,7 @@ KIND_PARAGRAPH = 2
 
 SUPPORTED_LANGUAGES = ("en", "ru")
 
-_PARAGRAPH = r"\n[ \t\r]*\n"
-# A word starts with a letter and may contain combining marks, so decomposed letters
-# (e.g. Russian "й" as "и" + U+0306) stay inside the word. A sentence end must be followed
-# by whitespace or the end of the text (after optional closing quotes/brackets), so
-# "3.14", "e.g", "cs.cmu.edu" do not count; when a paragraph break follows, the marker
-# absorbs it, so the marker is then a paragraph marker.
-TOKEN_PATTERN = (
-    r"\p{L}[\p{L}\p{M}]*"
-    r"|[.!?]+[\"'”’»)\]]*(?:" + _PARAGRAPH + r"|\s|$)"
-    r"|" + _PARAGRAPH
-)
+TEXT_DTYPES = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 
 
 @functools.cache
@@ -99,86 +84,17 @@ def resolve_stopwords(stopwords_: bool | Iterable[str] | None, language: str) ->
     return frozenset(w.lower() for w in words)
 
 
-def pieces(texts: pl.Series) -> pl.LazyFrame:
-    """Split texts into classified pieces.
+def text_column(texts: pl.Series) -> pl.Series:
+    """The texts as a String Series the Rust pass reads in place (null: an empty text).
 
-    Parameters
-    ----------
-    texts : polars.Series
-        A String Series; null texts are empty documents.
-
-    Returns
-    -------
-    polars.LazyFrame
-        Columns ``doc`` (UInt32, the index of the text), ``piece`` (String: the word, or the
-        marker text) and ``kind`` (UInt8, ``KIND_*``), in document then position order.
+    Raises
+    ------
+    TypeError
+        If the Series does not hold text.
     """
-    piece = pl.col("piece")
-    # Every letter sorts after "A" (bytewise), every marker starts with one of ".!?\n",
-    # which sort before it: one comparison, much cheaper than slicing out the first char.
-    is_marker = piece < "A"
-    # A paragraph break ends with "\n" preceded by "\n" or blank space; a sentence end
-    # that took a single newline as its whitespace ends with punctuation + "\n".
-    is_paragraph = pl.any_horizontal(
-        piece.str.ends_with(suffix) for suffix in ("\n\n", " \n", "\t\n", "\r\n")
-    )
-    return (
-        pl.LazyFrame({"text": texts})
-        .with_row_index("doc")
-        .select(
-            "doc",
-            pl.col("text").str.to_lowercase().str.extract_all(TOKEN_PATTERN).alias("piece"),
+    if texts.dtype not in TEXT_DTYPES:
+        raise TypeError(
+            f"the text column {texts.name!r} has dtype {texts.dtype}, expected String; "
+            f"cast it with pl.col({texts.name!r}).cast(pl.String) if that is intended"
         )
-        .explode("piece")
-        # Empty and null texts explode to one null row.
-        .filter(piece.is_not_null())
-        .with_columns(
-            kind=pl.when(~is_marker)
-            .then(pl.lit(KIND_WORD, pl.UInt8))
-            .when(is_paragraph)
-            .then(pl.lit(KIND_PARAGRAPH, pl.UInt8))
-            .otherwise(pl.lit(KIND_SENTENCE, pl.UInt8))
-        )
-    )
-
-
-def boundary_levels(frame: pl.LazyFrame, keep: pl.Expr) -> pl.LazyFrame:
-    """Keep the rows selected by ``keep`` and give each a ``boundary`` level.
-
-    Parameters
-    ----------
-    frame : polars.LazyFrame
-        The output of :func:`pieces` (plus any columns), in document then position order.
-    keep : polars.Expr
-        A boolean expression, true on the word rows to keep (null counts as false).
-
-    Returns
-    -------
-    polars.LazyFrame
-        The kept rows, with a ``boundary`` column (UInt8): 2 if a paragraph break, else 1
-        if a sentence end, lies between the previous kept word of the same document and
-        this word; else 0. The first kept word of a document has level 0.
-    """
-    row = pl.col("_row")
-    prev = row.shift(1)
-    first_in_doc = (pl.col("doc") != pl.col("doc").shift(1)).fill_null(True)
-    # Forward-filled row numbers of the last markers: linear scans, no group_by, so this
-    # stays cheap on tens of millions of rows.
-    return (
-        frame.with_row_index("_row")
-        .with_columns(
-            _last_sentence=pl.when(pl.col("kind") >= KIND_SENTENCE).then(row).forward_fill(),
-            _last_paragraph=pl.when(pl.col("kind") == KIND_PARAGRAPH).then(row).forward_fill(),
-        )
-        .filter(keep.fill_null(False))
-        .with_columns(
-            boundary=pl.when(first_in_doc)
-            .then(pl.lit(0, pl.UInt8))
-            .when(pl.col("_last_paragraph") > prev)
-            .then(pl.lit(KIND_PARAGRAPH, pl.UInt8))
-            .when(pl.col("_last_sentence") > prev)
-            .then(pl.lit(KIND_SENTENCE, pl.UInt8))
-            .otherwise(pl.lit(0, pl.UInt8))
-        )
-        .drop("_row", "_last_sentence", "_last_paragraph")
-    )
+    return texts if texts.dtype == pl.String else texts.cast(pl.String)

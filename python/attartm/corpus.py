@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from ._core import WordCounter
 from ._paths import parquet_files
-from ._tokenize import KIND_PARAGRAPH, KIND_WORD, boundary_levels, pieces, resolve_stopwords
+from ._tokenize import KIND_PARAGRAPH, resolve_stopwords, text_column
 from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["Corpus"]
 
 _TOKEN_SCHEMA = {"doc": pl.UInt32, "token": pl.UInt32, "boundary": pl.UInt8}
-_TEXT_DTYPES = (pl.String, pl.Categorical, pl.Enum, pl.Null)
 
 
 class Corpus:
@@ -337,11 +337,7 @@ class Corpus:
         vocabulary: Vocabulary | Sequence[str] | None = None,
         allow_empty: bool = False,
     ) -> Corpus:
-        if texts.dtype not in _TEXT_DTYPES:
-            raise TypeError(
-                f"the text column {texts.name!r} has dtype {texts.dtype}, expected String; "
-                f"cast it with pl.col({texts.name!r}).cast(pl.String) if that is intended"
-            )
+        texts = text_column(texts)
         n_docs = len(texts)
         if n_docs == 0:
             raise ValueError("the input has no documents (0 rows); a corpus needs at least one")
@@ -350,43 +346,20 @@ class Corpus:
         if vocab is None:
             check_df_arguments(min_df, max_df, max_vocab)
             lo, hi = document_count_limits(min_df, max_df, n_docs)
+            counter = WordCounter(sorted(stop))
+            counter.update(texts)
+            vocab = Vocabulary(counter.most_frequent(lo, hi, max_vocab))
 
-        frame = pieces(texts.cast(pl.String)).collect()
-        word = pl.col("kind") == KIND_WORD
-        if stop:
-            word = word & ~pl.col("piece").is_in(sorted(stop))
-
-        if vocab is None:
-            stats = (
-                frame.lazy()
-                .filter(word)
-                .group_by("piece")
-                .agg(count=pl.len(), df=pl.col("doc").n_unique())
-                .filter((pl.col("df") >= lo) & (pl.col("df") <= hi))
-                .sort(["count", "piece"], descending=[True, False])
-            )
-            if max_vocab is not None:
-                stats = stats.head(max_vocab)
-            vocab = Vocabulary.from_counts(stats.rename({"piece": "word"}).collect())
-
-        known = pl.col("piece").cast(vocab._enum_dtype(), strict=False)
-        mapped = frame.lazy().with_columns(_word=word, token=known)
-        tokens = (
-            boundary_levels(mapped, pl.col("_word") & pl.col("token").is_not_null())
-            .select("doc", pl.col("token").to_physical().cast(pl.UInt32), "boundary")
-            .collect()
+        token_ids, offsets, boundaries, unknown = vocab._tokenizer(stop).tokenize(texts)
+        dropped = None if vocabulary is None else unknown
+        tokens = pl.DataFrame(
+            {
+                "doc": np.repeat(np.arange(n_docs, dtype=np.uint32), np.diff(offsets)),
+                "token": token_ids,
+                "boundary": boundaries,
+            },
+            schema=_TOKEN_SCHEMA,
         )
-        dropped = None
-        if vocabulary is not None:
-            unknown_docs = (
-                mapped.filter(pl.col("_word") & pl.col("token").is_null())
-                .select("doc")
-                .collect()
-                .get_column("doc")
-                .to_numpy()
-            )
-            dropped = np.bincount(unknown_docs, minlength=n_docs).astype(np.int64)
-
         if tokens.height == 0 and not (allow_empty and vocabulary is not None):
             if vocabulary is not None:
                 raise ValueError(
@@ -402,7 +375,10 @@ class Corpus:
             )
         if ids is None:
             ids = _default_ids(n_docs)
-        return cls(tokens, ids, vocab, dropped=dropped)
+        corpus = cls(tokens, ids, vocab, dropped=dropped)
+        offsets.flags.writeable = False
+        corpus._offsets = offsets
+        return corpus
 
     # --- properties ---------------------------------------------------------------------
 

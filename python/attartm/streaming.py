@@ -14,8 +14,9 @@ from typing import Any
 import polars as pl
 
 from . import _arrays
+from ._core import WordCounter
 from ._paths import parquet_files
-from ._tokenize import KIND_WORD, pieces, resolve_stopwords
+from ._tokenize import resolve_stopwords
 from .corpus import Corpus, check_df_arguments, document_count_limits
 from .vocabulary import Vocabulary
 
@@ -65,39 +66,22 @@ def vocabulary_from_parquet(
     """
     check_df_arguments(min_df, max_df, max_vocab)
     batch_size = _arrays.positive_int("batch_size", batch_size)
-    stop = sorted(resolve_stopwords(stopwords, language))
-    totals: pl.DataFrame | None = None
-    n_docs = 0
+    counter = WordCounter(sorted(resolve_stopwords(stopwords, language)))
     for frame in row_batches(parquet_files(source), [text], batch_size):
-        n_docs += frame.height
         texts = frame.get_column(text)
         if texts.dtype != pl.String:
             raise TypeError(f"the text column {text!r} has dtype {texts.dtype}, expected String")
-        word = pl.col("kind") == KIND_WORD
-        if stop:
-            word = word & ~pl.col("piece").is_in(stop)
-        stats = (
-            pieces(texts)
-            .filter(word)
-            .group_by("piece")
-            .agg(count=pl.len().cast(pl.Int64), df=pl.col("doc").n_unique().cast(pl.Int64))
-            .collect()
-        )
-        merged = stats if totals is None else pl.concat([totals, stats])
-        totals = merged.group_by("piece").agg(pl.col("count").sum(), pl.col("df").sum())
-    if totals is None or n_docs == 0:
+        counter.update(texts)
+    n_docs = counter.n_documents
+    if n_docs == 0:
         raise ValueError("the parquet files hold no documents (0 rows)")
     lo, hi = document_count_limits(min_df, max_df, n_docs)
-    kept = totals.filter((pl.col("df") >= lo) & (pl.col("df") <= hi)).sort(
-        ["count", "piece"], descending=[True, False]
-    )
-    if max_vocab is not None:
-        kept = kept.head(max_vocab)
-    if kept.height == 0:
+    words = counter.most_frequent(lo, hi, max_vocab)
+    if not words:
         raise ValueError(
             f"no word passes min_df={min_df!r}, max_df={max_df!r} over {n_docs} documents"
         )
-    return Vocabulary.from_counts(kept.rename({"piece": "word"}))
+    return Vocabulary(words)
 
 
 class ParquetBatches:

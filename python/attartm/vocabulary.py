@@ -8,6 +8,8 @@ from typing import Any, overload
 
 import polars as pl
 
+from ._core import Tokenizer
+
 __all__ = ["Vocabulary"]
 
 
@@ -26,7 +28,7 @@ class Vocabulary:
     (1, 'car', True, 3)
     """
 
-    __slots__ = ("_enum", "_hash", "_index", "_words")
+    __slots__ = ("_hash", "_index", "_tokenizers", "_words")
 
     def __init__(self, words: Iterable[str]) -> None:
         if isinstance(words, str):
@@ -46,7 +48,7 @@ class Vocabulary:
             )
         self._words: list[str] = words
         self._index: dict[str, int] = index
-        self._enum: pl.Enum | None = None
+        self._tokenizers: dict[frozenset[str], Tokenizer] = {}
         self._hash: int | None = None
 
     # --- construction -------------------------------------------------------------------
@@ -170,16 +172,14 @@ class Vocabulary:
         """The words as a polars String Series named ``word`` (index = token id)."""
         return pl.Series("word", self._words, dtype=pl.String)
 
-    def _enum_dtype(self) -> pl.Enum:
-        """The polars ``Enum`` whose physical codes are the token ids.
-
-        Cast a String column with ``strict=False`` (unknown words become null), then
-        ``.to_physical().cast(pl.UInt32)``: the physical type shrinks to UInt8/UInt16 for
-        small vocabularies.
-        """
-        if self._enum is None:
-            self._enum = pl.Enum(self._words)
-        return self._enum
+    def _tokenizer(self, stopwords: frozenset[str]) -> Tokenizer:
+        """The Rust tokenizer of this vocabulary and stopword set, built once (its hash
+        table is what turns words into ids); a stopword is dropped even if it is a word."""
+        tokenizer = self._tokenizers.get(stopwords)
+        if tokenizer is None:
+            tokenizer = Tokenizer(self._words, sorted(stopwords))
+            self._tokenizers[stopwords] = tokenizer
+        return tokenizer
 
     # --- comparison and display ---------------------------------------------------------
 

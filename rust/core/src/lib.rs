@@ -11,6 +11,7 @@ pub mod error;
 pub mod matrix;
 pub mod memory;
 pub mod thetaless;
+pub mod tokenize;
 pub mod vector;
 
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
@@ -19,3 +20,4 @@ pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;
 pub use error::{Error, Result};
 pub use thetaless::{linear_theta, thetaless_estep, Variant};
+pub use tokenize::{TextChunk, Texts, Tokenizer, Tokens, WordCounter};

@@ -4,6 +4,7 @@
 mod buffers;
 mod collection;
 mod runtime;
+mod text;
 
 use attartm_core::{
     AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Sliding, Variant,
@@ -308,5 +309,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(thetaless_estep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_theta, m)?)?;
     m.add_function(wrap_pyfunction!(window_counts, m)?)?;
+    m.add_class::<text::Tokenizer>()?;
+    m.add_class::<text::WordCounter>()?;
     Ok(())
 }

@@ -1,0 +1,507 @@
+//! Tokenizing text columns in one parallel pass: lowercase, split into words and
+//! sentence/paragraph markers (the rules are in `scan`), drop stopwords, map words to ids
+//! through a hash table, and write token ids, document offsets and boundary levels; or,
+//! without a vocabulary, count every word's occurrences and documents.
+//!
+//! The text comes as the buffers of an Arrow string array (`Texts`), read in place. The
+//! documents are cut into groups of about `UNIT_BYTES` bytes, a cut that depends only on
+//! the texts, and the groups' results are joined in order, so the output does not depend
+//! on the number of threads.
+
+mod scan;
+mod table;
+mod texts;
+mod unicode;
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use scan::{scan, Sink, Word};
+pub use scan::{PARAGRAPH, SENTENCE};
+use table::WordTable;
+pub use texts::{TextChunk, Texts};
+
+/// Bytes of text per unit of parallel work: large enough to amortize the scheduling,
+/// small enough to balance two to a few dozen threads on one batch.
+const UNIT_BYTES: usize = 256 * 1024;
+
+/// The id a stopword maps to in a `Tokenizer`'s table: dropped, not counted as unknown.
+const STOP: u32 = u32::MAX;
+
+/// A group of consecutive documents of one chunk; `first` is the index of its first
+/// document in the whole column.
+struct Unit {
+    chunk: usize,
+    docs: Range<usize>,
+    first: usize,
+}
+
+fn units(texts: &Texts<'_>) -> Vec<Unit> {
+    let mut out = Vec::new();
+    let mut base = 0;
+    for (c, chunk) in texts.chunks().iter().enumerate() {
+        let mut start = 0;
+        let mut bytes = 0;
+        for d in 0..chunk.len() {
+            bytes += chunk.byte_len(d);
+            if bytes >= UNIT_BYTES {
+                out.push(Unit {
+                    chunk: c,
+                    docs: start..d + 1,
+                    first: base + start,
+                });
+                start = d + 1;
+                bytes = 0;
+            }
+        }
+        if start < chunk.len() {
+            out.push(Unit {
+                chunk: c,
+                docs: start..chunk.len(),
+                first: base + start,
+            });
+        }
+        base += chunk.len();
+    }
+    out
+}
+
+/// The text of document `d` of a chunk, checked to be UTF-8 (`index` is its position in
+/// the column, for the error message).
+fn text<'a>(chunk: &TextChunk<'a>, d: usize, index: usize) -> Result<&'a str> {
+    std::str::from_utf8(chunk.get(d)).map_err(|e| {
+        Error::Value(format!(
+            "text {index} is not valid UTF-8 (invalid byte at position {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// A tokenized column: document d is `ids[offsets[d]..offsets[d + 1]]`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// Token ids, documents concatenated.
+    pub ids: Vec<u32>,
+    /// D + 1 document offsets into `ids`.
+    pub offsets: Vec<i64>,
+    /// Boundary level per token: 0 none, `SENTENCE` or `PARAGRAPH` (the largest marker
+    /// between the previous kept word of the document and this one; 0 for its first).
+    pub boundaries: Vec<u8>,
+    /// Words of each document dropped because the vocabulary does not know them.
+    pub unknown: Vec<i64>,
+}
+
+/// Maps words to ids (stopwords dropped first) and gives boundary levels.
+pub struct Tokenizer {
+    table: WordTable,
+    /// The id of each entry of `table` (`STOP` for a stopword).
+    ids: Vec<u32>,
+    n_words: usize,
+}
+
+struct TokenSink<'t> {
+    table: &'t WordTable,
+    ids_of: &'t [u32],
+    ids: Vec<u32>,
+    boundaries: Vec<u8>,
+    level: u8,
+    first: bool,
+    unknown: i64,
+}
+
+impl Sink for TokenSink<'_> {
+    #[inline]
+    fn word(&mut self, word: &[u8]) {
+        match self.table.get(word).map(|e| self.ids_of[e]) {
+            Some(STOP) => {}
+            Some(id) => {
+                self.ids.push(id);
+                self.boundaries
+                    .push(if self.first { 0 } else { self.level });
+                self.first = false;
+                self.level = 0;
+            }
+            None => self.unknown += 1,
+        }
+    }
+
+    #[inline]
+    fn marker(&mut self, kind: u8) {
+        self.level = self.level.max(kind);
+    }
+}
+
+impl Tokenizer {
+    /// A tokenizer for a vocabulary (word i gets id i) and a stopword list; a stopword
+    /// is dropped even when the vocabulary has it.
+    pub fn new<'w>(
+        words: impl IntoIterator<Item = &'w str>,
+        stopwords: impl IntoIterator<Item = &'w str>,
+    ) -> Result<Self> {
+        let mut table = WordTable::default();
+        let mut ids = Vec::new();
+        for (i, w) in words.into_iter().enumerate() {
+            if i >= STOP as usize {
+                return Err(Error::Value(format!(
+                    "a vocabulary holds at most {STOP} words (token ids are uint32)"
+                )));
+            }
+            if !table.insert(w.as_bytes()).1 {
+                return Err(Error::Value(format!(
+                    "vocabulary words must be unique; {w:?} occurs more than once"
+                )));
+            }
+            ids.push(i as u32);
+        }
+        let n_words = ids.len();
+        for w in stopwords {
+            match table.insert(w.as_bytes()) {
+                (_, true) => ids.push(STOP),
+                (e, false) => ids[e] = STOP,
+            }
+        }
+        Ok(Tokenizer {
+            table,
+            ids,
+            n_words,
+        })
+    }
+
+    /// The number of words of the vocabulary.
+    pub fn n_words(&self) -> usize {
+        self.n_words
+    }
+
+    /// Tokenizes every text of the column (in parallel on the current rayon pool).
+    pub fn tokenize(&self, texts: &Texts<'_>) -> Result<Tokens> {
+        let parts = units(texts)
+            .par_iter()
+            .map(|u| self.tokenize_unit(texts, u))
+            .collect::<Result<Vec<_>>>()?;
+        let n_tokens = parts.iter().map(|p| p.0.ids.len()).sum();
+        let mut out = Tokens {
+            ids: Vec::with_capacity(n_tokens),
+            offsets: Vec::with_capacity(texts.len() + 1),
+            boundaries: Vec::with_capacity(n_tokens),
+            unknown: Vec::with_capacity(texts.len()),
+        };
+        out.offsets.push(0);
+        for (part, lengths) in parts {
+            let base = out.ids.len() as i64;
+            out.offsets.extend(lengths.iter().map(|&end| base + end));
+            out.ids.extend_from_slice(&part.ids);
+            out.boundaries.extend_from_slice(&part.boundaries);
+            out.unknown.extend_from_slice(&part.unknown);
+        }
+        Ok(out)
+    }
+
+    /// One unit: its tokens (with offsets relative to the unit) and each document's end.
+    fn tokenize_unit(&self, texts: &Texts<'_>, unit: &Unit) -> Result<(Tokens, Vec<i64>)> {
+        let chunk = &texts.chunks()[unit.chunk];
+        let mut sink = TokenSink {
+            table: &self.table,
+            ids_of: &self.ids,
+            ids: Vec::new(),
+            boundaries: Vec::new(),
+            level: 0,
+            first: true,
+            unknown: 0,
+        };
+        let mut ends = Vec::with_capacity(unit.docs.len());
+        let mut unknown = Vec::with_capacity(unit.docs.len());
+        let mut word = Word::default();
+        for (k, d) in unit.docs.clone().enumerate() {
+            let t = text(chunk, d, unit.first + k)?;
+            sink.first = true;
+            sink.level = 0;
+            sink.unknown = 0;
+            scan(t, &mut word, &mut sink);
+            ends.push(sink.ids.len() as i64);
+            unknown.push(sink.unknown);
+        }
+        let tokens = Tokens {
+            ids: sink.ids,
+            offsets: Vec::new(),
+            boundaries: sink.boundaries,
+            unknown,
+        };
+        Ok((tokens, ends))
+    }
+}
+
+/// A word's occurrences and the documents holding it; `last` is the last document
+/// counted, so a document counts once.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    count: u64,
+    docs: u64,
+    last: usize,
+}
+
+/// Tallies of the words of some documents; the table's first `n_stop` entries are the
+/// stopwords (one lookup tells a stopword and finds a word's tally), the others have
+/// their tally at `counts[entry - n_stop]`.
+#[derive(Clone, Default)]
+struct Tallies {
+    table: WordTable,
+    n_stop: usize,
+    counts: Vec<Tally>,
+    words: u64,
+}
+
+impl Tallies {
+    fn new<'w>(stopwords: impl IntoIterator<Item = &'w str>) -> Self {
+        let mut table = WordTable::default();
+        for w in stopwords {
+            table.insert(w.as_bytes());
+        }
+        Tallies {
+            n_stop: table.len(),
+            table,
+            ..Default::default()
+        }
+    }
+
+    /// Adds the tallies of `other`, which counted other documents.
+    fn merge(mut self, mut other: Tallies) -> Tallies {
+        if self.counts.len() < other.counts.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        for (k, t) in other.counts.iter().enumerate() {
+            match self.table.insert(other.table.word(other.n_stop + k)) {
+                (_, true) => self.counts.push(*t),
+                (e, false) => {
+                    let s = &mut self.counts[e - self.n_stop];
+                    s.count += t.count;
+                    s.docs += t.docs;
+                }
+            }
+        }
+        self.words += other.words;
+        self
+    }
+}
+
+/// Counts the words of document `doc` into tallies.
+struct CountSink<'t> {
+    tallies: &'t mut Tallies,
+    doc: usize,
+}
+
+impl Sink for CountSink<'_> {
+    #[inline]
+    fn word(&mut self, word: &[u8]) {
+        let t = &mut *self.tallies;
+        let (e, added) = t.table.insert(word);
+        if e < t.n_stop {
+            return;
+        }
+        t.words += 1;
+        let doc = self.doc;
+        if added {
+            t.counts.push(Tally {
+                count: 1,
+                docs: 1,
+                last: doc,
+            });
+        } else {
+            let s = &mut t.counts[e - t.n_stop];
+            s.count += 1;
+            if s.last != doc {
+                s.last = doc;
+                s.docs += 1;
+            }
+        }
+    }
+
+    #[inline]
+    fn marker(&mut self, _kind: u8) {}
+}
+
+/// Word counts and document frequencies over any number of text columns, for building a
+/// vocabulary in one streaming pass.
+#[derive(Default)]
+pub struct WordCounter {
+    /// Tallies of no document yet (the stopwords only): where every batch starts.
+    empty: Tallies,
+    totals: Tallies,
+    n_documents: u64,
+}
+
+impl WordCounter {
+    /// A counter that leaves out `stopwords`.
+    pub fn new<'w>(stopwords: impl IntoIterator<Item = &'w str>) -> Self {
+        let empty = Tallies::new(stopwords);
+        WordCounter {
+            totals: empty.clone(),
+            empty,
+            n_documents: 0,
+        }
+    }
+
+    /// Documents counted so far.
+    pub fn n_documents(&self) -> u64 {
+        self.n_documents
+    }
+
+    /// Words (stopwords left out) counted so far.
+    pub fn n_words(&self) -> u64 {
+        self.totals.words
+    }
+
+    /// Distinct words counted so far.
+    pub fn n_distinct(&self) -> usize {
+        self.totals.counts.len()
+    }
+
+    /// Counts the words of every text of the column (in parallel on the current pool).
+    pub fn add(&mut self, texts: &Texts<'_>) -> Result<()> {
+        let fresh = || self.empty.clone();
+        let counted = units(texts)
+            .par_iter()
+            .try_fold(fresh, |mut tallies, u| -> Result<Tallies> {
+                let chunk = &texts.chunks()[u.chunk];
+                let mut word = Word::default();
+                for (k, d) in u.docs.clone().enumerate() {
+                    // Document numbers are unique within this call, which is all `last`
+                    // needs: tallies of different calls are merged, never shared.
+                    let mut sink = CountSink {
+                        tallies: &mut tallies,
+                        doc: u.first + k,
+                    };
+                    scan(text(chunk, d, u.first + k)?, &mut word, &mut sink);
+                }
+                Ok(tallies)
+            })
+            .try_reduce(fresh, |a, b| Ok(a.merge(b)))?;
+        self.totals = std::mem::take(&mut self.totals).merge(counted);
+        self.n_documents += texts.len() as u64;
+        Ok(())
+    }
+
+    /// The words found in at least `min_docs` and at most `max_docs` documents, most
+    /// frequent first, ties in bytewise (code point) order; at most `max_words` of them.
+    pub fn most_frequent(
+        &self,
+        min_docs: f64,
+        max_docs: f64,
+        max_words: Option<usize>,
+    ) -> Vec<String> {
+        let t = &self.totals;
+        let mut kept: Vec<(&[u8], u64)> = t
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| (c.docs as f64) >= min_docs && (c.docs as f64) <= max_docs)
+            .map(|(k, c)| (t.table.word(t.n_stop + k), c.count))
+            .collect();
+        let order = |a: &(&[u8], u64), b: &(&[u8], u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if let Some(m) = max_words {
+            if m == 0 {
+                return Vec::new();
+            }
+            if kept.len() > m {
+                kept.select_nth_unstable_by(m - 1, order);
+                kept.truncate(m);
+            }
+        }
+        kept.sort_unstable_by(order);
+        kept.into_iter()
+            .map(|(w, _)| String::from_utf8_lossy(w).into_owned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column<'a>(offsets: &'a [i32], data: &'a [u8]) -> Texts<'a> {
+        Texts::new(vec![TextChunk::utf8(offsets, data, None).unwrap()])
+    }
+
+    fn utf8(texts: &[&str]) -> (Vec<i32>, Vec<u8>) {
+        let mut offsets = vec![0];
+        let mut data = Vec::new();
+        for t in texts {
+            data.extend_from_slice(t.as_bytes());
+            offsets.push(data.len() as i32);
+        }
+        (offsets, data)
+    }
+
+    #[test]
+    fn ids_boundaries_and_unknown_words() {
+        let (o, d) = utf8(&[
+            "The Cat sat. A dog ran!\n\nBirds fly? Yes, they do.\n  \nThe end",
+            "",
+            "zebra cat",
+        ]);
+        let vocab = ["cat", "sat", "dog", "ran", "birds", "fly", "yes", "end"];
+        let t = Tokenizer::new(vocab, ["the", "a", "they", "do"]).unwrap();
+        let out = t.tokenize(&column(&o, &d)).unwrap();
+        assert_eq!(out.ids, [0, 1, 2, 3, 4, 5, 6, 7, 0]);
+        assert_eq!(out.boundaries, [0, 0, 1, 0, 2, 0, 1, 2, 0]);
+        assert_eq!(out.offsets, [0, 8, 8, 9]);
+        assert_eq!(out.unknown, [0, 0, 1]);
+    }
+
+    #[test]
+    fn stopwords_win_over_the_vocabulary() {
+        let (o, d) = utf8(&["the cat"]);
+        let t = Tokenizer::new(["the", "cat"], ["the"]).unwrap();
+        let out = t.tokenize(&column(&o, &d)).unwrap();
+        assert_eq!((out.ids, out.unknown), (vec![1], vec![0]));
+        assert!(Tokenizer::new(["a", "a"], []).is_err());
+    }
+
+    #[test]
+    fn result_does_not_depend_on_the_thread_count() {
+        let docs: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "Word{i} alpha beta. Gamma {}!\n\nDelta",
+                    "x ".repeat(i % 500)
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
+        let (o, d) = utf8(&refs);
+        let t = Tokenizer::new(["alpha", "gamma", "delta", "x"], []).unwrap();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| t.tokenize(&column(&o, &d)).unwrap())
+        };
+        let one = run(1);
+        assert!(units(&column(&o, &d)).len() > 1);
+        assert_eq!(one, run(3));
+    }
+
+    #[test]
+    fn counting_and_ordering() {
+        let (o, d) = utf8(&["pear apple kiwi apple", "kiwi fig apple the", "banana"]);
+        let mut c = WordCounter::new(["the"]);
+        c.add(&column(&o, &d)).unwrap();
+        c.add(&column(&o, &d)).unwrap();
+        assert_eq!((c.n_documents(), c.n_words()), (6, 16));
+        assert_eq!(
+            c.most_frequent(1.0, 6.0, None),
+            ["apple", "kiwi", "banana", "fig", "pear"]
+        );
+        assert_eq!(c.most_frequent(3.0, 4.0, None), ["apple", "kiwi"]);
+        assert_eq!(c.most_frequent(0.0, 6.0, Some(2)), ["apple", "kiwi"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error() {
+        let t = Tokenizer::new(["a"], []).unwrap();
+        let err = t.tokenize(&column(&[0, 2], &[b'a', 0xFF])).unwrap_err();
+        assert!(err.to_string().contains("text 0 is not valid UTF-8"));
+    }
+}
