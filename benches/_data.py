@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,12 +10,17 @@ import polars as pl
 
 import attartm
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# ATTARTM_DATA points elsewhere when the repository is not checked out beside shared/.
+DATA = Path(
+    os.environ.get("ATTARTM_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+)
 
 
 def require(path: Path) -> Path:
     if not path.exists():
-        sys.exit(f"benchmark data not found at {path}: it lives in ../shared/data beside the repo")
+        sys.exit(
+            f"benchmark data not found at {path}: it lives in ../shared/data beside the repo (or set ATTARTM_DATA)"
+        )
     return path
 
 

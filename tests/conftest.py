@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,10 @@ import pytest
 
 import attartm
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# ATTARTM_DATA points elsewhere when the repository is not checked out beside shared/.
+DATA = Path(
+    os.environ.get("ATTARTM_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+)
 
 GROUPS = {
     "sports": "goal match team player score league coach season stadium referee ball win",
@@ -44,7 +48,7 @@ def small_corpus() -> attartm.Corpus:
 def require_data(*parts: str) -> Path:
     path = DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"corpus not available: {path} (../shared/data is absent on this machine)")
+        pytest.skip(f"corpus not available: {path} (set ATTARTM_DATA to the folder of the corpora)")
     return path
 
 

@@ -16,7 +16,8 @@ from attartm._tokenize import stopwords
 from attartm.corpus import Corpus
 from attartm.vocabulary import Vocabulary
 
-DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
+from .conftest import DATA
+
 NEWSGROUPS_TRAIN = DATA / "20newsgroups" / "train.parquet"
 DEMO = Path(__file__).parents[1] / "python" / "attartm" / "data" / "demo.parquet"
 

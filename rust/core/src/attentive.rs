@@ -6,12 +6,14 @@
 //! ñ_{w_i t} += p_ti. Within a document the two passes are sequential streams over
 //! contiguous rows of T floats; documents run in parallel.
 
-use crate::accumulate::{run_chunks, Rows};
+use crate::accumulate::{accumulate, Accumulate, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::{check_finite, Error, Result};
-use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
+use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
-use crate::vector::{argmax, dot, has_avx2, sum};
+use std::hint::select_unpredictable;
+
+use crate::vector::{dot, has_avx2, normalize_positive, sum};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,30 +59,33 @@ pub enum Output {
     LogLikelihood,
     /// p(t|d) = mean of p_i over the document after the last pass: D×T.
     DocumentMean,
-    /// The k most probable topics of every position and their p: n×2k, topic indices
-    /// (as floats) then probabilities.
+    /// The k most probable topics of every position (best first, ties to the lower
+    /// topic) and their p: n×k topic indices in `topics`, n×k probabilities in `values`.
     TopK(usize),
 }
 
 impl Output {
-    fn widths(self, t: usize) -> (usize, usize) {
+    /// Values per document, per entry, and topic indices per entry.
+    fn widths(self, t: usize) -> (usize, usize, usize) {
         match self {
-            Output::None => (0, 0),
-            Output::Tokens => (0, t),
-            Output::Contexts => (0, 2 * t + 2),
-            Output::LogLikelihood => (0, 1),
-            Output::DocumentMean => (t, 0),
-            Output::TopK(k) => (0, 2 * k),
+            Output::None => (0, 0, 0),
+            Output::Tokens => (0, t, 0),
+            Output::Contexts => (0, 2 * t + 2, 0),
+            Output::LogLikelihood => (0, 1, 0),
+            Output::DocumentMean => (t, 0, 0),
+            Output::TopK(k) => (0, k, k),
         }
     }
 }
 
 /// Result of the attentive E-step.
 pub struct AttentiveOutput {
-    /// ñ_wt (W×T, f64), when requested.
-    pub n_wt: Option<Vec<f64>>,
+    /// ñ_wt as requested.
+    pub n_wt: WordTopicSums,
     /// The rows of the requested `Output` (empty for `Output::None`).
     pub values: Vec<f32>,
+    /// The topic indices of `Output::TopK` (empty otherwise).
+    pub topics: Vec<u16>,
 }
 
 fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<()> {
@@ -221,54 +226,181 @@ fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     rescale(p);
 }
 
-/// The k most probable topics of a row, best first (ties: lower topic first): k
-/// vectorized argmax searches over a copy of the row, each taking out the topic found.
+/// Bit i set where `x[i] >= threshold`.
 #[inline(always)]
-fn top_k(row: &[f32], k: usize, work: &mut Vec<f32>, topics: &mut [f32], probs: &mut [f32]) {
-    work.clear();
-    work.extend_from_slice(row);
-    for j in 0..k {
-        let (t, best) = argmax(work);
-        topics[j] = t as f32;
-        probs[j] = best;
-        work[t] = f32::NEG_INFINITY;
+fn at_least(x: &[f32; 8], threshold: f32) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_cmpge_ps, _mm_loadu_ps, _mm_movemask_ps, _mm_set1_ps};
+        // SAFETY: SSE is part of every x86_64 processor, and both loads read 4 of the 8
+        // values of `x`. (The compiler does not turn the portable loop below into these
+        // two compare-and-movemask instructions; it emits one comparison per value.)
+        unsafe {
+            let t = _mm_set1_ps(threshold);
+            let lo = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x.as_ptr()), t));
+            let hi = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x.as_ptr().add(4)), t));
+            (lo | (hi << 4)) as u32
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut mask = 0u32;
+        for (i, &v) in x.iter().enumerate() {
+            mask |= ((v >= threshold) as u32) << i;
+        }
+        mask
     }
 }
 
-/// Runs DESIGN 1.3 on every document. `phi` is W×T, `n_t` the topic masses.
+/// A value and its topic as one number whose order is theirs: higher values first, and
+/// for equal values the lower topic. (The bits of a non-negative float order like the
+/// float; `+ 0.0` turns a −0 into +0.)
+#[inline(always)]
+fn key(v: f32, t: usize) -> u64 {
+    (((v + 0.0).to_bits() as u64) << 32) | (u16::MAX as usize - t) as u64
+}
+
+/// Values of a row at or above a threshold that are offered in a loop of this fixed
+/// length (a loop as long as the count would mispredict its exit at every row); a row
+/// with more takes the general path.
+const FEW: u32 = 8;
+
+/// The K best values of `row` (at most 128, non-negative) among those that reach
+/// `threshold`, into `probs` and `topics`, when at most [`FEW`] do; false (and nothing
+/// written) otherwise. Each is inserted by compare-exchanges down a buffer of keys held
+/// in registers, without branches: where a value lands is unpredictable, and a
+/// mispredicted branch costs more than these selects.
+#[inline(always)]
+fn top_of_few<const K: usize>(
+    row: &[f32],
+    threshold: f32,
+    probs: &mut [f32],
+    topics: &mut [u16],
+) -> bool {
+    const LANES: usize = 8;
+    let (lanes, rest) = row.split_at(row.len() - row.len() % LANES);
+    let mut bits = 0u128;
+    for (c, x) in lanes.chunks_exact(LANES).enumerate() {
+        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
+        bits |= (at_least(x, threshold) as u128) << (c * LANES);
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        bits |= ((v >= threshold) as u128) << (lanes.len() + i);
+    }
+    if bits.count_ones() > FEW {
+        return false;
+    }
+    let last = row.len() - 1;
+    let mut best = [0u64; K];
+    for _ in 0..FEW {
+        // Past the last candidate: key 0, below every other.
+        let i = (bits.trailing_zeros() as usize).min(last);
+        let mut x = select_unpredictable(bits != 0, key(row[i], i), 0);
+        for b in best.iter_mut() {
+            let (hi, lo) = (
+                select_unpredictable(x > *b, x, *b),
+                select_unpredictable(x > *b, *b, x),
+            );
+            (*b, x) = (hi, lo);
+        }
+        bits &= bits.wrapping_sub(1);
+    }
+    for ((p, t), key) in probs.iter_mut().zip(topics.iter_mut()).zip(best) {
+        *p = f32::from_bits((key >> 32) as u32);
+        *t = u16::MAX - key as u16;
+    }
+    true
+}
+
+/// The k most probable topics of a row, best first (ties: lower topic first), without
+/// sorting the row or sweeping it k times. One vector pass finds the largest value of
+/// each of eight lanes; the maxima of four disjoint sets of topics (lanes i and i + 4)
+/// are sorted, and for k ≤ 4 the k-th of them is at most the row's k-th largest value,
+/// so only the few values at least as large can be among the k best. Those are offered
+/// in topic order to a sorted buffer. Larger k, longer rows and rows with many values
+/// at the threshold take a general path that offers every value above it.
+#[inline(always)]
+fn select_top(row: &[f32], topics: &mut [u16], probs: &mut [f32]) {
+    const LANES: usize = 8;
+    let k = topics.len();
+    let mut best = [f32::NEG_INFINITY; LANES];
+    for x in row.chunks_exact(LANES) {
+        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
+        for i in 0..LANES {
+            best[i] = if x[i] > best[i] { x[i] } else { best[i] };
+        }
+    }
+    let mut threshold = f32::NEG_INFINITY;
+    if k <= 4 {
+        // A network of five compare-exchanges sorts the four maxima.
+        let mut m: [f32; 4] = std::array::from_fn(|i| best[i].max(best[i + 4]));
+        for (a, b) in [(0, 1), (2, 3), (0, 2), (1, 3), (1, 2)] {
+            (m[a], m[b]) = (m[a].max(m[b]), m[a].min(m[b]));
+        }
+        threshold = m[k - 1];
+        if row.len() <= 128 {
+            let found = match k {
+                1 => top_of_few::<1>(row, threshold, probs, topics),
+                2 => top_of_few::<2>(row, threshold, probs, topics),
+                3 => top_of_few::<3>(row, threshold, probs, topics),
+                _ => top_of_few::<4>(row, threshold, probs, topics),
+            };
+            if found {
+                return;
+            }
+        }
+    }
+    // The general path: every value at or above the threshold, with branches.
+    probs.fill(f32::NEG_INFINITY);
+    topics.fill(0);
+    for (t, &v) in row.iter().enumerate() {
+        if v >= threshold && v > probs[k - 1] {
+            let mut j = k - 1;
+            while j > 0 && v > probs[j - 1] {
+                probs[j] = probs[j - 1];
+                topics[j] = topics[j - 1];
+                j -= 1;
+            }
+            probs[j] = v;
+            topics[j] = t as u16;
+        }
+    }
+}
+
+/// Runs DESIGN 1.3 on every document. `phi` is W×T, `n_t` the topic masses; `sums` says
+/// what becomes of ñ_wt = Σ of the final p_i over the positions of each word.
 pub fn attentive_estep(
     docs: &Documents<'_>,
-    phi: &[f32],
+    phi: Phi<'_>,
     n_t: &[f32],
     params: &AttentiveParams<'_>,
     output: Output,
-    accumulate: bool,
+    sums: Accumulate<'_>,
 ) -> Result<AttentiveOutput> {
-    let t = n_t.len();
-    let n_words = check_phi(phi, t)?;
+    let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
     check(docs, n_t, params)?;
     if let Output::TopK(k) = output {
-        if k == 0 || k > t {
+        if k == 0 || k > t || k > u16::MAX as usize + 1 {
             return Err(Error::Value(format!(
-                "top must be between 1 and the number of topics ({t}), but is {k}"
+                "top must be between 1 and the number of topics ({t}, at most 65536), but is {k}"
             )));
         }
     }
-    let prior = topics_given_words(phi, n_t);
     // A topic with no mass has p(t|w) = 0 everywhere; 0 rather than 1/0 keeps it at 0.
     let inv_nt: Vec<f32> = n_t
         .iter()
         .map(|&n| if n >= f32::MIN_POSITIVE { 1.0 / n } else { 0.0 })
         .collect();
-    let (doc_width, entry_width) = output.widths(t);
+    let (doc_width, entry_width, topics_width) = output.widths(t);
     let mut doc_out = zeroed(docs.n_docs() * doc_width);
     let mut entry_out = zeroed(docs.n_entries() * entry_width);
+    let mut topics = zeroed(docs.n_entries() * topics_width);
     let (gf, gb) = (params.gamma_forward, params.gamma_backward);
     let setup = Setup {
         t,
         phi,
-        prior: &prior,
+        n_t,
         inv_nt: &inv_nt,
         beta: params.beta,
         passes: params.passes,
@@ -277,69 +409,76 @@ pub fn attentive_estep(
         output,
     };
     let simd = has_avx2();
-
-    let n_wt = run_chunks(
-        docs,
-        n_words,
-        t,
-        Rows {
+    let accumulating = !sums.is_none();
+    let outputs = Outputs {
+        doc: Rows {
             values: &mut doc_out,
             width: doc_width,
         },
-        Rows {
+        entry: Rows {
             values: &mut entry_out,
             width: entry_width,
         },
-        |chunk, sums| {
-            let mut scratch = Scratch::new(t);
-            let first = docs.range(chunk.docs.start).start;
-            for (k, d) in chunk.docs.clone().enumerate() {
-                let range = docs.range(d);
-                let ctx = DocContext {
-                    words: &docs.words()[range.clone()],
-                    gf: &gf[range.clone()],
-                    gb: &gb[range.clone()],
-                    reset: params.reset.map(|r| &r[range.clone()]),
-                    offset: range.start - first,
-                };
-                let doc_row = &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width];
-                #[cfg(target_arch = "x86_64")]
-                if simd {
-                    // SAFETY: `simd` is true only where the processor runs AVX2.
-                    unsafe { document_avx2(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row) };
+        entry_topics: Rows {
+            values: &mut topics,
+            width: topics_width,
+        },
+    };
+
+    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
+        let mut scratch = Scratch::new(t);
+        let first = docs.range(chunk.docs.start).start;
+        for (k, d) in chunk.docs.clone().enumerate() {
+            let range = docs.range(d);
+            let ctx = DocContext {
+                words: &docs.words()[range.clone()],
+                gf: &gf[range.clone()],
+                gb: &gb[range.clone()],
+                reset: params.reset.map(|r| &r[range.clone()]),
+                offset: range.start - first,
+            };
+            let mut out = DocOutput {
+                entries: &mut *chunk.entry_out,
+                topics: &mut *chunk.entry_topics,
+                document: &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width],
+            };
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: `simd` is true only where the processor runs AVX2.
+                unsafe { document_avx2(&ctx, &setup, &mut scratch, &mut out) };
+            } else {
+                document_any(&ctx, &setup, &mut scratch, &mut out);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            document_any(&ctx, &setup, &mut scratch, &mut out);
+            if accumulating {
+                let rows = if output == Output::Tokens {
+                    &out.entries[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
                 } else {
-                    document_any(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                document_any(&ctx, &setup, &mut scratch, chunk.entry_out, doc_row);
-                if accumulate {
-                    let rows = if output == Output::Tokens {
-                        &chunk.entry_out[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
-                    } else {
-                        &scratch.p[..ctx.words.len() * t]
-                    };
-                    for (j, &w) in ctx.words.iter().enumerate() {
-                        let acc = sums.row(w);
-                        acc.iter_mut()
-                            .zip(&rows[j * t..(j + 1) * t])
-                            .for_each(|(a, v)| *a += v);
-                    }
+                    &scratch.p[..ctx.words.len() * t]
+                };
+                for (j, &w) in ctx.words.iter().enumerate() {
+                    let acc = sums.row(w);
+                    acc.iter_mut()
+                        .zip(&rows[j * t..(j + 1) * t])
+                        .for_each(|(a, v)| *a += v);
                 }
             }
-        },
-    );
+        }
+    })?;
     Ok(AttentiveOutput {
-        n_wt: accumulate.then_some(n_wt),
+        n_wt,
         values: if doc_width > 0 { doc_out } else { entry_out },
+        topics,
     })
 }
 
 /// What every document of one E-step shares.
 struct Setup<'a> {
     t: usize,
-    phi: &'a [f32],
-    /// p(t|w) = norm_t(φ_wt n_t), W×T.
-    prior: &'a [f32],
+    phi: Phi<'a>,
+    /// The topic masses: p(t|w) = norm_t(φ_wt n_t).
+    n_t: &'a [f32],
     /// 1/n_t (0 for a topic without mass).
     inv_nt: &'a [f32],
     beta: f32,
@@ -356,6 +495,14 @@ struct DocContext<'a> {
     gb: &'a [f32],
     reset: Option<&'a [f32]>,
     offset: usize,
+}
+
+/// Where one document's outputs go: the chunk's entry rows and topic indices (the
+/// document's start at `DocContext::offset`), and the document's own row.
+struct DocOutput<'o> {
+    entries: &'o mut [f32],
+    topics: &'o mut [u16],
+    document: &'o mut [f32],
 }
 
 /// Buffers reused across the documents of a chunk.
@@ -389,16 +536,13 @@ fn document_any(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
     scratch: &mut Scratch,
-    entry_out: &mut [f32],
-    doc_row: &mut [f32],
+    out: &mut DocOutput<'_>,
 ) {
     match (setup.exclude_self, setup.filter) {
-        (true, Filter::POverNt) => document::<true, false>(ctx, setup, scratch, entry_out, doc_row),
-        (true, Filter::Phi) => document::<true, true>(ctx, setup, scratch, entry_out, doc_row),
-        (false, Filter::POverNt) => {
-            document::<false, false>(ctx, setup, scratch, entry_out, doc_row)
-        }
-        (false, Filter::Phi) => document::<false, true>(ctx, setup, scratch, entry_out, doc_row),
+        (true, Filter::POverNt) => document::<true, false>(ctx, setup, scratch, out),
+        (true, Filter::Phi) => document::<true, true>(ctx, setup, scratch, out),
+        (false, Filter::POverNt) => document::<false, false>(ctx, setup, scratch, out),
+        (false, Filter::Phi) => document::<false, true>(ctx, setup, scratch, out),
     }
 }
 
@@ -409,10 +553,9 @@ fn document_avx2(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
     scratch: &mut Scratch,
-    entry_out: &mut [f32],
-    doc_row: &mut [f32],
+    out: &mut DocOutput<'_>,
 ) {
-    document_any(ctx, setup, scratch, entry_out, doc_row)
+    document_any(ctx, setup, scratch, out)
 }
 
 /// The localized E-step of one document: `passes` forward and backward streams over its
@@ -422,8 +565,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
     scratch: &mut Scratch,
-    entry_out: &mut [f32],
-    doc_row: &mut [f32],
+    doc_out: &mut DocOutput<'_>,
 ) {
     let t = setup.t;
     let n = ctx.words.len();
@@ -439,15 +581,23 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     // output goes to `out`.
     let (p, out): (&mut [f32], &mut [f32]) = if setup.output == Output::Tokens {
         (
-            &mut entry_out[ctx.offset * t..(ctx.offset + n) * t],
+            &mut doc_out.entries[ctx.offset * t..(ctx.offset + n) * t],
             &mut [],
         )
     } else {
         p.resize(n * t, 0.0);
-        (&mut p[..n * t], entry_out)
+        (&mut p[..n * t], &mut *doc_out.entries)
     };
+    // p(t|w_j) = norm_t(φ_{w_j t} n_t), in two sweeps: the products first, whose loads
+    // of scattered Φ rows then overlap one another, the normalizations after.
     for (j, &w) in ctx.words.iter().enumerate() {
-        p[j * t..(j + 1) * t].copy_from_slice(&setup.prior[w as usize * t..(w as usize + 1) * t]);
+        let row = &mut p[j * t..(j + 1) * t];
+        for ((o, f), n) in row.iter_mut().zip(setup.phi.row(w as usize)).zip(setup.n_t) {
+            *o = f * n;
+        }
+    }
+    for row in p.chunks_exact_mut(t) {
+        normalize_positive(row);
     }
     left.resize(n * t, 0.0);
     left_sum.resize(n, 0.0);
@@ -494,8 +644,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
             if r > 0.0 {
                 fade(b, &mut bs, &mut b2, r);
             }
-            let w = ctx.words[j] as usize;
-            let phi_w = &setup.phi[w * t..(w + 1) * t];
+            let phi_w = setup.phi.row(ctx.words[j] as usize);
             let l = &left[j * t..(j + 1) * t];
             let g = ctx.gb[j];
             if last && setup.output == Output::LogLikelihood {
@@ -513,8 +662,9 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 out[ctx.offset + j] = dot(phi_w, theta).ln();
             }
             let scale = if PHI_FILTER { phi_w } else { setup.inv_nt };
+            let pj = &mut p[j * t..(j + 1) * t];
             backward_step::<EXCLUDE_SELF, PHI_FILTER>(
-                &mut p[j * t..(j + 1) * t],
+                pj,
                 b,
                 &mut bs,
                 l,
@@ -524,31 +674,32 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 scale,
             );
             b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
-            if last && setup.output == Output::Contexts {
-                let e = (ctx.offset + j) * (2 * t + 2);
-                write_normalized(&mut out[e + t..e + 2 * t], b, bs);
-                out[e + 2 * t + 1] = effective_count(bs, b2);
+            if last {
+                match setup.output {
+                    Output::Contexts => {
+                        let e = (ctx.offset + j) * (2 * t + 2);
+                        write_normalized(&mut out[e + t..e + 2 * t], b, bs);
+                        out[e + 2 * t + 1] = effective_count(bs, b2);
+                    }
+                    // The final p_j is still in cache: pick its best topics now.
+                    Output::TopK(k) => {
+                        let e = (ctx.offset + j) * k;
+                        select_top(pj, &mut doc_out.topics[e..e + k], &mut out[e..e + k]);
+                    }
+                    _ => {}
+                }
             }
         }
     }
-    match setup.output {
-        Output::TopK(k) => {
-            for j in 0..n {
-                let e = (ctx.offset + j) * 2 * k;
-                let (topics, probs) = out[e..e + 2 * k].split_at_mut(k);
-                top_k(&p[j * t..(j + 1) * t], k, theta, topics, probs);
-            }
+    if setup.output == Output::DocumentMean {
+        let doc_row = &mut *doc_out.document;
+        doc_row.fill(0.0);
+        for j in 0..n {
+            doc_row
+                .iter_mut()
+                .zip(&p[j * t..(j + 1) * t])
+                .for_each(|(a, v)| *a += v);
         }
-        Output::DocumentMean => {
-            doc_row.fill(0.0);
-            for j in 0..n {
-                doc_row
-                    .iter_mut()
-                    .zip(&p[j * t..(j + 1) * t])
-                    .for_each(|(a, v)| *a += v);
-            }
-            rescale(doc_row);
-        }
-        _ => {}
+        rescale(doc_row);
     }
 }

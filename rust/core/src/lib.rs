@@ -9,11 +9,14 @@ pub mod documents;
 pub mod error;
 pub mod matrix;
 pub mod memory;
+pub mod online;
 pub mod thetaless;
 pub mod vector;
 
+pub use accumulate::{Accumulate, WordTopicSums};
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use documents::Documents;
 pub use error::{Error, Result};
+pub use matrix::Phi;
 pub use thetaless::{linear_theta, thetaless_estep, Variant};
