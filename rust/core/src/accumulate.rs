@@ -22,7 +22,7 @@ pub const CHUNK_ENTRIES: usize = 8_192;
 
 /// Sums of finished chunks that may wait for an earlier chunk's merge, besides one per
 /// worker: a worker that finishes early goes on with the next chunk instead of idling.
-const SPARE_SUMS: usize = 2;
+const SPARE_SUMS: usize = 1;
 
 /// Additions into a chunk's f32 rows before they are spilled into f64. Only a document
 /// with more entries than this ever spills (a chunk holds more only through one large

@@ -407,6 +407,7 @@ pub fn attentive_estep(
         exclude_self: params.exclude_self,
         filter: params.filter,
         output,
+        long_document: LONG_DOCUMENT,
     };
     let simd = has_avx2();
     let accumulating = !sums.is_none();
@@ -486,6 +487,8 @@ struct Setup<'a> {
     exclude_self: bool,
     filter: Filter,
     output: Output,
+    /// Documents longer than this keep their left contexts a block at a time.
+    long_document: usize,
 }
 
 /// One document: its words and coefficients, and where its rows start in the chunk output.
@@ -512,6 +515,9 @@ struct Scratch {
     /// The left context each position reads (n×T) and its sum.
     left: Vec<f32>,
     left_sum: Vec<f32>,
+    /// The forward stream's state at the start of every block of a long document.
+    checkpoints: Vec<f32>,
+    checkpoint_sums: Vec<f32>,
     f: Vec<f32>,
     b: Vec<f32>,
     theta: Vec<f32>,
@@ -523,11 +529,56 @@ impl Scratch {
             p: Vec::new(),
             left: Vec::new(),
             left_sum: Vec::new(),
+            checkpoints: Vec::new(),
+            checkpoint_sums: Vec::new(),
             f: vec![0.0; t],
             b: vec![0.0; t],
             theta: vec![0.0; t],
         }
     }
+}
+
+/// A document longer than this keeps the left contexts of one block of positions at a
+/// time rather than of all its positions: the forward stream's state is saved at every
+/// block start, and the backward stream recomputes a block's contexts when it enters the
+/// block. That costs one more forward step per position, on long documents only, and
+/// spares n×T floats of memory per thread where n is largest.
+const LONG_DOCUMENT: usize = 4096;
+const CONTEXT_BLOCK: usize = 256;
+
+/// One position of the forward stream: a boundary before it fades the context carried in
+/// (reset strength `r`), then p_j enters with weight `g`. `left` receives the context the
+/// position reads (F_{j−1} when excluding itself, else F_j) and its sum.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn forward_step<const EXCLUDE_SELF: bool>(
+    f: &mut [f32],
+    fs: &mut f32,
+    f2: &mut f32,
+    p_j: &[f32],
+    g: f32,
+    r: f32,
+    left: Option<(&mut [f32], &mut f32)>,
+) {
+    if r > 0.0 {
+        fade(f, fs, f2, r);
+    }
+    let mut left = left;
+    if EXCLUDE_SELF {
+        if let Some((l, ls)) = left.as_mut() {
+            l.copy_from_slice(f);
+            **ls = *fs;
+        }
+    }
+    blend(f, p_j, g);
+    *fs = g + (1.0 - g) * *fs;
+    if !EXCLUDE_SELF {
+        if let Some((l, ls)) = left.as_mut() {
+            l.copy_from_slice(f);
+            **ls = *fs;
+        }
+    }
+    *f2 = g * g + (1.0 - g) * (1.0 - g) * *f2;
 }
 
 /// [`document`] for the options of `setup`, as four monomorphic copies.
@@ -573,6 +624,8 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         p,
         left,
         left_sum,
+        checkpoints,
+        checkpoint_sums,
         f,
         b,
         theta,
@@ -599,8 +652,15 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     for row in p.chunks_exact_mut(t) {
         normalize_positive(row);
     }
-    left.resize(n * t, 0.0);
-    left_sum.resize(n, 0.0);
+    let blocked = n > setup.long_document;
+    let kept = if blocked { CONTEXT_BLOCK } else { n };
+    left.resize(kept * t, 0.0);
+    left_sum.resize(kept, 0.0);
+    if blocked {
+        checkpoints.resize(n.div_ceil(CONTEXT_BLOCK) * t, 0.0);
+        checkpoint_sums.resize(n.div_ceil(CONTEXT_BLOCK), 0.0);
+    }
+    let reset = |j: usize| ctx.reset.map_or(0.0, |r| r[j]);
     for pass in 0..setup.passes {
         let last = pass + 1 == setup.passes;
         // Forward stream: the left context of every position. Rows of p sum to 1, so
@@ -608,24 +668,18 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         f.fill(0.0);
         let (mut fs, mut f2) = (0f32, 0f32);
         for j in 0..n {
-            let g = ctx.gf[j];
-            // A boundary before j: the context carried in fades by its reset strength.
-            let r = ctx.reset.map_or(0.0, |r| r[j]);
-            if r > 0.0 {
-                fade(f, &mut fs, &mut f2, r);
-            }
-            let lj = &mut left[j * t..(j + 1) * t];
-            if EXCLUDE_SELF {
-                lj.copy_from_slice(f);
-                left_sum[j] = fs;
-            }
-            blend(f, &p[j * t..(j + 1) * t], g);
-            fs = g + (1.0 - g) * fs;
-            if !EXCLUDE_SELF {
-                lj.copy_from_slice(f);
-                left_sum[j] = fs;
-            }
-            f2 = g * g + (1.0 - g) * (1.0 - g) * f2;
+            let left_j = if blocked {
+                if j % CONTEXT_BLOCK == 0 {
+                    let k = j / CONTEXT_BLOCK;
+                    checkpoints[k * t..(k + 1) * t].copy_from_slice(f);
+                    checkpoint_sums[k] = fs;
+                }
+                None
+            } else {
+                Some((&mut left[j * t..(j + 1) * t], &mut left_sum[j]))
+            };
+            let p_j = &p[j * t..(j + 1) * t];
+            forward_step::<EXCLUDE_SELF>(f, &mut fs, &mut f2, p_j, ctx.gf[j], reset(j), left_j);
             if last && setup.output == Output::Contexts {
                 let e = (ctx.offset + j) * (2 * t + 2);
                 write_normalized(&mut out[e..e + t], f, fs);
@@ -636,6 +690,29 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         b.fill(0.0);
         let (mut bs, mut b2) = (0f32, 0f32);
         for j in (0..n).rev() {
+            if blocked && (j + 1 == n || (j + 1) % CONTEXT_BLOCK == 0) {
+                // Entering a block from its end: its positions are still unchanged by
+                // this pass, so the forward stream recomputed from the block's
+                // checkpoint gives the same contexts, bit for bit.
+                let (k, start) = (j / CONTEXT_BLOCK, j / CONTEXT_BLOCK * CONTEXT_BLOCK);
+                f.copy_from_slice(&checkpoints[k * t..(k + 1) * t]);
+                let (mut s, mut unused) = (checkpoint_sums[k], 0f32);
+                for i in start..=j {
+                    let row = i - start;
+                    let left_i = Some((&mut left[row * t..(row + 1) * t], &mut left_sum[row]));
+                    let p_i = &p[i * t..(i + 1) * t];
+                    forward_step::<EXCLUDE_SELF>(
+                        f,
+                        &mut s,
+                        &mut unused,
+                        p_i,
+                        ctx.gf[i],
+                        reset(i),
+                        left_i,
+                    );
+                }
+            }
+            let row = if blocked { j % CONTEXT_BLOCK } else { j };
             // A boundary after j (before j + 1): the right context fades the same way.
             let r = match ctx.reset {
                 Some(r) if j + 1 < n => r[j + 1],
@@ -645,12 +722,12 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 fade(b, &mut bs, &mut b2, r);
             }
             let phi_w = setup.phi.row(ctx.words[j] as usize);
-            let l = &left[j * t..(j + 1) * t];
+            let (l, ls) = (&left[row * t..(row + 1) * t], left_sum[row]);
             let g = ctx.gb[j];
             if last && setup.output == Output::LogLikelihood {
                 let h = 1.0 - g;
                 let rs = if EXCLUDE_SELF { bs } else { g + h * bs };
-                let (a, c, u) = mix_coefficients(left_sum[j], rs, setup.beta, t);
+                let (a, c, u) = mix_coefficients(ls, rs, setup.beta, t);
                 for ((th, lt), (bt, pt)) in theta
                     .iter_mut()
                     .zip(l)
@@ -663,16 +740,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
             }
             let scale = if PHI_FILTER { phi_w } else { setup.inv_nt };
             let pj = &mut p[j * t..(j + 1) * t];
-            backward_step::<EXCLUDE_SELF, PHI_FILTER>(
-                pj,
-                b,
-                &mut bs,
-                l,
-                left_sum[j],
-                g,
-                setup.beta,
-                scale,
-            );
+            backward_step::<EXCLUDE_SELF, PHI_FILTER>(pj, b, &mut bs, l, ls, g, setup.beta, scale);
             b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
             if last {
                 match setup.output {
@@ -701,5 +769,69 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                 .for_each(|(a, v)| *a += v);
         }
         rescale(doc_row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long document gives the same bits whether its left contexts are kept whole or a
+    /// block at a time.
+    #[test]
+    fn blocked_left_contexts_change_no_bit() {
+        let (t, n, n_words) = (7, 1000, 50);
+        let mut x = 7u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 40) as f32) / (1u64 << 24) as f32
+        };
+        let words: Vec<u32> = (0..n).map(|_| (next() * n_words as f32) as u32).collect();
+        let phi: Vec<f32> = (0..n_words * t).map(|_| next() + 0.01).collect();
+        let n_t: Vec<f32> = (0..t).map(|_| 1.0 + next()).collect();
+        let gf: Vec<f32> = (0..n)
+            .map(|i| if i % 9 == 0 { 0.0 } else { next() })
+            .collect();
+        let gb: Vec<f32> = (0..n).map(|_| next()).collect();
+        let reset: Vec<f32> = (0..n).map(|i| [0.0, 0.5, 1.0][i % 37 % 3]).collect();
+        let inv_nt: Vec<f32> = n_t.iter().map(|v| 1.0 / v).collect();
+        for (exclude_self, filter) in [(true, Filter::POverNt), (false, Filter::Phi)] {
+            for output in [Output::Tokens, Output::Contexts, Output::LogLikelihood] {
+                let run = |long_document| {
+                    let setup = Setup {
+                        t,
+                        phi: Phi::checked(&phi, t).unwrap(),
+                        n_t: &n_t,
+                        inv_nt: &inv_nt,
+                        beta: 0.3,
+                        passes: 3,
+                        exclude_self,
+                        filter,
+                        output,
+                        long_document,
+                    };
+                    let ctx = DocContext {
+                        words: &words,
+                        gf: &gf,
+                        gb: &gb,
+                        reset: Some(&reset),
+                        offset: 0,
+                    };
+                    let width = output.widths(t).1;
+                    let mut entries = vec![0f32; n * width];
+                    let mut out = DocOutput {
+                        entries: &mut entries,
+                        topics: &mut [],
+                        document: &mut [],
+                    };
+                    document_any(&ctx, &setup, &mut Scratch::new(t), &mut out);
+                    entries
+                };
+                assert_eq!(run(usize::MAX), run(0));
+                assert_eq!(run(usize::MAX), run(CONTEXT_BLOCK + 1));
+            }
+        }
     }
 }
