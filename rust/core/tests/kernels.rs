@@ -3,7 +3,8 @@
 
 use attartm_core::{
     artm_estep, attentive_estep, bag_of_words, linear_theta, thetaless_estep, Accumulate,
-    AttentiveParams, ClassicParams, Documents, Error, Filter, Output, Phi, Variant, WordTopicSums,
+    AttentiveOutput, AttentiveParams, ClassicParams, Documents, Error, Filter, Output, Phi,
+    Variant, WordTopicSums,
 };
 
 /// A small deterministic generator (no dependency needed for test data).
@@ -78,6 +79,11 @@ fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
         exclude_self: true,
         filter: Filter::POverNt,
     }
+}
+
+/// p of every token and the dense ñ_wt.
+fn tokens_and_sums(docs: &Documents<'_>, c: &Case, ap: &AttentiveParams<'_>) -> AttentiveOutput {
+    attentive_estep(docs, phi(c), &c.n_t, ap, Output::Tokens, Accumulate::Dense).unwrap()
 }
 
 fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
@@ -160,15 +166,7 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             exclude_self: true,
             filter: Filter::POverNt,
         };
-        let att = attentive_estep(
-            &docs,
-            phi(&c),
-            &c.n_t,
-            &ap,
-            Output::Tokens,
-            Accumulate::Dense,
-        )
-        .unwrap();
+        let att = tokens_and_sums(&docs, &c, &ap);
         let tl = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense).unwrap();
         (classic.theta, classic.n_wt, att.values, att.n_wt, tl)
     };
@@ -193,15 +191,7 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
                 exclude_self,
                 filter,
             };
-            let out = attentive_estep(
-                &docs,
-                phi(&c),
-                &c.n_t,
-                &ap,
-                Output::Tokens,
-                Accumulate::Dense,
-            )
-            .unwrap();
+            let out = tokens_and_sums(&docs, &c, &ap);
             for row in out.values.chunks(c.n_topics) {
                 assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
             }
