@@ -17,7 +17,9 @@ DATA = Path(
 
 def require(path: Path) -> Path:
     if not path.exists():
-        sys.exit(f"benchmark data not found at {path}: it lives in ../shared/data beside the repo")
+        sys.exit(
+            f"benchmark data not found at {path}: it lives in ../shared/data beside the repo (or set ATTARTM_DATA)"
+        )
     return path
 
 

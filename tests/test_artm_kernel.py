@@ -35,7 +35,8 @@ def test_artm_estep_matches_reference(
     )
     ref_theta, ref_n_wt = artm_estep(tokens, offsets, phi, counts, doc_passes, term)
     np.testing.assert_allclose(theta, ref_theta, atol=1e-5)
-    np.testing.assert_allclose(n_wt, ref_n_wt, atol=1e-5)
+    # ñ_wt reaches ~100 here, summed in float32 within a chunk: relative error ~1e-7 each.
+    np.testing.assert_allclose(n_wt, ref_n_wt, rtol=1e-6, atol=1e-5)
 
 
 def test_theta_rows_and_n_wt_mass():

@@ -33,7 +33,16 @@ _Offsets: TypeAlias = NDArray[np.int64]
 """int64[D+1] document offsets: document d is ``tokens[offsets[d]:offsets[d+1]]``."""
 
 _Phi: TypeAlias = NDArray[np.float32]
-"""float32[W, T] C-contiguous Φ = p(w|t): finite, non-negative."""
+"""float32[W, T] C-contiguous Φ = p(w|t): finite, non-negative (every entry is checked
+unless ``checked_phi=True``, which a model passes for the Φ it checked when it changed)."""
+
+_Accumulate: TypeAlias = Literal["none", "dense", "rows", "into"]
+"""What an E-step does with ñ_wt: nothing (None is returned), a float64[W, T] matrix, the
+rows of the touched words only (a pair uint32[U] increasing word ids, float64[U, T]), or
+``into`` += ``weight`` · ñ_wt in place (``into``: a writable C-contiguous float64[W, T];
+None is returned)."""
+
+_Sums: TypeAlias = NDArray[np.float64] | tuple[NDArray[np.uint32], NDArray[np.float64]] | None
 
 def artm_estep(
     words: _TokenIds,
@@ -43,13 +52,17 @@ def artm_estep(
     counts: NDArray[np.float32] | None = None,
     doc_passes: int = 10,
     theta_term: Sequence[SupportsFloat] | None = None,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float32], _Sums]:
     """The classic ARTM E-step (DESIGN 1.1) over every document.
 
     ``counts`` (float32[n], finite, ≥ 0) are the occurrence counts of a bag of words (1
     each when omitted); ``theta_term`` (T numbers) is θ_td ∂R/∂θ_td added to n_td.
-    Returns ``(theta, n_wt)``: float32[D, T] p(t|d) and float64[W, T] ñ_wt.
+    Returns ``(theta, n_wt)``: float32[D, T] p(t|d) and ñ_wt as ``accumulate`` asks.
     """
 
 def bag_of_words(
@@ -80,9 +93,12 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     output: Literal["tokens", "contexts", "loglik", "doc_mean"] = "tokens",
     top: int = 1,
-    accumulate: bool = True,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> tuple[NDArray[np.float32], NDArray[np.float64] | None]:
+) -> tuple[NDArray[np.float32], _Sums]:
     """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
 
     ``n_t`` (float32[T], ≥ 0) are the topic masses; ``gamma_forward`` and
@@ -100,7 +116,7 @@ def attentive_estep(
       probabilities), with 1 <= top <= T;
     - "none": None.
 
-    ``n_wt`` is float64[W, T] ñ_wt, or None when ``accumulate`` is False.
+    ``n_wt`` is ñ_wt as ``accumulate`` asks.
     """
 
 @overload
@@ -119,9 +135,12 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     output: Literal["none"],
     top: int = 1,
-    accumulate: bool = True,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> tuple[None, NDArray[np.float64] | None]: ...
+) -> tuple[None, _Sums]: ...
 @overload
 def attentive_estep(
     tokens: _TokenIds,
@@ -138,9 +157,12 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     output: Literal["top"],
     top: int = 1,
-    accumulate: bool = True,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> tuple[tuple[NDArray[np.uint16], NDArray[np.float32]], NDArray[np.float64] | None]: ...
+) -> tuple[tuple[NDArray[np.uint16], NDArray[np.float32]], _Sums]: ...
 @overload
 def attentive_estep(
     tokens: _TokenIds,
@@ -157,9 +179,12 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     output: str = "tokens",
     top: int = 1,
-    accumulate: bool = True,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> tuple[Any, NDArray[np.float64] | None]: ...
+) -> tuple[Any, _Sums]: ...
 def thetaless_estep(
     words: _TokenIds,
     doc_offsets: _Offsets,
@@ -168,9 +193,13 @@ def thetaless_estep(
     *,
     counts: NDArray[np.float32] | None = None,
     variant: Literal["full", "naive"] = "full",
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
     threads: int | None = None,
-) -> NDArray[np.float64]:
-    """The Θ-less E-step (DESIGN 1.2): returns float64[W, T] ñ_wt = Σ_d n_dw p'_tdw.
+) -> _Sums:
+    """The Θ-less E-step (DESIGN 1.2): ñ_wt = Σ_d n_dw p'_tdw as ``accumulate`` asks.
 
     ``variant="full"`` uses the modified p'_tdw, ``"naive"`` uses p' = p.
     """
@@ -182,6 +211,7 @@ def linear_theta(
     n_t: NDArray[np.float32],
     *,
     counts: NDArray[np.float32] | None = None,
+    checked_phi: bool = False,
     threads: int | None = None,
 ) -> NDArray[np.float32]:
     """Linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w): float32[D, T]."""
@@ -255,3 +285,28 @@ class WordCounter:
     ) -> list[str]:
         """The words found in ``min_docs`` to ``max_docs`` documents, by count descending,
         ties in code point order; at most ``max_words`` of them."""
+
+def distinct_words(tokens: _TokenIds, n_words: int) -> NDArray[np.uint32]:
+    """The distinct ids of ``tokens`` (each below ``n_words``) in increasing order."""
+
+def row_sums(
+    n_wt: NDArray[np.float64], rows: NDArray[np.uint32]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Σ over ``rows`` of n_wt and of max(n_wt, 0): two float64[T] (rows added in order)."""
+
+def add_rows(
+    n_wt: NDArray[np.float64],
+    words: NDArray[np.uint32],
+    rows: NDArray[np.float64],
+    weight: float,
+) -> None:
+    """n_wt[words[k]] += weight · rows[k] in place (n_wt C-contiguous float64[W, T])."""
+
+def refresh_rows(
+    phi: NDArray[np.float32],
+    n_wt: NDArray[np.float64],
+    positive: NDArray[np.float64],
+    rows: NDArray[np.uint32],
+) -> None:
+    """φ_wt = max(n_wt, 0) / positive_t in place for the given rows (1/W where
+    positive_t ≤ 0; below float32's normal range, 0)."""

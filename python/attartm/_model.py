@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import _arrays, kernels, scores
+from . import _arrays, _core, kernels, scores
 from . import regularizers as _reg
 from ._heldout import Evaluation
 from ._progress import progress
@@ -34,6 +34,12 @@ def normalize_columns(x: np.ndarray) -> np.ndarray:
     out = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
     out[:, (s[0] <= 0)] = 1.0 / x.shape[0]
     return out
+
+
+# Rows per block of the regularized M-step: its temporaries are a few blocks, never W×T.
+_BLOCK_ROWS = 1024
+# Below float32's normal range a probability is noise that only risks overflow later.
+_TINY = float(np.finfo(np.float32).tiny)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,34 @@ class OnlineSettings:
             apply,
             _arrays.positive_int("epochs", epochs),
         )
+
+    def weights(self, k: int) -> tuple[float, float]:
+        """(δ, α) of the k-th update (k counts from 1)."""
+        if self.decay_weight is not None and self.apply_weight is not None:
+            return self.decay_weight, self.apply_weight
+        rho = (self.tau0 + k) ** (-self.kappa)
+        return 1.0 - rho, rho
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def _random_phi(seed: int, n_words: int, n_topics: int) -> np.ndarray:
+    """norm_w of a uniform random W×T matrix drawn from ``seed``, as float32, made a block
+    of rows at a time (twice: the column sums first) so that no W×T float64 is held."""
+    sums = np.zeros(n_topics)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_words, _BLOCK_ROWS):
+        sums += rng.random((min(_BLOCK_ROWS, n_words - start), n_topics)).sum(axis=0)
+    phi = np.empty((n_words, n_topics), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_words, _BLOCK_ROWS):
+        block = rng.random((min(_BLOCK_ROWS, n_words - start), n_topics))
+        phi[start : start + block.shape[0]] = block / sums
+    return phi
 
 
 def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -102,6 +136,18 @@ class TopicModel:
         self._n_wt: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
         self.history: list[dict[str, float]] = []
+        self._reset_counts()
+
+    def _reset_counts(self) -> None:
+        """The bookkeeping that keeps an update to the rows it touches (see _update): the
+        model's n_wt is ``_scale · _n_wt``, ``_n_t`` and ``_positive`` are Σ_w _n_wt and
+        Σ_w max(_n_wt, 0), and row w of Φ is current when ``_stamp[w] == _version``.
+        Outside training ``_scale`` is 1 and every row is current."""
+        self._scale = 1.0
+        self._n_t: np.ndarray | None = None
+        self._positive: np.ndarray | None = None
+        self._stamp: np.ndarray | None = None
+        self._version = 0
 
     # ---------------------------------------------------------------- parameters
     def get_params(self) -> dict[str, Any]:
@@ -122,20 +168,22 @@ class TopicModel:
 
     @property
     def phi(self) -> np.ndarray:
-        """Φ = p(w|t), W×T float32; every column sums to 1."""
+        """Φ = p(w|t), W×T float32; every column sums to 1. Read-only: the model checks
+        its Φ once, when it changes, not at every use."""
         self._require_fitted()
-        return self._phi  # type: ignore[return-value]
+        return _read_only(self._phi)
 
     @property
     def n_wt(self) -> np.ndarray:
-        """The word–topic counts n_wt (W×T float64) of the last M-step."""
+        """The word–topic counts n_wt (W×T float64) of the last M-step (read-only)."""
         self._require_fitted()
-        return self._n_wt  # type: ignore[return-value]
+        return _read_only(self._n_wt)
 
     @property
     def n_t(self) -> np.ndarray:
         """Topic masses n_t = Σ_w n_wt."""
-        return self.n_wt.sum(axis=0)
+        self._require_fitted()
+        return self._n_t * self._scale
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -170,26 +218,40 @@ class TopicModel:
         if (phi < 0).any():
             raise ValueError("phi must be non-negative")
         model = cls(n_topics=phi.shape[1], **params)
-        model._vocabulary = vocabulary
-        model._phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
+        phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
         if n_wt is None:
-            model._n_wt = model._phi.astype(np.float64)
+            n_wt = phi.astype(np.float64)
         else:
             n_wt = np.asarray(n_wt, dtype=np.float64)
             if n_wt.shape != phi.shape or not np.isfinite(n_wt).all() or (n_wt < 0).any():
                 raise ValueError(f"n_wt must be a finite, non-negative {phi.shape} array")
-            model._n_wt = n_wt
+        model._set_fitted(vocabulary, phi, n_wt)
         return model
+
+    def _set_fitted(self, vocabulary: Vocabulary, phi: np.ndarray, n_wt: np.ndarray) -> None:
+        """Installs a fitted state (Φ finite, non-negative, W×T float32; n_wt finite)."""
+        self._vocabulary = vocabulary
+        self._phi = np.ascontiguousarray(phi, dtype=np.float32)
+        self._n_wt = np.ascontiguousarray(n_wt, dtype=np.float64)
+        self._reset_counts()
+        self._n_t = self._n_wt.sum(axis=0)
+        self._stamp = np.zeros(len(vocabulary), dtype=np.int64)
 
     # ---------------------------------------------------------------- training
     def _initialize(self, vocabulary: Vocabulary) -> None:
         n_words = len(vocabulary)
         if n_words < 1:
             raise ValueError("the corpus vocabulary is empty: there is nothing to model")
-        rng = np.random.default_rng(self.seed)
-        self._phi = normalize_columns(rng.random((n_words, self.n_topics))).astype(np.float32)
-        self._n_wt = np.zeros((n_words, self.n_topics))
+        for r in self._phi_regularizers():
+            r.check(n_words, self.n_topics)
         self._vocabulary = vocabulary
+        self._phi = _random_phi(self.seed, n_words, self.n_topics)
+        # Zero pages cost no memory until written: rows no batch touches never do.
+        self._n_wt = np.zeros((n_words, self.n_topics))
+        self._reset_counts()
+        self._n_t = np.zeros(self.n_topics)
+        self._positive = np.zeros(self.n_topics)
+        self._stamp = np.zeros(n_words, dtype=np.int64)
         self.history = []
 
     def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:
@@ -205,14 +267,124 @@ class TopicModel:
             )
         return corpus
 
-    def _mstep(self, n_wt: np.ndarray) -> None:
-        """φ_wt = norm_w(n_wt + φ_wt ∂R/∂φ_wt)."""
-        term = _reg.phi_term(self.regularizers, self._phi, n_wt)
-        self._n_wt = n_wt
-        phi = normalize_columns(n_wt if term is None else n_wt + term)
-        # Below float32's normal range a probability is noise that only risks overflow later.
-        phi[phi < np.finfo(np.float32).tiny] = 0.0
-        self._phi = phi.astype(np.float32)
+    def _phi_regularizers(self) -> list[_reg.PhiRegularizer]:
+        return [r for r in self.regularizers if isinstance(r, _reg.PhiRegularizer)]
+
+    def _update(self, decay: float, apply: float, words: np.ndarray, add) -> None:
+        """n_wt := δ n_wt + α ñ_wt, then the M-step φ = norm_w(n_wt + φ ∂R/∂φ).
+
+        ``words`` are the rows ñ_wt touches (uint32, increasing) and ``add(weight)`` adds
+        weight · ñ_wt into ``_n_wt``. With n_wt = scale · _n_wt, δ only multiplies the
+        scale and α ñ_wt enters as (α / scale) ñ_wt; the column sums follow from the
+        touched rows before and after. Without Φ regularizers the M-step is then O(T):
+        Φ's rows are brought up to date when an E-step is about to read them
+        (``_current``). With them it is one in-place pass over Φ.
+        """
+        self._decay(decay)
+        total, positive = _core.row_sums(self._n_wt, words)
+        add(apply / self._scale)
+        new_total, new_positive = _core.row_sums(self._n_wt, words)
+        self._n_t += new_total - total
+        self._positive += new_positive - positive
+        self._version += 1
+        if self._phi_regularizers():
+            self._regularized_mstep()
+
+    def _decay(self, decay: float) -> None:
+        """n_wt := δ n_wt: on the scale alone, unless δ ≤ 0 or the scale would leave the
+        range where _n_wt = n_wt / scale stays comfortably finite; then in place."""
+        scale = self._scale * decay
+        if decay > 0 and 1e-150 < scale < 1e150:
+            self._scale = scale
+            return
+        self._n_wt *= scale
+        self._n_t *= scale
+        if scale >= 0:
+            self._positive *= scale
+        else:
+            everything = np.arange(self._n_wt.shape[0], dtype=np.uint32)
+            self._positive = _core.row_sums(self._n_wt, everything)[1]
+        self._scale = 1.0
+
+    def _current(self, words: np.ndarray | None = None) -> None:
+        """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update)."""
+        if words is None:
+            stale = np.flatnonzero(self._stamp != self._version)
+        else:
+            stale = words[self._stamp[words] != self._version]
+        if stale.size:
+            stale = stale.astype(np.uint32)
+            _core.refresh_rows(self._phi, self._n_wt, self._positive, stale)
+            self._stamp[stale] = self._version
+
+    def _sync(self) -> None:
+        """Every row of Φ current and the scale folded into n_wt: the state outside
+        training."""
+        self._current()
+        if self._scale != 1.0:
+            self._n_wt *= self._scale
+            self._n_t *= self._scale
+            self._positive *= self._scale
+            self._scale = 1.0
+
+    def _regularized_mstep(self) -> None:
+        """φ = norm_w(n_wt + Σ φ ∂R/∂φ) in place, a block of rows at a time: one pass for
+        the column sums, one to write Φ (the terms read the old Φ, row by row)."""
+        regs = self._phi_regularizers()
+        local = [r for r in regs if r.row_local]
+        whole = [r for r in regs if not r.row_local]
+        # A regularizer that needs all of Φ at once gets it, as a W×T term.
+        extra = None
+        if whole:
+            n_wt = self._n_wt * self._scale
+            extra = _reg.phi_term(whole, self._phi, n_wt)
+            del n_wt
+        n_words = self._n_wt.shape[0]
+
+        def block(start: int) -> tuple[slice, np.ndarray]:
+            rows = slice(start, min(start + _BLOCK_ROWS, n_words))
+            n_wt = self._n_wt[rows] * self._scale
+            x = n_wt.copy()
+            for r in local:
+                x += r.phi_term(self._phi[rows], n_wt, rows)
+            if extra is not None:
+                x += extra[rows]
+            return rows, np.maximum(x, 0.0, out=x)
+
+        sums = np.zeros(self.n_topics)
+        for start in range(0, n_words, _BLOCK_ROWS):
+            sums += block(start)[1].sum(axis=0)
+        empty = sums <= 0
+        inverse = np.divide(1.0, sums, out=np.zeros_like(sums), where=~empty)
+        for start in range(0, n_words, _BLOCK_ROWS):
+            rows, x = block(start)
+            x *= inverse
+            x[:, empty] = 1.0 / n_words
+            x[x < _TINY] = 0.0
+            self._phi[rows] = x
+        self._stamp[:] = self._version
+
+    def _touched(self, data: Any) -> np.ndarray:
+        """The rows of n_wt an E-step over ``data`` touches (uint32, increasing)."""
+        return _core.distinct_words(self._words_of(data), self._n_wt.shape[0])
+
+    def _estep_into(self, datas: list[Any]):
+        """(words, add) of an update whose ñ_wt is the E-steps over ``datas`` with the
+        current Φ, added straight into n_wt."""
+        words = self._touched(datas[0])
+        if len(datas) > 1:
+            words = _core.distinct_words(
+                np.concatenate([words, *(self._touched(d) for d in datas[1:])]),
+                self._n_wt.shape[0],
+            )
+        self._current(words)
+        n_t = self._topic_mass()
+
+        def add(weight: float) -> None:
+            for data in datas:
+                self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)
+
+        return words, add
 
     def fit(
         self,
@@ -234,9 +406,12 @@ class TopicModel:
             data = self._prepare(corpus)
             desc = f"{type(self).__name__} fit"
             for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
-                self._mstep(self._estep(data))
+                # n_wt := ñ_wt: an online update that forgets everything before it.
+                self._update(0.0, 1.0, *self._estep_into([data]))
                 if callback is not None:
+                    self._sync()
                     callback(self, epoch + 1)
+            self._sync()
         except BaseException:
             self._forget()  # a failed fit must not leave a model that looks fitted
             raise
@@ -244,6 +419,7 @@ class TopicModel:
 
     def _forget(self) -> None:
         self._phi = self._n_wt = self._vocabulary = None
+        self._reset_counts()
 
     def fit_online(
         self,
@@ -265,6 +441,10 @@ class TopicModel:
         the M-step. δ = ``decay_weight`` and α = ``apply_weight`` when given, otherwise
         ρ = (τ0 + k)^(−κ), α = ρ, δ = 1 − ρ with k the update count. Like ``fit``, it starts
         from the random Φ of ``seed`` (a fitted model is trained anew). Returns ``self``.
+
+        An update costs the rows its batches touch, not the vocabulary: ñ_wt is added
+        straight into n_wt, and without Φ regularizers Φ's rows are renormalized when a
+        batch is about to read them.
         """
         batch_size = _arrays.positive_int("batch_size", batch_size)
         if epochs != 1 and not isinstance(corpus, Corpus) and iter(corpus) is corpus:
@@ -283,8 +463,8 @@ class TopicModel:
                 desc=f"{type(self).__name__} online epoch {epoch + 1}",
             )
 
-        def estep_window(window: list[Any]) -> list[np.ndarray]:
-            return [self._estep(self._prepare(self._check_corpus(b))) for b in window]
+        def estep_window(window: list[Any]):
+            return self._estep_into([self._prepare(self._check_corpus(b)) for b in window])
 
         return self._run_online(
             batches, settings, estep_window, lambda b: self._check_corpus(b).vocabulary
@@ -292,9 +472,10 @@ class TopicModel:
 
     def _run_online(self, batches, settings: OnlineSettings, estep_window, vocabulary_of):
         """The batch-online loop over ``batches(epoch)``: for every window of
-        ``update_every`` batches, ``estep_window`` gives their ñ_wt (all computed with the
-        same Φ, so they may run in parallel anywhere), summed in batch order, then the
-        update and the M-step. ``vocabulary_of`` reads the vocabulary of the first batch."""
+        ``update_every`` batches, ``estep_window`` gives (words, add) for ``_update``: the
+        rows their ñ_wt touches and how to add it into n_wt (all E-steps of a window use
+        the same Φ, so they may run in parallel anywhere; their ñ_wt enter in batch
+        order). ``vocabulary_of`` reads the vocabulary of the first batch."""
         self._forget()
         try:
             updates = 0
@@ -302,25 +483,16 @@ class TopicModel:
                 for window in _windows(batches(epoch), settings.update_every):
                     if self._phi is None:
                         self._initialize(vocabulary_of(window[0]))
-                    parts = estep_window(window)
-                    pending = parts[0]
-                    for part in parts[1:]:
-                        pending = pending + part
+                    words, add = estep_window(window)
                     updates += 1
-                    self._online_update(pending, updates, settings)
+                    self._update(*settings.weights(updates), words, add)
             if self._phi is None:
                 raise ValueError("fit_online got no batches: the corpus or iterable is empty")
+            self._sync()
         except BaseException:
             self._forget()
             raise
         return self
-
-    def _online_update(self, batch_n_wt, k: int, settings: OnlineSettings) -> None:
-        decay, apply = settings.decay_weight, settings.apply_weight
-        if decay is None:
-            rho = (settings.tau0 + k) ** (-settings.kappa)
-            decay, apply = 1.0 - rho, rho
-        self._mstep(decay * self._n_wt + apply * batch_n_wt)
 
     def _batches(self, data, batch_size: int, *, reuse: bool) -> Iterator[Corpus]:
         if isinstance(data, Corpus):
@@ -337,7 +509,13 @@ class TopicModel:
         """Whatever the E-step needs from a corpus, computed once per fit."""
         return corpus
 
-    def _estep(self, data: Any) -> np.ndarray:  # pragma: no cover
+    def _words_of(self, data: Any) -> np.ndarray:  # pragma: no cover
+        """The word ids an E-step over ``data`` reads (uint32, any order, repeats allowed)."""
+        raise NotImplementedError
+
+    def _estep(self, data: Any, n_t: np.ndarray, **sums: Any) -> Any:  # pragma: no cover
+        """The E-step over ``data`` with Φ and the topic masses ``n_t`` (float32): ñ_wt as
+        ``sums`` ask (the ``accumulate``, ``into`` and ``weight`` of attartm.kernels)."""
         raise NotImplementedError
 
     def _theta(self, corpus: Corpus) -> np.ndarray:  # pragma: no cover
@@ -386,7 +564,7 @@ class TopicModel:
     def _topic_mass(self) -> np.ndarray:
         """n_t as float32 for the kernels; before the first M-step there is no mass yet,
         and ones make p(t|w) start as φ normalized over topics."""
-        n_t = self._n_wt.sum(axis=0)
+        n_t = self._n_t * self._scale
         return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
 
     def _known_words(self) -> np.ndarray:
@@ -394,9 +572,10 @@ class TopicModel:
         return self._n_wt.sum(axis=1) > 0
 
     def _linear_theta(self, tokens: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        return kernels.linear_theta(
-            tokens, offsets, self._phi, self._topic_mass(), threads=self.threads
-        )
+        return kernels._linear_theta(
+            tokens, offsets, self._phi, self._topic_mass(), counts=None, threads=self.threads,
+            checked_phi=True,
+        )  # fmt: skip
 
     def perplexity(self, corpus: Corpus, *, heldout: bool = True, seed: int = 0) -> float:
         """Perplexity exp(−mean ln p(w)) of the corpus's tokens.

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _core
+from . import _arrays, _core, kernels
 from . import regularizers as _reg
 from ._heldout import Evaluation, mixture_loglik
 from ._model import TopicModel
@@ -65,7 +65,9 @@ class ARTM(TopicModel):
     def _prepare(self, corpus: Corpus) -> BagOfWords:
         return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
 
-    def _run(self, bow: BagOfWords) -> tuple[np.ndarray, np.ndarray]:
+    def _run(
+        self, bow: BagOfWords, accumulate: bool | str = False, into=None, weight: float = 1.0
+    ) -> tuple[np.ndarray, Any]:
         term = _reg.theta_term(self.regularizers, self.n_topics)
         return _core.artm_estep(
             bow.words,
@@ -75,10 +77,15 @@ class ARTM(TopicModel):
             doc_passes=self.doc_passes,
             theta_term=None if term is None else term.tolist(),
             threads=self.threads,
+            checked_phi=True,
+            **kernels._sums(accumulate, into, weight, self._phi.shape),
         )
 
-    def _estep(self, data: BagOfWords) -> np.ndarray:
-        return self._run(data)[1]
+    def _words_of(self, data: BagOfWords) -> np.ndarray:
+        return data.words
+
+    def _estep(self, data: BagOfWords, n_t: np.ndarray, **sums: Any) -> Any:
+        return self._run(data, **sums)[1]
 
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._run(self._prepare(corpus))[0]

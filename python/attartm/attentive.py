@@ -192,18 +192,24 @@ class AttentiveARTM(TopicModel):
         strength = np.array([0.0, sentence, paragraph], dtype=np.float32)
         return strength[np.minimum(corpus.boundaries, 2)]
 
-    def _run(self, corpus: Corpus, output: str, accumulate: bool = False, *, gammas=None,
-             top: int = 1):  # fmt: skip
+    def _run(self, corpus: Corpus, output: str, *, gammas=None, top: int = 1,
+             n_t: np.ndarray | None = None, accumulate: bool | str = False, into=None,
+             weight: float = 1.0):  # fmt: skip
         gf, gb = self.gammas(corpus) if gammas is None else gammas
-        return kernels.attentive_run(
-            corpus.token_ids, corpus.doc_offsets, self._phi, self._topic_mass(),
-            gamma_forward=gf, gamma_backward=gb, beta=self.beta, passes=self.passes,
-            exclude_self=self.exclude_self, filter=self.filter, reset=self.resets(corpus),
-            output=output, top=top, accumulate=accumulate, threads=self.threads,
+        return kernels._attentive_run(
+            corpus.token_ids, corpus.doc_offsets, self._phi,
+            self._topic_mass() if n_t is None else n_t, gamma_forward=gf, gamma_backward=gb,
+            beta=self.beta, passes=self.passes, exclude_self=self.exclude_self,
+            filter=self.filter, reset=self.resets(corpus), output=output, top=top,
+            accumulate=accumulate, into=into, weight=weight, threads=self.threads,
+            checked_phi=True,
         )  # fmt: skip
 
-    def _estep(self, corpus: Corpus) -> np.ndarray:
-        return self._run(corpus, "none", accumulate=True)[1]
+    def _words_of(self, corpus: Corpus) -> np.ndarray:
+        return corpus.token_ids
+
+    def _estep(self, corpus: Corpus, n_t: np.ndarray, **sums: Any) -> Any:
+        return self._run(corpus, "none", n_t=n_t, **sums)[1]
 
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._run(corpus, "doc_mean")[0]

@@ -3,6 +3,13 @@
 Every function checks and converts its arguments, runs in Rust with the GIL released, and
 returns numpy arrays. Token ids are read in place when they are uint32 (numpy, polars or
 any Arrow array).
+
+The E-steps give ñ_wt in one of three ways (``accumulate``): a dense float64[W, T]
+matrix (True, the default); only the rows of the words that occur (``"rows"``: a pair of
+uint32[U] word ids in increasing order and float64[U, T] rows), which is what a batch of
+a large vocabulary touches; or added into a matrix of the caller's (``into=n_wt``,
+``weight=w``: n_wt += w · ñ_wt in place, nothing returned), an online update without a
+W×T ñ_wt of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +21,30 @@ import numpy as np
 from . import _arrays, _core
 
 
+def _sums(accumulate: Any, into: Any, weight: Any, shape: tuple[int, int]) -> dict[str, Any]:
+    """The core's arguments for what becomes of ñ_wt."""
+    if into is not None:
+        if not (isinstance(accumulate, (bool, np.bool_)) and accumulate):
+            raise ValueError("give into= or accumulate=, not both")
+        if not (
+            isinstance(into, np.ndarray)
+            and into.dtype == np.float64
+            and into.shape == shape
+            and into.flags.c_contiguous
+            and into.flags.writeable
+        ):
+            raise ValueError(
+                f"into must be a writable, C-contiguous float64 array of shape {shape}"
+            )
+        weight = _arrays.finite_float("weight", weight)
+        return {"accumulate": "into", "into": into, "weight": weight}
+    if isinstance(accumulate, (bool, np.bool_)):
+        return {"accumulate": "dense" if accumulate else "none"}
+    if accumulate == "rows":
+        return {"accumulate": "rows"}
+    raise ValueError(f'accumulate must be True, False or "rows", not {accumulate!r}')
+
+
 def artm_estep(
     tokens: Any,
     doc_offsets: Any,
@@ -22,8 +53,11 @@ def artm_estep(
     counts: Any = None,
     doc_passes: int = 10,
     theta_term: Any = None,
+    accumulate: bool | str = True,
+    into: np.ndarray | None = None,
+    weight: float = 1.0,
     threads: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Any]:
     """The classic ARTM E-step (DESIGN 1.1) over every document.
 
     Parameters
@@ -40,6 +74,8 @@ def artm_estep(
         Inner iterations per document.
     theta_term : float32[T], optional
         θ_td ∂R/∂θ_td per topic, added to n_td before θ is normalized.
+    accumulate, into, weight
+        What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
         Threads to use (all cores when None); results do not depend on it.
 
@@ -47,8 +83,8 @@ def artm_estep(
     -------
     theta : float32[D, T]
         p(t|d) after the last inner iteration.
-    n_wt : float64[W, T]
-        ñ_wt = Σ_d n_dw p_tdw.
+    n_wt : float64[W, T], (uint32[U], float64[U, T]) or None
+        ñ_wt = Σ_d n_dw p_tdw, as ``accumulate`` asks.
     """
     phi = _arrays.matrix("phi", phi)
     t = phi.shape[1]
@@ -62,6 +98,7 @@ def artm_estep(
         if theta_term is None
         else list(_arrays.vector("theta_term", theta_term, t)),
         threads=_arrays.threads(threads),
+        **_sums(accumulate, into, weight, phi.shape),
     )
 
 
@@ -89,8 +126,11 @@ def attentive_estep(
     exclude_self: bool,
     filter: str = "p/n_t",
     reset: Any = None,
+    accumulate: bool | str = True,
+    into: np.ndarray | None = None,
+    weight: float = 1.0,
     threads: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Any]:
     """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
 
     Parameters
@@ -118,6 +158,8 @@ def attentive_estep(
         Reset strength r_i ∈ [0, 1] of a boundary (sentence, paragraph) before position i:
         both contexts carried across it are multiplied by 1 − r_i, so r_i = 1 separates
         the two sides exactly like a document boundary. Independent of γ.
+    accumulate, into, weight
+        What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
         Threads to use (all cores when None); results do not depend on it.
 
@@ -125,13 +167,14 @@ def attentive_estep(
     -------
     p : float32[n, T]
         p(t|C_i, w_i) after the last pass.
-    n_wt : float64[W, T]
-        Σ of p over the positions of each word.
+    n_wt : float64[W, T], (uint32[U], float64[U, T]) or None
+        Σ of p over the positions of each word, as ``accumulate`` asks.
     """
     return attentive_run(
         tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
-        filter=filter, reset=reset, output="tokens", accumulate=True, threads=threads,
+        filter=filter, reset=reset, output="tokens", accumulate=accumulate, into=into,
+        weight=weight, threads=threads,
     )  # fmt: skip
 
 
@@ -150,19 +193,52 @@ def attentive_run(
     reset: Any = None,
     output: str = "tokens",
     top: int = 1,
-    accumulate: bool = True,
+    accumulate: bool | str = True,
+    into: np.ndarray | None = None,
+    weight: float = 1.0,
     threads: int | None = None,
-) -> tuple[Any, np.ndarray | None]:
+) -> tuple[Any, Any]:
     """:func:`attentive_estep` with a choice of per-position output.
 
     ``output`` is "none", "tokens" (p, n×T), "contexts" (F_i/|F_i| then B_i/|B_i|, n×2T),
     "loglik" (ln Σ_t φ_{w_i t} θ_it, n values), "doc_mean" (mean p_i per document, D×T) or
-    "top" (the ``top`` best topics of every position: uint16[n, top] and float32[n, top]);
+    "top" (the ``top`` best topics of every position, best first with ties to the lower
+    topic: uint16[n, top] and float32[n, top], chosen as each p_i is computed);
     ``accumulate=False`` skips ñ_wt (returned as None).
     """
+    return _attentive_run(
+        tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, gamma_forward=gamma_forward,
+        gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
+        filter=filter, reset=reset, output=output, top=top, accumulate=accumulate, into=into,
+        weight=weight, threads=threads, checked_phi=False,
+    )  # fmt: skip
+
+
+def _attentive_run(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: np.ndarray,
+    n_t: Any,
+    *,
+    gamma_forward: Any,
+    gamma_backward: Any,
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: str,
+    reset: Any,
+    output: str,
+    top: int,
+    accumulate: bool | str,
+    into: np.ndarray | None,
+    weight: float,
+    threads: int | None,
+    checked_phi: bool,
+) -> tuple[Any, Any]:
+    """:func:`attentive_run` for a float32 C-contiguous Φ; ``checked_phi=True`` (a model's
+    Φ, checked when it changed) spares the check of every entry."""
     tokens = _arrays.token_ids("tokens", tokens)
     n = _len(tokens)
-    phi = _arrays.matrix("phi", phi)
     t = phi.shape[1]
     if filter not in ("p/n_t", "phi"):
         raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
@@ -183,8 +259,9 @@ def attentive_run(
         reset=None if reset is None else _gamma("reset", reset, n),
         output=output,
         top=min(_arrays.positive_int("top", top), t),
-        accumulate=accumulate,
         threads=_arrays.threads(threads),
+        checked_phi=checked_phi,
+        **_sums(accumulate, into, weight, phi.shape),
     )
 
 
@@ -196,14 +273,38 @@ def thetaless_estep(
     *,
     variant: str = "full",
     counts: Any = None,
+    accumulate: bool | str = True,
+    into: np.ndarray | None = None,
+    weight: float = 1.0,
     threads: int | None = None,
-) -> np.ndarray:
-    """The Θ-less E-step (DESIGN 1.2): returns ñ_wt = Σ_d n_dw p'_tdw (float64[W, T]).
+) -> Any:
+    """The Θ-less E-step (DESIGN 1.2): ñ_wt = Σ_d n_dw p'_tdw (float64[W, T], or as
+    ``accumulate`` and ``into`` ask: see the module's documentation).
 
     ``variant="full"`` uses the modified p'_tdw (the exact gradient with θ = θ(Φ));
     ``"naive"`` uses p' = p.
     """
-    phi = _arrays.matrix("phi", phi)
+    return _thetaless_estep(
+        tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, variant=variant, counts=counts,
+        accumulate=accumulate, into=into, weight=weight, threads=threads, checked_phi=False,
+    )  # fmt: skip
+
+
+def _thetaless_estep(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: np.ndarray,
+    n_t: Any,
+    *,
+    variant: str,
+    counts: Any,
+    accumulate: bool | str,
+    into: np.ndarray | None,
+    weight: float,
+    threads: int | None,
+    checked_phi: bool,
+) -> Any:
+    """:func:`thetaless_estep` for a float32 C-contiguous Φ (see :func:`_attentive_run`)."""
     tokens = _arrays.token_ids("tokens", tokens)
     return _core.thetaless_estep(
         tokens,
@@ -213,6 +314,8 @@ def thetaless_estep(
         counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
         variant=variant,
         threads=_arrays.threads(threads),
+        checked_phi=checked_phi,
+        **_sums(accumulate, into, weight, phi.shape),
     )
 
 
@@ -226,7 +329,23 @@ def linear_theta(
     threads: int | None = None,
 ) -> np.ndarray:
     """θ_td = Σ_w (n_dw / n_d) p(t|w): one sparse product per document (float32[D, T])."""
-    phi = _arrays.matrix("phi", phi)
+    return _linear_theta(
+        tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, counts=counts, threads=threads,
+        checked_phi=False,
+    )  # fmt: skip
+
+
+def _linear_theta(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: np.ndarray,
+    n_t: Any,
+    *,
+    counts: Any,
+    threads: int | None,
+    checked_phi: bool,
+) -> np.ndarray:
+    """:func:`linear_theta` for a float32 C-contiguous Φ (see :func:`_attentive_run`)."""
     tokens = _arrays.token_ids("tokens", tokens)
     return _core.linear_theta(
         tokens,
@@ -235,6 +354,7 @@ def linear_theta(
         _arrays.vector("n_t", n_t, phi.shape[1]),
         counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
         threads=_arrays.threads(threads),
+        checked_phi=checked_phi,
     )
 
 

@@ -106,9 +106,10 @@ def _read(source: Any, name: str) -> Any:
     t = model.n_topics
     if phi.shape != (len(vocabulary), t) or n_wt.shape != phi.shape:
         raise ValueError(f"{name} is inconsistent: arrays do not match vocabulary × topics")
-    model._vocabulary = vocabulary
-    model._phi = np.ascontiguousarray(phi, dtype=np.float32)
-    model._n_wt = np.ascontiguousarray(n_wt, dtype=np.float64)
+    # Checked here, once: the kernels trust a model's Φ.
+    if not (np.isfinite(phi).all() and (phi >= 0).all() and np.isfinite(n_wt).all()):
+        raise ValueError(f"{name} is inconsistent: phi or n_wt holds negative or non-finite values")
+    model._set_fitted(vocabulary, phi, n_wt)
     return model
 
 

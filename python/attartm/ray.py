@@ -3,9 +3,10 @@
 * :func:`tag` tags a ``ray.data.Dataset`` of texts with ``map_batches`` over Arrow batches:
   a callable class loads the model once per actor.
 * :func:`fit_online` is the batch-online algorithm of DESIGN 1.1 with the E-steps of each
-  update window running as Ray tasks (Φ shared through the object store); the driver sums
-  their ñ_wt in batch order and does the M-step, so the model equals the single-process
-  ``fit_online`` on the same batches.
+  update window running as Ray tasks (Φ and n_t shared through the object store); each
+  task returns ñ_wt of the words its batch touched only, which the driver adds into n_wt
+  in batch order before the M-step (the update of ``TopicModel.fit_online``), so the
+  model equals the single-process ``fit_online`` on the same batches.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import _arrays
+from . import _arrays, _core
 from . import regularizers as _reg
 from ._model import OnlineSettings, TopicModel
 from .attentive import AttentiveARTM
@@ -95,16 +96,17 @@ def tag(
     )
 
 
-def _batch_n_wt(table, text, id, words, spec, phi, n_wt, options) -> np.ndarray:
-    """A Ray task: ñ_wt of one batch under the driver's current Φ."""
+def _batch_n_wt(table, text, id, words, spec, phi, n_t, options) -> tuple[np.ndarray, np.ndarray]:
+    """A Ray task: ñ_wt of one batch under the driver's current Φ and topic masses n_t
+    (float32), as the touched words (uint32, increasing) and their rows (float64)."""
     model = _model_classes()[spec["class"]](
         **{**spec["params"], "threads": 1},
         regularizers=[_reg.from_dict(d) for d in spec["regularizers"]],
     )
     model._vocabulary = _vocabulary(words)
-    model._phi, model._n_wt = phi, n_wt
+    model._phi = phi  # the driver's, checked when it changed
     corpus = _corpus(table, text, id, model._vocabulary, options)
-    return model._estep(model._prepare(corpus))
+    return model._estep(model._prepare(corpus), n_t, accumulate="rows")
 
 
 _VOCABULARIES: dict[int, Vocabulary] = {}
@@ -167,11 +169,19 @@ def fit_online(
     def batches(epoch: int):
         return dataset.iter_batches(batch_size=batch_size, batch_format="pyarrow")
 
-    def estep_window(window: list[Any]) -> list[np.ndarray]:
-        phi, n_wt = ray.put(model._phi), ray.put(model._n_wt)
+    def estep_window(window: list[Any]):
+        model._current()  # a task may read any row of Φ
+        phi, n_t = ray.put(model._phi), ray.put(model._topic_mass())
         refs = [
-            task.remote(table, text, id, words_ref, spec, phi, n_wt, options) for table in window
+            task.remote(table, text, id, words_ref, spec, phi, n_t, options) for table in window
         ]
-        return ray.get(refs)
+        parts = ray.get(refs)
+        touched = np.unique(np.concatenate([w for w, _ in parts]))
+
+        def add(weight: float) -> None:
+            for words, rows in parts:
+                _core.add_rows(model._n_wt, words, rows, weight)
+
+        return touched.astype(np.uint32), add
 
     return model._run_online(batches, settings, estep_window, lambda _: vocabulary)

@@ -63,12 +63,25 @@ class Regularizer:
 
 
 class PhiRegularizer(Regularizer):
-    """A regularizer of Φ: contributes φ_wt ∂R/∂φ_wt to the M-step."""
+    """A regularizer of Φ: contributes φ_wt ∂R/∂φ_wt to the M-step.
+
+    A subclass implements ``phi_term``. When the term of a row depends only on that row
+    of Φ and n_wt, it sets ``row_local = True`` and accepts ``rows``: then the M-step
+    passes a block of rows at a time (``phi`` and ``n_wt`` hold rows ``rows`` of the full
+    matrices) and never builds a W×T term; otherwise it gets the whole matrices.
+    """
 
     kind: ClassVar[str] = "phi"
+    row_local: ClassVar[bool] = False
 
-    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def phi_term(
+        self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None
+    ) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def check(self, n_words: int, n_topics: int) -> None:
+        """Raises ValueError unless the regularizer fits a W×T model (before training)."""
+        self.mask(n_topics)
 
 
 class ThetaRegularizer(Regularizer):
@@ -98,14 +111,22 @@ class SmoothSparsePhi(PhiRegularizer):
             # A tuple keeps the frozen dataclass comparable and hashable.
             object.__setattr__(self, "weights", tuple(w.tolist()))
 
-    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarray:
-        n_words, n_topics = phi.shape
-        beta = np.ones(n_words) if self.weights is None else np.asarray(self.weights)
-        if beta.shape[0] != n_words:
+    row_local: ClassVar[bool] = True
+
+    def check(self, n_words: int, n_topics: int) -> None:
+        super().check(n_words, n_topics)
+        if self.weights is not None and len(self.weights) != n_words:
             raise ValueError(
-                f"SmoothSparsePhi.weights has {beta.shape[0]} values, but the vocabulary "
+                f"SmoothSparsePhi.weights has {len(self.weights)} values, but the vocabulary "
                 f"has {n_words} words"
             )
+
+    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None):
+        n_words, n_topics = phi.shape
+        if rows is None:
+            self.check(n_words, n_topics)
+            rows = slice(0, n_words)
+        beta = np.ones(n_words) if self.weights is None else np.asarray(self.weights[rows])
         return self.tau * np.outer(beta, self.mask(n_topics).astype(np.float64))
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,7 +147,9 @@ class SmoothSparseTheta(ThetaRegularizer):
 class DecorrelatorPhi(PhiRegularizer):
     """R = −τ/2 Σ_{t≠s} Σ_w φ_wt φ_ws over the chosen topics: makes topics more distinct."""
 
-    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarray:
+    row_local: ClassVar[bool] = True
+
+    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None):
         mask = self.mask(phi.shape[1])
         sub = phi * mask
         others = sub.sum(axis=1, keepdims=True) - sub

@@ -55,10 +55,15 @@ class ThetalessARTM(TopicModel):
     def _prepare(self, corpus: Corpus) -> BagOfWords:
         return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
 
-    def _estep(self, bow: BagOfWords) -> np.ndarray:
-        return kernels.thetaless_estep(
-            bow.words, bow.offsets, self._phi, self._topic_mass(),
-            variant=self.variant, counts=bow.counts, threads=self.threads,
+    def _words_of(self, bow: BagOfWords) -> np.ndarray:
+        return bow.words
+
+    def _estep(self, bow: BagOfWords, n_t: np.ndarray, accumulate: bool | str = True,
+               into=None, weight: float = 1.0) -> Any:  # fmt: skip
+        return kernels._thetaless_estep(
+            bow.words, bow.offsets, self._phi, n_t, variant=self.variant, counts=bow.counts,
+            accumulate=accumulate, into=into, weight=weight, threads=self.threads,
+            checked_phi=True,
         )  # fmt: skip
 
     def _theta(self, corpus: Corpus) -> np.ndarray:

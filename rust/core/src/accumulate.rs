@@ -1,30 +1,38 @@
 //! Deterministic parallel accumulation of word–topic sums ñ_wt.
 //!
 //! Documents are cut into chunks that depend only on the corpus. Each chunk is processed
-//! by one rayon task into sums over just the words it touched; the chunks' sums are then
-//! added into the global f64 matrix in chunk order. The result is therefore the same bit
-//! for bit on any number of threads. Chunks run in waves so that memory stays bounded on
-//! corpora of any size.
+//! by one worker into f32 sums over just the words it touched; the chunks' sums are then
+//! added into an f64 target in chunk order. The result is therefore the same bit for bit
+//! on any number of threads. Workers run ahead of the merge by at most a few chunks, so
+//! the sums held at any time do not grow with the corpus, the vocabulary or the threads'
+//! luck: a few chunk-sized buffers per thread.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::documents::Documents;
+use crate::error::{Error, Result};
 use crate::memory::zeroed;
 
-/// Entries per chunk: large enough to amortize the merge, small enough to balance threads.
-pub const CHUNK_ENTRIES: usize = 65_536;
-const MIN_CHUNKS_PER_WAVE: usize = 16;
+/// Entries per chunk: large enough to amortize a chunk's merge, small enough that the
+/// distinct words of a chunk (whose f32 rows are held until its turn to merge) stay few.
+pub const CHUNK_ENTRIES: usize = 8_192;
 
-/// Additions into a chunk's f32 rows before they are spilled into f64. Chunks are cut at
-/// this many entries, so only a document larger than that ever spills: ordinary chunks pay
-/// nothing, and no f32 partial sum runs over more than this many additions (n_wt itself
-/// is f64, DESIGN §2).
-const SPILL_ADDS: usize = CHUNK_ENTRIES;
+/// Sums of finished chunks that may wait for an earlier chunk's merge, besides one per
+/// worker: a worker that finishes early goes on with the next chunk instead of idling.
+const SPARE_SUMS: usize = 1;
+
+/// Additions into a chunk's f32 rows before they are spilled into f64. Only a document
+/// with more entries than this ever spills (a chunk holds more only through one large
+/// document): ordinary chunks pay nothing, and no f32 partial sum runs over more than
+/// this many additions (n_wt itself is f64, DESIGN §2).
+const SPILL_ADDS: usize = 65_536;
 
 /// Sums of one chunk over the words it touched.
 pub struct ChunkSums {
+    n_words: usize,
     n_topics: usize,
     words: Vec<u32>,
     values: Vec<f32>,
@@ -32,18 +40,21 @@ pub struct ChunkSums {
     adds: usize,
     /// f64 totals of spilled partial sums (empty until the chunk's first spill).
     spilled: Vec<f64>,
+    /// Row of each word in `values` (allocated on the first row: kernels that accumulate
+    /// nothing never pay for it).
     slots: Vec<u32>,
 }
 
 impl ChunkSums {
     fn new(n_words: usize, n_topics: usize) -> Self {
         ChunkSums {
+            n_words,
             n_topics,
             words: Vec::new(),
             values: Vec::new(),
             adds: 0,
             spilled: Vec::new(),
-            slots: vec![u32::MAX; n_words],
+            slots: Vec::new(),
         }
     }
 
@@ -53,6 +64,9 @@ impl ChunkSums {
         self.adds += 1;
         if self.adds > SPILL_ADDS {
             self.spill();
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![u32::MAX; self.n_words];
         }
         let t = self.n_topics;
         let mut slot = self.slots[w as usize];
@@ -75,19 +89,19 @@ impl ChunkSums {
         self.adds = 1;
     }
 
-    /// Adds the rows of words in `rows` into `dst`, which holds exactly those rows.
-    fn add_into(&self, dst: &mut [f64], rows: Range<usize>) {
-        let t = self.n_topics;
+    /// Adds weight · (the rows) into the target's rows of the same words.
+    fn add_into(&self, target: &mut Target<'_>) {
+        let (t, weight) = (self.n_topics, target.weight);
         for (k, &w) in self.words.iter().enumerate() {
-            let w = w as usize;
-            if rows.contains(&w) {
-                let d = &mut dst[(w - rows.start) * t..(w - rows.start + 1) * t];
-                for (d, s) in d.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
-                    *d += *s as f64;
-                }
-                if let Some(spilled) = self.spilled.get(k * t..(k + 1) * t) {
-                    d.iter_mut().zip(spilled).for_each(|(d, s)| *d += s);
-                }
+            let row = target.slots.map_or(w as usize, |s| s[w as usize] as usize);
+            let dst = &mut target.values[row * t..(row + 1) * t];
+            for (d, s) in dst.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
+                *d += weight * (*s as f64);
+            }
+            if let Some(spilled) = self.spilled.get(k * t..(k + 1) * t) {
+                dst.iter_mut()
+                    .zip(spilled)
+                    .for_each(|(d, s)| *d += weight * s);
             }
         }
     }
@@ -103,38 +117,52 @@ impl ChunkSums {
     }
 }
 
-/// Adds the chunks' sums into n_wt in chunk order, in parallel over shards of words: every
-/// entry still receives its terms in the same order, whatever the number of threads.
-fn merge(pool: &[ChunkSums], n_wt: &mut [f64], n_topics: usize) {
-    const SHARD_ROWS: usize = 2048;
-    n_wt.par_chunks_mut(SHARD_ROWS * n_topics)
-        .enumerate()
-        .for_each(|(s, dst)| {
-            let rows = s * SHARD_ROWS..s * SHARD_ROWS + dst.len() / n_topics;
-            for sums in pool {
-                sums.add_into(dst, rows.clone());
-            }
-        });
+/// Where the chunks' sums go: for every word w a chunk touched, row r(w) of `values` (T
+/// values) receives `weight` times the chunk's row of w, with r(w) = w for a W×T matrix
+/// or `slots[w]` for the rows of the touched words only (see [`touched_words`]).
+pub struct Target<'a> {
+    pub values: &'a mut [f64],
+    pub slots: Option<&'a [u32]>,
+    pub weight: f64,
+}
+
+/// The distinct words of `docs` in increasing order, and the row of each word among them
+/// (`u32::MAX` for a word that does not occur): the layout of sparse ñ_wt rows.
+pub fn touched_words(docs: &Documents<'_>, n_words: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut slots = vec![u32::MAX; n_words];
+    for &w in docs.words() {
+        slots[w as usize] = 0;
+    }
+    let mut words = Vec::new();
+    for (w, slot) in slots.iter_mut().enumerate() {
+        if *slot == 0 {
+            *slot = words.len() as u32;
+            words.push(w as u32);
+        }
+    }
+    (words, slots)
 }
 
 /// What a kernel sees of one chunk.
 pub struct Chunk<'o> {
     /// Document indices of the chunk.
     pub docs: Range<usize>,
-    /// Output rows of these documents (`doc_width` floats per document).
+    /// Output rows of these documents (`doc` width values per document).
     pub doc_out: &'o mut [f32],
-    /// Output rows of the chunk's entries (`entry_width` floats per entry).
+    /// Output rows of the chunk's entries (`entry` width values per entry).
     pub entry_out: &'o mut [f32],
+    /// Topic indices of the chunk's entries (`entry_topics` width per entry).
+    pub entry_topics: &'o mut [u16],
 }
 
-/// An output with `width` floats per row (per document or per entry); width 0 for none.
-pub struct Rows<'o> {
-    pub values: &'o mut [f32],
+/// An output with `width` values per row (per document or per entry); width 0 for none.
+pub struct Rows<'o, V> {
+    pub values: &'o mut [V],
     pub width: usize,
 }
 
-impl Rows<'_> {
-    pub fn none() -> Rows<'static> {
+impl<V> Default for Rows<'_, V> {
+    fn default() -> Self {
         Rows {
             values: &mut [],
             width: 0,
@@ -142,60 +170,364 @@ impl Rows<'_> {
     }
 }
 
-/// Runs `kernel` on every chunk of `docs` in parallel and returns the word–topic sums
-/// (W×T, f64, row-major) of what the kernels added into their `ChunkSums`. Each chunk
-/// gets its documents' rows of `doc_out` and its entries' rows of `entry_out`.
+impl<'o, V> Rows<'o, V> {
+    /// Cuts off the rows of the next `n` documents or entries.
+    fn take(&mut self, n: usize) -> &'o mut [V] {
+        let values = std::mem::take(&mut self.values);
+        let (head, rest) = values.split_at_mut(n * self.width);
+        self.values = rest;
+        head
+    }
+}
+
+/// The per-row outputs of a kernel.
+#[derive(Default)]
+pub struct Outputs<'o> {
+    pub doc: Rows<'o, f32>,
+    pub entry: Rows<'o, f32>,
+    pub entry_topics: Rows<'o, u16>,
+}
+
+/// Chunk sums in flight, and the merge that takes them in chunk order.
+struct Pipeline<'t> {
+    n_words: usize,
+    n_topics: usize,
+    capacity: usize,
+    /// Idle buffers, and how many exist.
+    free: Mutex<(Vec<ChunkSums>, usize)>,
+    freed: Condvar,
+    merge: Mutex<Merge<'t>>,
+    /// A worker panicked: the others stop instead of waiting for its chunk forever.
+    failed: AtomicBool,
+}
+
+struct Merge<'t> {
+    next: usize,
+    parked: BTreeMap<usize, ChunkSums>,
+    target: Option<Target<'t>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Pipeline<'_> {
+    /// An empty buffer, once one is free (None once a worker failed).
+    fn acquire(&self) -> Option<ChunkSums> {
+        let mut free = lock(&self.free);
+        loop {
+            if self.failed.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(sums) = free.0.pop() {
+                return Some(sums);
+            }
+            if free.1 < self.capacity {
+                free.1 += 1;
+                return Some(ChunkSums::new(self.n_words, self.n_topics));
+            }
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn release(&self, sums: ChunkSums) {
+        lock(&self.free).0.push(sums);
+        self.freed.notify_one();
+    }
+
+    /// Hands in the sums of chunk `index`; merges every chunk whose turn has come.
+    fn finish(&self, index: usize, sums: ChunkSums) {
+        let mut merge = lock(&self.merge);
+        merge.parked.insert(index, sums);
+        loop {
+            let next = merge.next;
+            let Some(mut sums) = merge.parked.remove(&next) else {
+                break;
+            };
+            if let Some(target) = merge.target.as_mut() {
+                sums.add_into(target);
+            }
+            sums.clear();
+            merge.next += 1;
+            self.release(sums);
+        }
+    }
+
+    fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        let _free = lock(&self.free);
+        self.freed.notify_all();
+    }
+}
+
+/// Marks the pipeline failed when a worker unwinds.
+struct FailOnPanic<'p, 't>(&'p Pipeline<'t>);
+
+impl Drop for FailOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail();
+        }
+    }
+}
+
+/// Runs `kernel` on every chunk of `docs` in parallel and adds what the kernels put into
+/// their `ChunkSums` into `target` (nothing when None), chunk after chunk. Each chunk gets
+/// its documents' rows of `out.doc` and its entries' rows of `out.entry` and
+/// `out.entry_topics`.
 pub fn run_chunks<F>(
     docs: &Documents<'_>,
     n_words: usize,
     n_topics: usize,
-    doc_out: Rows<'_>,
-    entry_out: Rows<'_>,
+    mut out: Outputs<'_>,
+    target: Option<Target<'_>>,
     kernel: F,
-) -> Vec<f64>
-where
+) where
     F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
 {
-    let (doc_width, entry_width) = (doc_out.width, entry_out.width);
-    let (doc_out, entry_out) = (doc_out.values, entry_out.values);
-    assert_eq!(doc_out.len(), docs.n_docs() * doc_width);
-    assert_eq!(entry_out.len(), docs.n_entries() * entry_width);
-    let mut n_wt = zeroed(n_words * n_topics);
+    assert_eq!(out.doc.values.len(), docs.n_docs() * out.doc.width);
+    assert_eq!(out.entry.values.len(), docs.n_entries() * out.entry.width);
+    assert_eq!(
+        out.entry_topics.values.len(),
+        docs.n_entries() * out.entry_topics.width
+    );
+    if let Some(t) = &target {
+        let rows = t
+            .slots
+            .map_or(n_words, |s| s.iter().filter(|&&r| r != u32::MAX).count());
+        assert_eq!(t.values.len(), rows * n_topics);
+    }
     let chunks = docs.chunks(CHUNK_ENTRIES);
 
     // Cut the output buffers into the disjoint pieces each chunk owns.
     let mut pieces = Vec::with_capacity(chunks.len());
-    let (mut doc_rest, mut entry_rest) = (doc_out, entry_out);
     for c in &chunks {
         let entries = docs.range(c.start).start..docs.range(c.end - 1).end;
-        let (d, dr) = doc_rest.split_at_mut(c.len() * doc_width);
-        let (e, er) = entry_rest.split_at_mut(entries.len() * entry_width);
         pieces.push(Chunk {
             docs: c.clone(),
-            doc_out: d,
-            entry_out: e,
+            doc_out: out.doc.take(c.len()),
+            entry_out: out.entry.take(entries.len()),
+            entry_topics: out.entry_topics.take(entries.len()),
         });
-        doc_rest = dr;
-        entry_rest = er;
     }
 
-    let mut pieces = pieces.into_iter();
-    let mut pool: Vec<ChunkSums> = Vec::new();
-    loop {
-        // The wave size bounds memory and feeds every thread; it never changes results.
-        let per_wave = MIN_CHUNKS_PER_WAVE.max(4 * rayon::current_num_threads());
-        let wave: Vec<Chunk<'_>> = pieces.by_ref().take(per_wave).collect();
-        if wave.is_empty() {
-            break;
+    let workers = rayon::current_num_threads().min(pieces.len()).max(1);
+    let pipeline = Pipeline {
+        n_words,
+        n_topics,
+        capacity: workers + SPARE_SUMS,
+        free: Mutex::new((Vec::new(), 0)),
+        freed: Condvar::new(),
+        merge: Mutex::new(Merge {
+            next: 0,
+            parked: BTreeMap::new(),
+            target,
+        }),
+        failed: AtomicBool::new(false),
+    };
+    let pieces = Mutex::new(pieces.into_iter().enumerate());
+    // A worker takes a buffer before it takes a chunk, so a worker that waits holds no
+    // chunk: every chunk taken is being computed, and the merge always moves on.
+    let worker = || {
+        let _guard = FailOnPanic(&pipeline);
+        while let Some(mut sums) = pipeline.acquire() {
+            let next = lock(&pieces).next();
+            let Some((index, chunk)) = next else {
+                pipeline.release(sums);
+                break;
+            };
+            kernel(chunk, &mut sums);
+            pipeline.finish(index, sums);
         }
-        while pool.len() < wave.len() {
-            pool.push(ChunkSums::new(n_words, n_topics));
+    };
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| worker());
         }
-        wave.into_par_iter()
-            .zip(pool.par_iter_mut())
-            .for_each(|(chunk, sums)| kernel(chunk, sums));
-        merge(&pool, &mut n_wt, n_topics);
-        pool.iter_mut().for_each(ChunkSums::clear);
+    });
+}
+
+/// What an E-step does with the word–topic sums ñ_wt it computes.
+pub enum Accumulate<'a> {
+    /// Nothing: ñ_wt is not computed.
+    None,
+    /// ñ_wt as a dense W×T matrix.
+    Dense,
+    /// ñ_wt of the words the documents touch only: [`WordTopicSums::Rows`].
+    Rows,
+    /// n_wt += weight · ñ_wt, into the caller's W×T matrix (row-major f64): an online
+    /// update without a W×T ñ_wt of its own.
+    Into { n_wt: &'a mut [f64], weight: f64 },
+}
+
+impl Accumulate<'_> {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Accumulate::None)
     }
-    n_wt
+}
+
+/// ñ_wt as an E-step returns it.
+#[derive(Debug, PartialEq)]
+pub enum WordTopicSums {
+    /// Not computed, or added into the caller's matrix.
+    None,
+    /// W×T, row-major.
+    Dense(Vec<f64>),
+    /// The touched words in increasing order and their rows (T values each).
+    Rows { words: Vec<u32>, values: Vec<f64> },
+}
+
+/// [`run_chunks`] with its sums going where `how` says.
+pub fn accumulate<F>(
+    docs: &Documents<'_>,
+    n_words: usize,
+    n_topics: usize,
+    how: Accumulate<'_>,
+    out: Outputs<'_>,
+    kernel: F,
+) -> Result<WordTopicSums>
+where
+    F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
+{
+    let target = |values, slots, weight| {
+        Some(Target {
+            values,
+            slots,
+            weight,
+        })
+    };
+    Ok(match how {
+        Accumulate::None => {
+            run_chunks(docs, n_words, n_topics, out, None, kernel);
+            WordTopicSums::None
+        }
+        Accumulate::Dense => {
+            let mut n_wt = zeroed(n_words * n_topics);
+            run_chunks(
+                docs,
+                n_words,
+                n_topics,
+                out,
+                target(&mut n_wt, None, 1.0),
+                kernel,
+            );
+            WordTopicSums::Dense(n_wt)
+        }
+        Accumulate::Rows => {
+            let (words, slots) = touched_words(docs, n_words);
+            let mut values = zeroed(words.len() * n_topics);
+            let t = target(&mut values, Some(&slots[..]), 1.0);
+            run_chunks(docs, n_words, n_topics, out, t, kernel);
+            WordTopicSums::Rows { words, values }
+        }
+        Accumulate::Into { n_wt, weight } => {
+            if n_wt.len() != n_words * n_topics {
+                return Err(Error::Shape(format!(
+                    "the matrix to add n_wt into must be {n_words}×{n_topics}, but has {} values",
+                    n_wt.len()
+                )));
+            }
+            if !weight.is_finite() {
+                return Err(Error::Value(format!(
+                    "the weight must be finite, not {weight}"
+                )));
+            }
+            run_chunks(
+                docs,
+                n_words,
+                n_topics,
+                out,
+                target(n_wt, None, weight),
+                kernel,
+            );
+            WordTopicSums::None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ñ of a token stream where every token adds (1, its position) into its word's row.
+    fn sums(docs: &Documents<'_>, n_words: usize, slots: Option<&[u32]>, rows: usize) -> Vec<f64> {
+        let mut values = vec![0.0; rows * 2];
+        let target = Target {
+            values: &mut values,
+            slots,
+            weight: 0.5,
+        };
+        run_chunks(
+            docs,
+            n_words,
+            2,
+            Outputs::default(),
+            Some(target),
+            |chunk, sums| {
+                for i in docs.range(chunk.docs.start).start..docs.range(chunk.docs.end - 1).end {
+                    let row = sums.row(docs.words()[i]);
+                    row[0] += 1.0;
+                    row[1] += i as f32;
+                }
+            },
+        );
+        values
+    }
+
+    #[test]
+    fn sparse_rows_equal_the_dense_rows_on_any_thread_count() {
+        let n = 100_000;
+        let words: Vec<u32> = (0..n).map(|i| ((i * 7919) % 1000 * 3) as u32).collect();
+        let offsets: Vec<i64> = (0..=n as i64).step_by(250).collect();
+        let docs = Documents::new(&words, None, &offsets, 3000).unwrap();
+        let pool = |k| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(k)
+                .build()
+                .unwrap()
+        };
+        let dense = pool(1).install(|| sums(&docs, 3000, None, 3000));
+        assert_eq!(dense, pool(3).install(|| sums(&docs, 3000, None, 3000)));
+        let (touched, slots) = touched_words(&docs, 3000);
+        assert_eq!(touched, (0..1000).map(|w| w * 3).collect::<Vec<u32>>());
+        let sparse = pool(2).install(|| sums(&docs, 3000, Some(&slots), touched.len()));
+        for (k, &w) in touched.iter().enumerate() {
+            let w = w as usize;
+            assert_eq!(sparse[2 * k..2 * k + 2], dense[2 * w..2 * w + 2]);
+        }
+        assert_eq!(dense.iter().step_by(2).sum::<f64>(), 0.5 * n as f64);
+    }
+
+    #[test]
+    fn a_panicking_kernel_does_not_hang_the_others() {
+        let words = vec![0u32; 50_000];
+        let offsets: Vec<i64> = (0..=50_000).step_by(100).collect();
+        let docs = Documents::new(&words, None, &offsets, 1).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                let mut values = vec![0.0; 1];
+                let target = Target {
+                    values: &mut values,
+                    slots: None,
+                    weight: 1.0,
+                };
+                run_chunks(
+                    &docs,
+                    1,
+                    1,
+                    Outputs::default(),
+                    Some(target),
+                    |chunk, sums| {
+                        assert!(chunk.docs.start < 20, "boom");
+                        sums.row(0)[0] += 1.0;
+                    },
+                );
+            })
+        }));
+        assert!(outcome.is_err());
+    }
 }

@@ -2,10 +2,10 @@
 
 use rayon::prelude::*;
 
-use crate::accumulate::{run_chunks, ChunkSums, Rows};
+use crate::accumulate::{accumulate, Accumulate, ChunkSums, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::{Error, Result};
-use crate::matrix::{check_phi, check_topic_vector};
+use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
 use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
 
@@ -23,20 +23,21 @@ pub struct ClassicParams {
 pub struct ClassicOutput {
     /// θ, D×T row-major: p(t|d) after the last inner iteration.
     pub theta: Vec<f32>,
-    /// ñ_wt = Σ_d n_dw p_tdw, W×T row-major.
-    pub n_wt: Vec<f64>,
+    /// ñ_wt = Σ_d n_dw p_tdw, as requested.
+    pub n_wt: WordTopicSums,
 }
 
 /// Runs the E-step of DESIGN 1.1 on every document:
 /// θ_d starts uniform; `doc_passes` times p_tdw = norm_t(φ_wt θ_td), n_td = Σ_w n_dw p_tdw,
-/// θ_td = norm_t(n_td + θ_td ∂R/∂θ_td); then ñ_wt += n_dw p_tdw with the final θ.
+/// θ_td = norm_t(n_td + θ_td ∂R/∂θ_td); then ñ_wt += n_dw p_tdw with the final θ, which
+/// `sums` says what becomes of.
 pub fn artm_estep(
     docs: &Documents<'_>,
-    phi: &[f32],
-    n_topics: usize,
+    phi: Phi<'_>,
     params: &ClassicParams,
+    sums: Accumulate<'_>,
 ) -> Result<ClassicOutput> {
-    let n_words = check_phi(phi, n_topics)?;
+    let n_topics = phi.n_topics();
     if params.doc_passes == 0 {
         return Err(Error::Value("doc_passes must be at least 1".into()));
     }
@@ -46,38 +47,37 @@ pub fn artm_estep(
     let t = n_topics;
     let simd = has_avx2();
     let mut theta = zeroed(docs.n_docs() * t);
-    let n_wt = run_chunks(
-        docs,
-        n_words,
-        t,
-        Rows {
+    let outputs = Outputs {
+        doc: Rows {
             values: &mut theta,
             width: t,
         },
-        Rows::none(),
-        |chunk, sums| {
-            let mut rows: Vec<f32> = Vec::new();
-            let mut n_td = vec![0f32; t];
-            for (k, d) in chunk.docs.clone().enumerate() {
-                let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
-                let doc = ClassicDocument {
-                    docs,
-                    d,
-                    phi,
-                    params,
-                };
-                #[cfg(target_arch = "x86_64")]
-                if simd {
-                    // SAFETY: `simd` is true only where the processor runs AVX2.
-                    unsafe { document_avx2(&doc, theta_d, &mut rows, &mut n_td, sums) };
-                } else {
-                    document(&doc, theta_d, &mut rows, &mut n_td, sums);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
+        ..Outputs::default()
+    };
+    let accumulating = !sums.is_none();
+    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
+        let mut rows: Vec<f32> = Vec::new();
+        let mut n_td = vec![0f32; t];
+        for (k, d) in chunk.docs.clone().enumerate() {
+            let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
+            let doc = ClassicDocument {
+                docs,
+                d,
+                phi,
+                params,
+                accumulate: accumulating,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: `simd` is true only where the processor runs AVX2.
+                unsafe { document_avx2(&doc, theta_d, &mut rows, &mut n_td, sums) };
+            } else {
                 document(&doc, theta_d, &mut rows, &mut n_td, sums);
             }
-        },
-    );
+            #[cfg(not(target_arch = "x86_64"))]
+            document(&doc, theta_d, &mut rows, &mut n_td, sums);
+        }
+    })?;
     Ok(ClassicOutput { theta, n_wt })
 }
 
@@ -85,8 +85,10 @@ pub fn artm_estep(
 struct ClassicDocument<'a> {
     docs: &'a Documents<'a>,
     d: usize,
-    phi: &'a [f32],
+    phi: Phi<'a>,
     params: &'a ClassicParams,
+    /// Whether ñ_wt is wanted (not for θ alone).
+    accumulate: bool,
 }
 
 /// The inner iterations of one document, then its ñ_wt terms into `sums`.
@@ -103,7 +105,7 @@ fn document(
     // Gather the document's Φ rows once: every inner iteration reads them.
     rows.clear();
     for &w in &docs.words()[range.clone()] {
-        rows.extend_from_slice(&phi[w as usize * t..(w as usize + 1) * t]);
+        rows.extend_from_slice(phi.row(w as usize));
     }
     theta_d.fill(1.0 / t as f32);
     for _ in 0..doc.params.doc_passes {
@@ -129,6 +131,9 @@ fn document(
         }
         theta_d.copy_from_slice(n_td);
         normalize_positive(theta_d);
+    }
+    if !doc.accumulate {
+        return;
     }
     for (j, i) in range.enumerate() {
         let row = &rows[j * t..(j + 1) * t];

@@ -10,14 +10,17 @@ pub mod documents;
 pub mod error;
 pub mod matrix;
 pub mod memory;
+pub mod online;
 pub mod thetaless;
 pub mod tokenize;
 pub mod vector;
 
+pub use accumulate::{Accumulate, WordTopicSums};
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;
 pub use error::{Error, Result};
+pub use matrix::Phi;
 pub use thetaless::{linear_theta, thetaless_estep, Variant};
 pub use tokenize::{TextChunk, Texts, Tokenizer, Tokens, WordCounter};

@@ -2,19 +2,23 @@
 
 use crate::error::{check_finite, Error, Result};
 
-/// Validates a row-major W×T matrix Φ (entries finite and non-negative) and returns W.
-pub fn check_phi(phi: &[f32], n_topics: usize) -> Result<usize> {
+fn check_shape(len: usize, n_topics: usize) -> Result<usize> {
     if n_topics == 0 {
         return Err(Error::Value(
             "the number of topics must be at least 1".into(),
         ));
     }
-    if !phi.len().is_multiple_of(n_topics) {
+    if !len.is_multiple_of(n_topics) {
         return Err(Error::Shape(format!(
-            "phi has {} values, which is not a multiple of {n_topics} topics",
-            phi.len()
+            "phi has {len} values, which is not a multiple of {n_topics} topics"
         )));
     }
+    Ok(len / n_topics)
+}
+
+/// Validates a row-major W×T matrix Φ (entries finite and non-negative) and returns W.
+pub fn check_phi(phi: &[f32], n_topics: usize) -> Result<usize> {
+    let n_words = check_shape(phi.len(), n_topics)?;
     check_finite("phi", phi)?;
     if let Some(i) = phi.iter().position(|v| *v < 0.0) {
         return Err(Error::Value(format!(
@@ -24,7 +28,7 @@ pub fn check_phi(phi: &[f32], n_topics: usize) -> Result<usize> {
             phi[i]
         )));
     }
-    Ok(phi.len() / n_topics)
+    Ok(n_words)
 }
 
 /// Validates a per-topic vector (such as n_t or a Θ regularizer term).
@@ -38,15 +42,51 @@ pub fn check_topic_vector(name: &str, v: &[f32], n_topics: usize) -> Result<()> 
     check_finite(name, v)
 }
 
-/// p(t|w) = norm_t(φ_wt n_t) for every word: a W×T row-major matrix.
-pub fn topics_given_words(phi: &[f32], n_t: &[f32]) -> Vec<f32> {
-    let t = n_t.len();
-    let mut out = phi.to_vec();
-    for row in out.chunks_exact_mut(t) {
-        for (v, n) in row.iter_mut().zip(n_t) {
-            *v *= n;
-        }
-        crate::vector::normalize_positive(row);
+/// Φ: a row-major W×T matrix of finite, non-negative entries.
+#[derive(Clone, Copy, Debug)]
+pub struct Phi<'a> {
+    values: &'a [f32],
+    n_topics: usize,
+}
+
+impl<'a> Phi<'a> {
+    /// Φ after a check of every entry (a pass over all W×T values).
+    pub fn checked(values: &'a [f32], n_topics: usize) -> Result<Self> {
+        check_phi(values, n_topics)?;
+        Ok(Phi { values, n_topics })
     }
-    out
+
+    /// Φ whose entries the caller has already checked (a model checks its Φ once, when it
+    /// changes, rather than at every E-step); only the shape is checked here. Entries
+    /// that are not finite or are negative then give meaningless results, never undefined
+    /// behaviour.
+    pub fn trusted(values: &'a [f32], n_topics: usize) -> Result<Self> {
+        check_shape(values.len(), n_topics)?;
+        Ok(Phi { values, n_topics })
+    }
+
+    pub fn n_words(&self) -> usize {
+        self.values.len() / self.n_topics
+    }
+
+    pub fn n_topics(&self) -> usize {
+        self.n_topics
+    }
+
+    /// Row w: φ_w·.
+    #[inline(always)]
+    pub fn row(&self, w: usize) -> &'a [f32] {
+        &self.values[w * self.n_topics..(w + 1) * self.n_topics]
+    }
+}
+
+/// p(t|w) = norm_t(φ_wt n_t) of one word into `out`. Kernels compute it for the words
+/// they read, when they read them: a table of every word's row would cost as much memory
+/// as Φ, and a pass over all of Φ at every call.
+#[inline(always)]
+pub fn topics_given_word(phi_w: &[f32], n_t: &[f32], out: &mut [f32]) {
+    for ((o, p), n) in out.iter_mut().zip(phi_w).zip(n_t) {
+        *o = p * n;
+    }
+    crate::vector::normalize_positive(out);
 }

@@ -2,10 +2,12 @@
 //! the linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w) of Φ, so a document needs one
 //! pass, no inner iterations, and no Θ is ever stored.
 
-use crate::accumulate::{run_chunks, Rows};
+use rayon::prelude::*;
+
+use crate::accumulate::{accumulate, touched_words, Accumulate, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::Result;
-use crate::matrix::{check_phi, check_topic_vector, topics_given_words};
+use crate::matrix::{check_topic_vector, topics_given_word, Phi};
 use crate::vector::{axpy, axpy_prod, dot};
 
 /// Which M-step direction the E-step produces.
@@ -18,14 +20,39 @@ pub enum Variant {
     Naive,
 }
 
+/// p(t|w) = norm_t(φ_wt n_t) of the words the documents use, computed once per call:
+/// for those words only, so that its cost follows the documents, not the vocabulary.
+struct Prior {
+    slots: Vec<u32>,
+    rows: Vec<f32>,
+    t: usize,
+}
+
+impl Prior {
+    fn of(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Prior {
+        let t = phi.n_topics();
+        let (words, slots) = touched_words(docs, phi.n_words());
+        let mut rows = vec![0f32; words.len() * t];
+        rows.par_chunks_mut(t)
+            .zip(&words)
+            .for_each(|(row, &w)| topics_given_word(phi.row(w as usize), n_t, row));
+        Prior { slots, rows, t }
+    }
+
+    #[inline]
+    fn row(&self, w: usize) -> &[f32] {
+        let k = self.slots[w] as usize;
+        &self.rows[k * self.t..(k + 1) * self.t]
+    }
+}
+
 /// θ_d = Σ_w (n_dw / n_d) p(t|w) into `theta` (uniform for an empty document).
-fn linear_theta_of(docs: &Documents<'_>, d: usize, ptw: &[f32], theta: &mut [f32]) -> f32 {
+fn linear_theta_of(docs: &Documents<'_>, d: usize, prior: &Prior, theta: &mut [f32]) -> f32 {
     let t = theta.len();
     theta.fill(0.0);
     let mut n_d = 0f32;
     for i in docs.range(d) {
-        let w = docs.words()[i] as usize;
-        axpy(docs.count(i), &ptw[w * t..(w + 1) * t], theta);
+        axpy(docs.count(i), prior.row(docs.words()[i] as usize), theta);
         n_d += docs.count(i);
     }
     if n_d > 0.0 {
@@ -37,53 +64,61 @@ fn linear_theta_of(docs: &Documents<'_>, d: usize, ptw: &[f32], theta: &mut [f32
 }
 
 /// The linear topicization of every document: D×T, rows p(t|d).
-pub fn linear_theta(docs: &Documents<'_>, phi: &[f32], n_t: &[f32]) -> Result<Vec<f32>> {
-    let t = n_t.len();
-    let n_words = check_phi(phi, t)?;
+pub fn linear_theta(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Result<Vec<f32>> {
+    let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
-    let ptw = topics_given_words(phi, n_t);
+    let prior = Prior::of(docs, phi, n_t);
     let mut theta = vec![0f32; docs.n_docs() * t];
-    let rows = Rows {
-        values: &mut theta,
-        width: t,
+    let outputs = Outputs {
+        doc: Rows {
+            values: &mut theta,
+            width: t,
+        },
+        ..Outputs::default()
     };
-    run_chunks(docs, n_words, t, rows, Rows::none(), |chunk, _| {
-        for (k, d) in chunk.docs.clone().enumerate() {
-            linear_theta_of(docs, d, &ptw, &mut chunk.doc_out[k * t..(k + 1) * t]);
-        }
-    });
+    accumulate(
+        docs,
+        phi.n_words(),
+        t,
+        Accumulate::None,
+        outputs,
+        |chunk, _| {
+            for (k, d) in chunk.docs.clone().enumerate() {
+                linear_theta_of(docs, d, &prior, &mut chunk.doc_out[k * t..(k + 1) * t]);
+            }
+        },
+    )?;
     Ok(theta)
 }
 
-/// The Θ-less E-step: returns ñ_wt = Σ_d n_dw p'_tdw (W×T, f64).
+/// The Θ-less E-step: ñ_wt = Σ_d n_dw p'_tdw, which `sums` says what becomes of.
 pub fn thetaless_estep(
     docs: &Documents<'_>,
-    phi: &[f32],
+    phi: Phi<'_>,
     n_t: &[f32],
     variant: Variant,
-) -> Result<Vec<f64>> {
-    let t = n_t.len();
-    let n_words = check_phi(phi, t)?;
+    sums: Accumulate<'_>,
+) -> Result<WordTopicSums> {
+    let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
-    let ptw = topics_given_words(phi, n_t);
-    Ok(run_chunks(
+    let prior = Prior::of(docs, phi, n_t);
+    accumulate(
         docs,
-        n_words,
+        phi.n_words(),
         t,
-        Rows::none(),
-        Rows::none(),
+        sums,
+        Outputs::default(),
         |chunk, sums| {
             let (mut theta, mut n_td, mut ratio) = (vec![0f32; t], vec![0f32; t], vec![0f32; t]);
             for d in chunk.docs.clone() {
-                let n_d = linear_theta_of(docs, d, &ptw, &mut theta);
+                let n_d = linear_theta_of(docs, d, &prior, &mut theta);
                 if n_d <= 0.0 {
                     continue;
                 }
                 // p_tdw = φ_wt θ_td / z_w.
                 n_td.fill(0.0);
                 for i in docs.range(d) {
-                    let w = docs.words()[i] as usize;
-                    let phi_w = &phi[w * t..(w + 1) * t];
+                    let phi_w = phi.row(docs.words()[i] as usize);
                     let z = dot(phi_w, &theta);
                     if z >= f32::MIN_POSITIVE {
                         axpy_prod(docs.count(i) / z, phi_w, &theta, &mut n_td);
@@ -101,8 +136,7 @@ pub fn thetaless_estep(
                 }
                 for i in docs.range(d) {
                     let w = docs.words()[i];
-                    let wu = w as usize;
-                    let phi_w = &phi[wu * t..(wu + 1) * t];
+                    let phi_w = phi.row(w as usize);
                     let c = docs.count(i);
                     let z = dot(phi_w, &theta);
                     let acc = sums.row(w);
@@ -112,7 +146,7 @@ pub fn thetaless_estep(
                         acc.iter_mut().for_each(|v| *v += c / t as f32);
                     }
                     if variant == Variant::Full {
-                        let ptw_w = &ptw[wu * t..(wu + 1) * t];
+                        let ptw_w = prior.row(w as usize);
                         let correction = dot(ptw_w, &ratio);
                         let s = c / n_d;
                         for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(&ratio) {
@@ -122,5 +156,5 @@ pub fn thetaless_estep(
                 }
             }
         },
-    ))
+    )
 }

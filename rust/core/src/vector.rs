@@ -35,41 +35,6 @@ pub fn sum(a: &[f32]) -> f32 {
     lane_sum(&acc) + ar.iter().sum::<f32>()
 }
 
-/// The largest element and its index (the lowest index among equal maxima); NaN-free
-/// input assumed. Lanes keep their own best so the comparison loop vectorizes.
-#[inline(always)]
-pub fn argmax(a: &[f32]) -> (usize, f32) {
-    let mut best = [f32::NEG_INFINITY; LANES];
-    let mut at = [u32::MAX; LANES];
-    let (ac, ar) = a.split_at(a.len() - a.len() % LANES);
-    for (c, x) in ac.chunks_exact(LANES).enumerate() {
-        for k in 0..LANES {
-            let better = x[k] > best[k];
-            best[k] = if better { x[k] } else { best[k] };
-            at[k] = if better {
-                (c * LANES + k) as u32
-            } else {
-                at[k]
-            };
-        }
-    }
-    let mut result = (usize::MAX, f32::NEG_INFINITY);
-    for (k, &v) in best.iter().enumerate() {
-        if v > result.1 || (v == result.1 && (at[k] as usize) < result.0) {
-            result = (at[k] as usize, v);
-        }
-    }
-    for (i, &v) in ar.iter().enumerate() {
-        if v > result.1 {
-            result = (ac.len() + i, v);
-        }
-    }
-    if result.0 == usize::MAX {
-        result.0 = 0; // nothing compared greater (all NaN): still a valid index
-    }
-    result
-}
-
 #[inline]
 fn lane_sum(acc: &[f32; LANES]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
@@ -142,16 +107,6 @@ mod tests {
         assert!((dot(&a, &b) as f64 - naive).abs() < 1e-5);
         let naive_sum: f64 = a.iter().map(|x| *x as f64).sum();
         assert!((sum(&a) as f64 - naive_sum).abs() < 1e-5);
-    }
-
-    #[test]
-    fn argmax_finds_the_first_maximum() {
-        let mut a: Vec<f32> = (0..37).map(|i| ((i * 7) % 11) as f32).collect();
-        assert_eq!(argmax(&a), (3, 10.0));
-        a[30] = 12.0;
-        a[36] = 12.0;
-        assert_eq!(argmax(&a), (30, 12.0));
-        assert_eq!(argmax(&[1.0, 2.0, 2.0]), (1, 2.0));
     }
 
     #[test]

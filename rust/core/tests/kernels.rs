@@ -2,8 +2,9 @@
 //! sum to 1, and results that do not depend on the number of threads.
 
 use attartm_core::{
-    artm_estep, attentive_estep, bag_of_words, linear_theta, thetaless_estep, AttentiveParams,
-    ClassicParams, Documents, Error, Filter, Output, Variant,
+    artm_estep, attentive_estep, bag_of_words, linear_theta, thetaless_estep, Accumulate,
+    AttentiveOutput, AttentiveParams, ClassicParams, Documents, Error, Filter, Output, Phi,
+    Variant, WordTopicSums,
 };
 
 /// A small deterministic generator (no dependency needed for test data).
@@ -56,6 +57,35 @@ fn case(seed: u64, n_docs: usize, max_len: usize, n_words: usize, n_topics: usiz
     }
 }
 
+fn phi(c: &Case) -> Phi<'_> {
+    Phi::checked(&c.phi, c.n_topics).unwrap()
+}
+
+fn dense(sums: WordTopicSums) -> Vec<f64> {
+    match sums {
+        WordTopicSums::Dense(v) => v,
+        other => panic!("expected dense sums, got {other:?}"),
+    }
+}
+
+/// Attentive parameters with two passes, β = 0.5 and the p/n_t filter.
+fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
+    AttentiveParams {
+        gamma_forward: gf,
+        gamma_backward: gb,
+        reset: None,
+        beta: 0.5,
+        passes: 2,
+        exclude_self: true,
+        filter: Filter::POverNt,
+    }
+}
+
+/// p of every token and the dense ñ_wt.
+fn tokens_and_sums(docs: &Documents<'_>, c: &Case, ap: &AttentiveParams<'_>) -> AttentiveOutput {
+    attentive_estep(docs, phi(c), &c.n_t, ap, Output::Tokens, Accumulate::Dense).unwrap()
+}
+
 fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -81,8 +111,8 @@ fn classic_estep_conserves_mass_and_normalizes_theta() {
         doc_passes: 6,
         theta_term: None,
     };
-    let out = artm_estep(&docs, &c.phi, c.n_topics, &p).unwrap();
-    let total: f64 = out.n_wt.iter().sum();
+    let out = artm_estep(&docs, phi(&c), &p, Accumulate::Dense).unwrap();
+    let total: f64 = dense(out.n_wt).iter().sum();
     assert!((total - c.words.len() as f64).abs() < 1e-3);
     for row in out.theta.chunks(c.n_topics) {
         let s: f32 = row.iter().sum();
@@ -100,12 +130,12 @@ fn bag_of_words_gives_the_same_classic_estep() {
         doc_passes: 4,
         theta_term: Some(vec![0.1, -0.2, 0.0, 0.3]),
     };
-    let a = artm_estep(&docs, &c.phi, c.n_topics, &p).unwrap();
-    let b = artm_estep(&bow, &c.phi, c.n_topics, &p).unwrap();
+    let a = artm_estep(&docs, phi(&c), &p, Accumulate::Dense).unwrap();
+    let b = artm_estep(&bow, phi(&c), &p, Accumulate::Dense).unwrap();
     for (x, y) in a.theta.iter().zip(&b.theta) {
         assert!((x - y).abs() < 1e-5);
     }
-    for (x, y) in a.n_wt.iter().zip(&b.n_wt) {
+    for (x, y) in dense(a.n_wt).iter().zip(&dense(b.n_wt)) {
         assert!((x - y).abs() < 1e-4);
     }
 }
@@ -119,12 +149,12 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
     let run = || {
         let classic = artm_estep(
             &docs,
-            &c.phi,
-            c.n_topics,
+            phi(&c),
             &ClassicParams {
                 doc_passes: 3,
                 theta_term: None,
             },
+            Accumulate::Dense,
         )
         .unwrap();
         let ap = AttentiveParams {
@@ -136,8 +166,8 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             exclude_self: true,
             filter: Filter::POverNt,
         };
-        let att = attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::Tokens, true).unwrap();
-        let tl = thetaless_estep(&docs, &c.phi, &c.n_t, Variant::Full).unwrap();
+        let att = tokens_and_sums(&docs, &c, &ap);
+        let tl = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense).unwrap();
         (classic.theta, classic.n_wt, att.values, att.n_wt, tl)
     };
     let one = on_threads(1, run);
@@ -161,11 +191,11 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
                 exclude_self,
                 filter,
             };
-            let out = attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::Tokens, true).unwrap();
+            let out = tokens_and_sums(&docs, &c, &ap);
             for row in out.values.chunks(c.n_topics) {
                 assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
             }
-            let total: f64 = out.n_wt.unwrap().iter().sum();
+            let total: f64 = dense(out.n_wt).iter().sum();
             assert!((total - c.words.len() as f64).abs() < 1e-3);
         }
     }
@@ -176,27 +206,21 @@ fn attentive_top_k_agrees_with_the_token_rows() {
     let c = case(5, 10, 30, 15, 7);
     let docs = Documents::new(&c.words, None, &c.offsets, c.n_words).unwrap();
     let (gf, gb) = params(&c);
-    let ap = AttentiveParams {
-        gamma_forward: &gf,
-        gamma_backward: &gb,
-        reset: None,
-        beta: 0.5,
-        passes: 2,
-        exclude_self: true,
-        filter: Filter::POverNt,
-    };
-    let rows = attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::Tokens, false).unwrap();
-    let top = attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::TopK(3), false).unwrap();
-    for (row, best) in rows.values.chunks(7).zip(top.values.chunks(6)) {
+    let ap = two_passes(&gf, &gb);
+    let none = || Accumulate::None;
+    let rows = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::Tokens, none()).unwrap();
+    let top = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::TopK(3), none()).unwrap();
+    let pairs = top.topics.chunks(3).zip(top.values.chunks(3));
+    for (row, (topics, probs)) in rows.values.chunks(7).zip(pairs) {
         let mut order: Vec<usize> = (0..7).collect();
         order.sort_by(|&a, &b| row[b].partial_cmp(&row[a]).unwrap().then(a.cmp(&b)));
         for j in 0..3 {
-            assert_eq!(best[j] as usize, order[j]);
-            assert_eq!(best[3 + j], row[order[j]]);
+            assert_eq!(topics[j] as usize, order[j]);
+            assert_eq!(probs[j], row[order[j]]);
         }
     }
     assert!(matches!(
-        attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::TopK(8), false),
+        attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::TopK(8), none()),
         Err(Error::Value(_))
     ));
 }
@@ -224,7 +248,8 @@ fn attentive_rejects_bad_coefficients() {
             exclude_self: true,
             filter: Filter::Phi,
         };
-        assert!(attentive_estep(&docs, &c.phi, &c.n_t, &ap, Output::None, true).is_err());
+        let out = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::None, Accumulate::Dense);
+        assert!(out.is_err());
     }
 }
 
@@ -232,33 +257,31 @@ fn attentive_rejects_bad_coefficients() {
 fn linear_theta_rows_are_distributions_and_naive_thetaless_conserves_mass() {
     let c = case(7, 20, 40, 10, 3);
     let docs = Documents::new(&c.words, None, &c.offsets, c.n_words).unwrap();
-    let theta = linear_theta(&docs, &c.phi, &c.n_t).unwrap();
+    let theta = linear_theta(&docs, phi(&c), &c.n_t).unwrap();
     for row in theta.chunks(3) {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
-    let naive = thetaless_estep(&docs, &c.phi, &c.n_t, Variant::Naive).unwrap();
-    let total: f64 = naive.iter().sum();
+    let naive = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Naive, Accumulate::Dense);
+    let total: f64 = dense(naive.unwrap()).iter().sum();
     assert!((total - c.words.len() as f64).abs() < 1e-3);
     // The full variant's correction sums to zero over topics for every document.
-    let full = thetaless_estep(&docs, &c.phi, &c.n_t, Variant::Full).unwrap();
-    let full_total: f64 = full.iter().sum();
+    let full = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense);
+    let full_total: f64 = dense(full.unwrap()).iter().sum();
     assert!((full_total - total).abs() < 1e-2);
 }
 
 #[test]
 fn phi_with_negative_or_nan_entries_is_refused() {
     let c = case(8, 3, 5, 4, 2);
-    let docs = Documents::new(&c.words, None, &c.offsets, c.n_words).unwrap();
     let mut phi = c.phi.clone();
     phi[3] = -0.1;
-    let p = ClassicParams {
-        doc_passes: 1,
-        theta_term: None,
-    };
-    assert!(artm_estep(&docs, &phi, 2, &p).is_err());
+    assert!(Phi::checked(&phi, 2).is_err());
     phi[3] = f32::NAN;
-    assert!(linear_theta(&docs, &phi, &c.n_t).is_err());
-    assert!(artm_estep(&docs, &c.phi, 3, &p).is_err());
+    assert!(Phi::checked(&phi, 2).is_err());
+    // Trusted: only the shape is checked.
+    assert!(Phi::trusted(&phi, 2).is_ok());
+    assert!(Phi::trusted(&phi, 3).is_err());
+    assert!(Phi::checked(&c.phi, 3).is_err());
 }
 
 #[test]
@@ -286,9 +309,17 @@ fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
         };
         let joined = Documents::new(&words, None, &one, 12).unwrap();
         let split = Documents::new(&words, None, &two, 12).unwrap();
-        let a =
-            attentive_estep(&joined, &c.phi, &c.n_t, &with_reset, Output::Contexts, true).unwrap();
-        let b = attentive_estep(&split, &c.phi, &c.n_t, &without, Output::Contexts, true).unwrap();
+        let ctx = Output::Contexts;
+        let a = attentive_estep(
+            &joined,
+            phi(&c),
+            &c.n_t,
+            &with_reset,
+            ctx,
+            Accumulate::Dense,
+        );
+        let b = attentive_estep(&split, phi(&c), &c.n_t, &without, ctx, Accumulate::Dense);
+        let (a, b) = (a.unwrap(), b.unwrap());
         for (x, y) in a.values.iter().zip(&b.values) {
             assert!((x - y).abs() < 1e-6, "{x} vs {y}");
         }
@@ -302,16 +333,61 @@ fn a_huge_document_keeps_the_mass_of_a_frequent_word() {
     let n = 600_000usize;
     let words = vec![0u32; n];
     let offsets = [0i64, n as i64];
-    let phi = vec![0.5f32, 0.5, 0.25, 0.75, 0.25, 0.25, 0.0, 0.0, 0.0];
-    let phi: Vec<f32> = phi[..6].to_vec();
+    let phi = [0.5f32, 0.5, 0.25, 0.75, 0.25, 0.25];
     let docs = Documents::new(&words, None, &offsets, 2).unwrap();
     let p = ClassicParams {
         doc_passes: 2,
         theta_term: None,
     };
-    let out = artm_estep(&docs, &phi, 3, &p).unwrap();
-    let total: f64 = out.n_wt.iter().sum();
+    let out = artm_estep(&docs, Phi::checked(&phi, 3).unwrap(), &p, Accumulate::Dense).unwrap();
+    let total: f64 = dense(out.n_wt).iter().sum();
     // f32 partial sums over at most 65,536 additions, spilled into f64: the worst case (one
     // word only) stays within a few 1e-4, where plain f32 sums would drift further.
     assert!((total - n as f64).abs() / (n as f64) < 1e-3, "{total}");
+}
+
+#[test]
+fn sparse_rows_and_adding_into_n_wt_equal_the_dense_sums() {
+    let c = case(10, 300, 300, 400, 6);
+    let docs = Documents::new(&c.words, None, &c.offsets, c.n_words).unwrap();
+    let (gf, gb) = params(&c);
+    let ap = two_passes(&gf, &gb);
+    let cp = ClassicParams {
+        doc_passes: 3,
+        theta_term: None,
+    };
+    let kernels: [&(dyn Fn(Accumulate<'_>) -> WordTopicSums + Sync); 3] = [
+        &|how| {
+            attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::None, how)
+                .unwrap()
+                .n_wt
+        },
+        &|how| artm_estep(&docs, phi(&c), &cp, how).unwrap().n_wt,
+        &|how| thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, how).unwrap(),
+    ];
+    let t = c.n_topics;
+    for kernel in kernels {
+        let full = on_threads(1, || dense(kernel(Accumulate::Dense)));
+        let WordTopicSums::Rows { words, values } = on_threads(3, || kernel(Accumulate::Rows))
+        else {
+            panic!("expected rows")
+        };
+        let mut seen: Vec<u32> = c.words.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(words, seen);
+        for (k, &w) in words.iter().enumerate() {
+            let w = w as usize;
+            assert_eq!(values[k * t..(k + 1) * t], full[w * t..(w + 1) * t]);
+        }
+        let mut n_wt: Vec<f64> = (0..full.len()).map(|i| i as f64).collect();
+        let how = Accumulate::Into {
+            n_wt: &mut n_wt,
+            weight: 0.25,
+        };
+        assert_eq!(on_threads(2, || kernel(how)), WordTopicSums::None);
+        for (i, (a, b)) in n_wt.iter().zip(&full).enumerate() {
+            assert!((a - (i as f64 + 0.25 * b)).abs() < 1e-9);
+        }
+    }
 }

@@ -7,11 +7,15 @@ mod runtime;
 mod text;
 
 use attartm_core::{
-    AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Sliding, Variant,
+    Accumulate, AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Phi,
+    Sliding, Variant, WordTopicSums,
 };
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2};
-use pyo3::exceptions::PyValueError;
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadwriteArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use buffers::{token_ids, vector};
@@ -31,9 +35,130 @@ fn to_matrix<'py, T: numpy::Element>(
     Ok(a.into_pyarray(py))
 }
 
+/// Φ of a kernel call: every entry checked, unless the caller (a model, which checks its
+/// Φ when it changes) says it has been.
+fn phi_of(values: &[f32], n_topics: usize, checked: bool) -> attartm_core::Result<Phi<'_>> {
+    if checked {
+        Phi::trusted(values, n_topics)
+    } else {
+        Phi::checked(values, n_topics)
+    }
+}
+
+/// A C-contiguous (row-major) 2-D numpy array of `T`.
+fn c_array<'a, 'py, T: numpy::Element>(
+    name: &str,
+    obj: &'a Bound<'py, PyAny>,
+) -> PyResult<&'a Bound<'py, PyArray2<T>>> {
+    let arr = obj.cast::<PyArray2<T>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a 2-D numpy array of {}",
+            std::any::type_name::<T>()
+        ))
+    })?;
+    // A Fortran-ordered array is contiguous too, but its rows are not.
+    if !arr.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!(
+            "{name} must be C-contiguous"
+        )));
+    }
+    Ok(arr)
+}
+
+/// A W×T float64 matrix borrowed for writing.
+fn f64_matrix_mut<'py>(
+    name: &str,
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<PyReadwriteArray2<'py, f64>> {
+    Ok(c_array::<f64>(name, obj)?.try_readwrite()?)
+}
+
+/// A W×T float64 matrix borrowed for reading.
+fn f64_matrix<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f64>> {
+    Ok(c_array::<f64>(name, obj)?.try_readonly()?)
+}
+
+/// What a kernel call does with ñ_wt: `accumulate` is "none", "dense", "rows" or "into"
+/// (add `weight` · ñ_wt into the W×T float64 matrix `into`).
+struct Sums<'py> {
+    how: String,
+    into: Option<PyReadwriteArray2<'py, f64>>,
+    weight: f64,
+}
+
+impl<'py> Sums<'py> {
+    fn new(
+        how: &str,
+        into: Option<&Bound<'py, PyAny>>,
+        weight: f64,
+        n_words: usize,
+        n_topics: usize,
+    ) -> PyResult<Self> {
+        let into = match (how, into) {
+            ("into", Some(m)) => {
+                let m = f64_matrix_mut("into", m)?;
+                if m.shape() != [n_words, n_topics] {
+                    return Err(PyValueError::new_err(format!(
+                        "into must have shape ({n_words}, {n_topics}), but has {:?}",
+                        m.shape()
+                    )));
+                }
+                Some(m)
+            }
+            ("into", None) => return Err(PyValueError::new_err("accumulate=\"into\" needs into=")),
+            ("none" | "dense" | "rows", None) => None,
+            ("none" | "dense" | "rows", Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "into= goes with accumulate=\"into\" only",
+                ))
+            }
+            (other, _) => {
+                return Err(PyValueError::new_err(format!(
+                    "accumulate must be \"none\", \"dense\", \"rows\" or \"into\", not {other:?}"
+                )))
+            }
+        };
+        Ok(Sums {
+            how: how.to_string(),
+            into,
+            weight,
+        })
+    }
+
+    /// The core's view, to cross into the threads that run without the GIL.
+    fn view(&mut self) -> PyResult<Accumulate<'_>> {
+        Ok(match self.how.as_str() {
+            "dense" => Accumulate::Dense,
+            "rows" => Accumulate::Rows,
+            "into" => Accumulate::Into {
+                n_wt: self.into.as_mut().expect("checked in new").as_slice_mut()?,
+                weight: self.weight,
+            },
+            _ => Accumulate::None,
+        })
+    }
+}
+
+/// ñ_wt for Python: a W×T matrix, (words, rows) or None.
+fn sums_to_python<'py>(
+    py: Python<'py>,
+    sums: WordTopicSums,
+    n_words: usize,
+    n_topics: usize,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    Ok(match sums {
+        WordTopicSums::None => None,
+        WordTopicSums::Dense(v) => Some(to_matrix(py, n_words, n_topics, v)?.into_any()),
+        WordTopicSums::Rows { words, values } => {
+            let rows = to_matrix(py, words.len(), n_topics, values)?;
+            Some((words.into_pyarray(py), rows).into_pyobject(py)?.into_any())
+        }
+    })
+}
+
 /// The classic ARTM E-step; see `attartm.kernels.artm_estep`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, *, counts=None, doc_passes=10, theta_term=None, threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, *, counts=None, doc_passes=10, theta_term=None, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn artm_estep<'py>(
     py: Python<'py>,
@@ -43,25 +168,31 @@ fn artm_estep<'py>(
     counts: Option<&Bound<'py, PyAny>>,
     doc_passes: usize,
     theta_term: Option<Vec<f32>>,
+    accumulate: &str,
+    into: Option<&Bound<'py, PyAny>>,
+    weight: f64,
+    checked_phi: bool,
     threads: Option<usize>,
-) -> PyResult<(Matrix<'py, f32>, Matrix<'py, f64>)> {
+) -> PyResult<(Matrix<'py, f32>, Option<Bound<'py, PyAny>>)> {
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
     let (n_words, n_topics) = (args.n_words, args.n_topics);
+    let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let params = ClassicParams {
         doc_passes,
         theta_term,
     };
-    let view = args.view()?;
+    let (view, how) = (args.view()?, sums.view()?);
     let (n_docs, out) = run(py, threads, || {
         let docs = view.documents()?;
+        let phi = phi_of(view.phi, n_topics, checked_phi)?;
         Ok((
             docs.n_docs(),
-            attartm_core::artm_estep(&docs, view.phi, n_topics, &params)?,
+            attartm_core::artm_estep(&docs, phi, &params, how)?,
         ))
     })?;
     Ok((
         to_matrix(py, n_docs, n_topics, out.theta)?,
-        to_matrix(py, n_words, n_topics, out.n_wt)?,
+        sums_to_python(py, out.n_wt, n_words, n_topics)?,
     ))
 }
 
@@ -94,9 +225,10 @@ fn bag_of_words<'py>(
 }
 
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
-/// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean").
+/// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean",
+/// or "top": (topics, probs)), n_wt what `accumulate` asks for.
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, output="tokens", top=1, accumulate=true, threads=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -113,9 +245,12 @@ fn attentive_estep<'py>(
     reset: Option<&Bound<'py, PyAny>>,
     output: &str,
     top: usize,
-    accumulate: bool,
+    accumulate: &str,
+    into: Option<&Bound<'py, PyAny>>,
+    weight: f64,
+    checked_phi: bool,
     threads: Option<usize>,
-) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Matrix<'py, f64>>)> {
+) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
     let filter = match filter {
         "p/n_t" => Filter::POverNt,
         "phi" => Filter::Phi,
@@ -141,11 +276,12 @@ fn attentive_estep<'py>(
     };
     let args = Collection::extract(tokens, doc_offsets, None, phi)?;
     let (n_words, n_topics) = (args.n_words, args.n_topics);
+    let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let n_t = args.topic_masses(n_t)?;
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
-    let (view, nt) = (args.view()?, n_t.as_slice()?);
+    let (view, nt, how) = (args.view()?, n_t.as_slice()?, sums.view()?);
     let params = AttentiveParams {
         gamma_forward: gf.as_slice()?,
         gamma_backward: gb.as_slice()?,
@@ -157,7 +293,8 @@ fn attentive_estep<'py>(
     };
     let (n_docs, n_tokens, out) = run(py, threads, || {
         let docs = view.documents()?;
-        let out = attartm_core::attentive_estep(&docs, view.phi, nt, &params, output, accumulate)?;
+        let phi = phi_of(view.phi, n_topics, checked_phi)?;
+        let out = attartm_core::attentive_estep(&docs, phi, nt, &params, output, how)?;
         Ok((docs.n_docs(), docs.n_entries(), out))
     })?;
     let values = match output {
@@ -167,30 +304,19 @@ fn attentive_estep<'py>(
         Output::LogLikelihood => Some(out.values.into_pyarray(py).into_any()),
         Output::DocumentMean => Some(to_matrix(py, n_docs, n_topics, out.values)?.into_any()),
         Output::TopK(k) => {
-            // Rows hold k topic indices (as floats) then their k probabilities.
-            let mut topics = Vec::with_capacity(n_tokens * k);
-            let mut probs = Vec::with_capacity(n_tokens * k);
-            for row in out.values.chunks_exact(2 * k) {
-                topics.extend(row[..k].iter().map(|&v| v as u16));
-                probs.extend_from_slice(&row[k..]);
-            }
             let pair = (
-                to_matrix(py, n_tokens, k, topics)?,
-                to_matrix(py, n_tokens, k, probs)?,
+                to_matrix(py, n_tokens, k, out.topics)?,
+                to_matrix(py, n_tokens, k, out.values)?,
             );
             Some(pair.into_pyobject(py)?.into_any())
         }
     };
-    let n_wt = out
-        .n_wt
-        .map(|v| to_matrix(py, n_words, n_topics, v))
-        .transpose()?;
-    Ok((values, n_wt))
+    Ok((values, sums_to_python(py, out.n_wt, n_words, n_topics)?))
 }
 
 /// The Θ-less E-step; see `attartm.kernels.thetaless_estep`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, variant="full", threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, variant="full", accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn thetaless_estep<'py>(
     py: Python<'py>,
@@ -200,8 +326,12 @@ fn thetaless_estep<'py>(
     n_t: &Bound<'py, PyAny>,
     counts: Option<&Bound<'py, PyAny>>,
     variant: &str,
+    accumulate: &str,
+    into: Option<&Bound<'py, PyAny>>,
+    weight: f64,
+    checked_phi: bool,
     threads: Option<usize>,
-) -> PyResult<Matrix<'py, f64>> {
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     let variant = match variant {
         "full" => Variant::Full,
         "naive" => Variant::Naive,
@@ -213,17 +343,20 @@ fn thetaless_estep<'py>(
     };
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
     let (n_words, n_topics) = (args.n_words, args.n_topics);
+    let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let n_t = args.topic_masses(n_t)?;
-    let (view, nt) = (args.view()?, n_t.as_slice()?);
+    let (view, nt, how) = (args.view()?, n_t.as_slice()?, sums.view()?);
     let n_wt = run(py, threads, || {
-        attartm_core::thetaless_estep(&view.documents()?, view.phi, nt, variant)
+        let phi = phi_of(view.phi, n_topics, checked_phi)?;
+        attartm_core::thetaless_estep(&view.documents()?, phi, nt, variant, how)
     })?;
-    to_matrix(py, n_words, n_topics, n_wt)
+    sums_to_python(py, n_wt, n_words, n_topics)
 }
 
 /// θ_td = Σ_w (n_dw / n_d) p(t|w); see `attartm.kernels.linear_theta`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, checked_phi=false, threads=None))]
+#[allow(clippy::too_many_arguments)]
 fn linear_theta<'py>(
     py: Python<'py>,
     words: &Bound<'py, PyAny>,
@@ -231,6 +364,7 @@ fn linear_theta<'py>(
     phi: &Bound<'py, PyAny>,
     n_t: &Bound<'py, PyAny>,
     counts: Option<&Bound<'py, PyAny>>,
+    checked_phi: bool,
     threads: Option<usize>,
 ) -> PyResult<Matrix<'py, f32>> {
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
@@ -238,10 +372,8 @@ fn linear_theta<'py>(
     let (view, nt, n_topics) = (args.view()?, n_t.as_slice()?, args.n_topics);
     let (n_docs, theta) = run(py, threads, || {
         let docs = view.documents()?;
-        Ok((
-            docs.n_docs(),
-            attartm_core::linear_theta(&docs, view.phi, nt)?,
-        ))
+        let phi = phi_of(view.phi, n_topics, checked_phi)?;
+        Ok((docs.n_docs(), attartm_core::linear_theta(&docs, phi, nt)?))
     })?;
     to_matrix(py, n_docs, n_topics, theta)
 }
@@ -300,6 +432,76 @@ fn window_counts<'py>(
     ))
 }
 
+/// The distinct token ids of `tokens` in increasing order (uint32).
+#[pyfunction]
+fn distinct_words<'py>(
+    py: Python<'py>,
+    tokens: &Bound<'py, PyAny>,
+    n_words: usize,
+) -> PyResult<Bound<'py, PyArray1<u32>>> {
+    let tokens = token_ids("tokens", tokens)?;
+    let t = tokens.as_slice();
+    let words = run(py, Some(1), || {
+        attartm_core::online::distinct_words(t, n_words)
+    })?;
+    Ok(words.into_pyarray(py))
+}
+
+/// (Σ_w n_wt, Σ_w max(n_wt, 0)) over the given rows of a W×T float64 matrix.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn row_sums<'py>(
+    py: Python<'py>,
+    n_wt: &Bound<'py, PyAny>,
+    rows: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let m = f64_matrix("n_wt", n_wt)?;
+    let t = m.shape()[1];
+    let rows = vector::<u32>("rows", rows)?;
+    let (m, r) = (m.as_slice()?, rows.as_slice()?);
+    let (total, positive) = run(py, Some(1), || attartm_core::online::row_sums(m, t, r))?;
+    Ok((total.into_pyarray(py), positive.into_pyarray(py)))
+}
+
+/// n_wt[words[k]] += weight · rows[k], in place.
+#[pyfunction]
+fn add_rows<'py>(
+    py: Python<'py>,
+    n_wt: &Bound<'py, PyAny>,
+    words: &Bound<'py, PyAny>,
+    rows: &Bound<'py, PyAny>,
+    weight: f64,
+) -> PyResult<()> {
+    let mut m = f64_matrix_mut("n_wt", n_wt)?;
+    let t = m.shape()[1];
+    let words = vector::<u32>("words", words)?;
+    let rows = f64_matrix("rows", rows)?;
+    let (w, r, m) = (words.as_slice()?, rows.as_slice()?, m.as_slice_mut()?);
+    run(py, Some(1), || {
+        attartm_core::online::add_rows(m, t, w, r, weight)
+    })
+}
+
+/// φ_wt = max(n_wt, 0) / positive_t for the given rows of Φ, in place.
+#[pyfunction]
+fn refresh_rows<'py>(
+    py: Python<'py>,
+    phi: &Bound<'py, PyAny>,
+    n_wt: &Bound<'py, PyAny>,
+    positive: &Bound<'py, PyAny>,
+    rows: &Bound<'py, PyAny>,
+) -> PyResult<()> {
+    let mut phi = c_array::<f32>("phi", phi)?.try_readwrite()?;
+    let m = f64_matrix("n_wt", n_wt)?;
+    let positive = vector::<f64>("positive", positive)?;
+    let rows = vector::<u32>("rows", rows)?;
+    let (m, s, r) = (m.as_slice()?, positive.as_slice()?, rows.as_slice()?);
+    let phi = phi.as_slice_mut()?;
+    run(py, Some(1), || {
+        attartm_core::online::refresh_rows(phi, m, s, r)
+    })
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -311,5 +513,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(window_counts, m)?)?;
     m.add_class::<text::Tokenizer>()?;
     m.add_class::<text::WordCounter>()?;
+    m.add_function(wrap_pyfunction!(distinct_words, m)?)?;
+    m.add_function(wrap_pyfunction!(row_sums, m)?)?;
+    m.add_function(wrap_pyfunction!(add_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(refresh_rows, m)?)?;
     Ok(())
 }

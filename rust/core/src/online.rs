@@ -1,0 +1,121 @@
+//! Row-wise pieces of the batch-online update (DESIGN 1.1): n_wt := δ n_wt + α ñ_wt,
+//! then φ = norm_w(n_wt), done on the rows a batch touched rather than on all of W×T.
+//!
+//! The model keeps n_wt = c · m with a scalar c, so that the decay δ only multiplies c; m
+//! changes in the rows ñ_wt touches, where `add_rows` (or an E-step adding into m
+//! directly) puts (α / c) ñ_wt. The column sums Σ_w m_wt and Σ_w max(m_wt, 0) follow from
+//! `row_sums` of those rows before and after. Without a Φ regularizer φ_wt =
+//! max(m_wt, 0) / Σ_v max(m_vt, 0), which `refresh_rows` writes for the rows an E-step is
+//! about to read.
+
+use crate::error::{Error, Result};
+
+fn check_rows(rows: &[u32], n_words: usize) -> Result<()> {
+    match rows.iter().find(|&&w| w as usize >= n_words) {
+        Some(w) => Err(Error::Value(format!(
+            "row {w} is outside the vocabulary of {n_words} words"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_matrix(name: &str, len: usize, n_words: usize, n_topics: usize) -> Result<()> {
+    if len != n_words * n_topics {
+        return Err(Error::Shape(format!(
+            "{name} must be {n_words}×{n_topics}, but has {len} values"
+        )));
+    }
+    Ok(())
+}
+
+/// Σ over `rows` of m_wt and of max(m_wt, 0), per topic (rows in the order given).
+pub fn row_sums(m: &[f64], n_topics: usize, rows: &[u32]) -> Result<(Vec<f64>, Vec<f64>)> {
+    check_rows(rows, m.len() / n_topics.max(1))?;
+    let mut total = vec![0.0; n_topics];
+    let mut positive = vec![0.0; n_topics];
+    for &w in rows {
+        let row = &m[w as usize * n_topics..(w as usize + 1) * n_topics];
+        for ((s, p), &v) in total.iter_mut().zip(positive.iter_mut()).zip(row) {
+            *s += v;
+            *p += v.max(0.0);
+        }
+    }
+    Ok((total, positive))
+}
+
+/// m_w += weight · values_k for the k-th of `words` (each row of `values` has T values).
+pub fn add_rows(
+    m: &mut [f64],
+    n_topics: usize,
+    words: &[u32],
+    values: &[f64],
+    weight: f64,
+) -> Result<()> {
+    check_rows(words, m.len() / n_topics.max(1))?;
+    check_matrix("the rows", values.len(), words.len(), n_topics)?;
+    for (&w, src) in words.iter().zip(values.chunks_exact(n_topics)) {
+        let dst = &mut m[w as usize * n_topics..(w as usize + 1) * n_topics];
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d += weight * s);
+    }
+    Ok(())
+}
+
+/// φ_wt = max(m_wt, 0) / positive_t for the given rows (1/W where positive_t ≤ 0, the
+/// uniform column of norm_w), as float32, with values below float32's normal range set
+/// to 0 (they are noise that only risks overflow later).
+pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) -> Result<()> {
+    let t = positive.len();
+    if t == 0 {
+        return Err(Error::Value(
+            "the number of topics must be at least 1".into(),
+        ));
+    }
+    let n_words = m.len() / t;
+    check_matrix("n_wt", m.len(), n_words, t)?;
+    check_matrix("phi", phi.len(), n_words, t)?;
+    check_rows(rows, n_words)?;
+    let uniform = 1.0 / n_words as f64;
+    let tiny = f32::MIN_POSITIVE as f64;
+    for &w in rows {
+        let w = w as usize;
+        let src = &m[w * t..(w + 1) * t];
+        for ((dst, &v), &s) in phi[w * t..(w + 1) * t].iter_mut().zip(src).zip(positive) {
+            let q = if s > 0.0 { v.max(0.0) / s } else { uniform };
+            *dst = if q < tiny { 0.0 } else { q as f32 };
+        }
+    }
+    Ok(())
+}
+
+/// The distinct values of `words` in increasing order (the rows a batch touches).
+pub fn distinct_words(words: &[u32], n_words: usize) -> Result<Vec<u32>> {
+    check_rows(words, n_words)?;
+    let mut seen = vec![false; n_words];
+    for &w in words {
+        seen[w as usize] = true;
+    }
+    Ok((0..n_words as u32).filter(|&w| seen[w as usize]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_update_and_refresh() {
+        // 3 words × 2 topics.
+        let mut m = vec![1.0, 0.0, 2.0, -1.0, 0.0, 0.0];
+        add_rows(&mut m, 2, &[2], &[4.0, 6.0], 0.5).unwrap();
+        assert_eq!(m, vec![1.0, 0.0, 2.0, -1.0, 2.0, 3.0]);
+        let (total, positive) = row_sums(&m, 2, &[0, 1, 2]).unwrap();
+        assert_eq!((total, positive.clone()), (vec![5.0, 2.0], vec![5.0, 3.0]));
+        let mut phi = vec![9.0; 6];
+        refresh_rows(&mut phi, &m, &positive, &[1, 2]).unwrap();
+        assert_eq!(phi[..2], [9.0, 9.0]);
+        assert_eq!(phi[2..], [0.4, 0.0, 0.4, 1.0]);
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0]).unwrap();
+        assert_eq!(phi[..2], [1.0 / 3.0, 0.0]);
+        assert!(add_rows(&mut m, 2, &[3], &[1.0, 1.0], 1.0).is_err());
+        assert_eq!(distinct_words(&[2, 0, 2], 3).unwrap(), vec![0, 2]);
+    }
+}
