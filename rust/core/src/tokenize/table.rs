@@ -94,6 +94,14 @@ impl WordTable {
         }
     }
 
+    /// Removes every word, keeping the memory for as many as before.
+    pub fn clear(&mut self) {
+        self.slots.fill(VACANT);
+        self.prefixes.clear();
+        self.arena.clear();
+        self.starts.truncate(1);
+    }
+
     /// The number of words.
     pub fn len(&self) -> usize {
         self.starts.len() - 1
