@@ -48,7 +48,10 @@ def _write(model: Any, target: Any) -> None:
         for name, arr in (("phi", model.phi), ("n_wt", model.n_wt)):
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-            z.writestr(f"{name}.npy", buf.getvalue())
+            # Stored, not deflated: float arrays shrink by a few percent at most, and
+            # inflating them took most of the time of loading a model (what every
+            # `attartm tag` and every Ray actor does first).
+            z.writestr(f"{name}.npy", buf.getvalue(), compress_type=zipfile.ZIP_STORED)
 
 
 def save_model(model: Any, path: str | os.PathLike) -> None:
