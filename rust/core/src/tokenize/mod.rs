@@ -8,6 +8,7 @@
 //! the texts, and the groups' results are joined in order, so the output does not depend
 //! on the number of threads.
 
+mod hot;
 mod scan;
 mod table;
 mod texts;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use hot::HotTable;
 use scan::{scan, Sink, Word};
 pub use scan::{PARAGRAPH, SENTENCE};
 use table::WordTable;
@@ -243,17 +245,14 @@ struct Tally {
 }
 
 impl Tally {
-    /// Counts one occurrence in document `doc` (numbered from 1 within the batch); true
-    /// when it is the word's first occurrence in the batch.
+    /// Counts one occurrence in document `doc` (numbered from 1 within the batch).
     #[inline]
-    fn add(&mut self, doc: u32) -> bool {
-        let first = self.count == 0;
+    fn add(&mut self, doc: u32) {
         self.count += 1;
         if self.last != doc {
             self.last = doc;
             self.docs += 1;
         }
-        first
     }
 }
 
@@ -264,28 +263,30 @@ struct Total {
     docs: u64,
 }
 
-/// The most frequent words counted so far, looked up in a table of their own (with the
-/// stopwords first) that stays in the cache, unlike the table of every word.
+/// The most frequent words counted so far, counted in a small table of their own with
+/// the stopwords (see `hot`), which stays in the cache, unlike the table of every word.
 const HOT_WORDS: usize = 8192;
 
-/// What one worker counts of a batch. A frequent word is found in the counter's small
-/// `hot` table, which does not change during a batch, and counted into the dense `hot`
-/// array; any other word goes to a table of the worker's own for the batch (small too,
-/// since the frequent words stay out of it), added into the totals at the batch's end,
-/// one lookup in the large table of every word per distinct word. Lookups in the large
-/// table per occurrence would miss the cache almost every time.
+/// Text bytes counted between two merges at most: a word takes at least two bytes (one
+/// and a separator) but the last, so no count of a batch's tallies reaches 2^32.
+const ROUND_BYTES: usize = 1 << 32;
+
+/// What one worker counts of a batch. A frequent word or a stopword is counted in the
+/// worker's copy of the hot table; any other word goes to a table of the worker's own for
+/// the batch (small too, since the frequent words stay out of it), added into the totals
+/// at the batch's end, one lookup in the large table of every word per distinct word.
+/// Lookups in the large table per occurrence would miss the cache almost every time.
 #[derive(Default)]
 struct Scratch {
-    hot: Vec<Tally>,
+    hot: HotTable,
+    /// The hot words this copy was made of (`WordCounter::hot_choice`).
+    hot_choice: u64,
     new: WordTable,
     new_tallies: Vec<Tally>,
-    words: u64,
 }
 
 /// Counts the words of document `doc` (numbered from 1 within the batch) into a scratch.
 struct CountSink<'t> {
-    hot: &'t WordTable,
-    n_stop: usize,
     scratch: &'t mut Scratch,
     doc: u32,
 }
@@ -294,14 +295,9 @@ impl Sink for CountSink<'_> {
     #[inline]
     fn word(&mut self, word: &[u8]) {
         let s = &mut *self.scratch;
-        if let Some(h) = self.hot.get(word) {
-            if h >= self.n_stop {
-                s.words += 1;
-                s.hot[h - self.n_stop].add(self.doc);
-            }
+        if s.hot.count(word, self.doc) {
             return;
         }
-        s.words += 1;
         let (e, added) = s.new.insert(word);
         if added {
             s.new_tallies.push(Tally::default());
@@ -322,10 +318,11 @@ pub struct WordCounter {
     table: WordTable,
     n_stop: usize,
     totals: Vec<Total>,
-    /// The stopwords, then the `HOT_WORDS` most frequent words at the last choice, whose
-    /// totals are at `totals[hot_totals[entry - n_stop]]`.
-    hot: WordTable,
-    hot_totals: Vec<u32>,
+    /// The stopwords and the `HOT_WORDS` most frequent words at the last choice, by their
+    /// entries in `table`, with no tallies: what the workers copy.
+    hot: HotTable,
+    /// How many times the hot words were chosen.
+    hot_choice: u64,
     /// The number of distinct words at which the hot words are chosen again.
     next_choice: usize,
     words: u64,
@@ -341,9 +338,11 @@ impl WordCounter {
         for w in stopwords {
             table.insert(w.as_bytes());
         }
+        let stop = (0..table.len()).map(|e| (table.word(e), e as u32));
         WordCounter {
             n_stop: table.len(),
-            hot: table.clone(),
+            hot: HotTable::new(stop),
+            hot_choice: 1,
             table,
             ..Default::default()
         }
@@ -377,12 +376,39 @@ impl WordCounter {
         let workers = rayon::current_num_threads().min(units.len()).max(1);
         self.scratch.resize_with(workers, Scratch::default);
         for s in &mut self.scratch {
-            s.hot.resize(self.hot_totals.len(), Tally::default());
+            if s.hot_choice != self.hot_choice {
+                s.hot = self.hot.clone();
+                s.hot_choice = self.hot_choice;
+            }
         }
+        // Rounds of whole units, merged one by one, keep every tally of a worker below
+        // 2^32 (one round in all but batches of gigabytes).
+        let mut round = 0..0;
+        let mut bytes = 0;
+        for (i, u) in units.iter().enumerate() {
+            let chunk = &texts.chunks()[u.chunk];
+            let size: usize = u.docs.clone().map(|d| chunk.byte_len(d)).sum();
+            if bytes + size > ROUND_BYTES && !round.is_empty() {
+                self.count_round(texts, &units[round.clone()])?;
+                round = i..i;
+                bytes = 0;
+            }
+            round.end = i + 1;
+            bytes += size;
+        }
+        self.count_round(texts, &units[round])?;
+        self.n_documents += texts.len() as u64;
+        if self.totals.len() >= self.next_choice {
+            self.choose_hot_words();
+        }
+        Ok(())
+    }
+
+    /// Counts the texts of `units` and adds the counts into the totals.
+    fn count_round(&mut self, texts: &Texts<'_>, units: &[Unit]) -> Result<()> {
         // Every worker takes the next unit until none is left: the split adapts to uneven
         // units, and a document is always counted by one worker (one `last` per word).
         let next = AtomicUsize::new(0);
-        let (hot, n_stop) = (&self.hot, self.n_stop);
         self.scratch
             .par_iter_mut()
             .map(|scratch| -> Result<()> {
@@ -392,8 +418,6 @@ impl WordCounter {
                     for (k, d) in u.docs.clone().enumerate() {
                         let index = u.first + k;
                         let mut sink = CountSink {
-                            hot,
-                            n_stop,
                             scratch: &mut *scratch,
                             doc: index as u32 + 1,
                         };
@@ -405,10 +429,6 @@ impl WordCounter {
             .collect::<Result<Vec<()>>>()
             .inspect_err(|_| self.clear_scratch())?;
         self.merge_scratch();
-        self.n_documents += texts.len() as u64;
-        if self.totals.len() >= self.next_choice {
-            self.choose_hot_words();
-        }
         Ok(())
     }
 
@@ -423,39 +443,38 @@ impl WordCounter {
             order.select_nth_unstable_by(HOT_WORDS - 1, by_count);
             order.truncate(HOT_WORDS);
         }
-        let mut hot = WordTable::with_capacity(self.n_stop + order.len());
-        for e in 0..self.n_stop {
-            hot.insert(self.table.word(e));
-        }
-        for &k in &order {
-            hot.insert(self.table.word(self.n_stop + k as usize));
-        }
-        self.hot = hot;
-        self.hot_totals = order;
+        let n_stop = self.n_stop;
+        let entries = (0..n_stop as u32).chain(order.iter().map(|&k| k + n_stop as u32));
+        let words: Vec<(&[u8], u32)> = entries.map(|e| (self.table.word(e as usize), e)).collect();
+        self.hot = HotTable::new(words.into_iter());
+        self.hot_choice += 1;
         self.next_choice = self.totals.len() + self.totals.len() / 4 + 1;
     }
 
     /// Adds every worker's counts into the totals and clears them for the next batch.
     fn merge_scratch(&mut self) {
+        let n_stop = self.n_stop;
         for s in &mut self.scratch {
-            for (t, &k) in s.hot.iter_mut().zip(&self.hot_totals) {
-                let total = &mut self.totals[k as usize];
-                total.count += t.count;
-                total.docs += t.docs as u64;
-                *t = Tally::default();
-            }
+            let (totals, words) = (&mut self.totals, &mut self.words);
+            s.hot.drain(|entry, count, docs| {
+                if entry as usize >= n_stop {
+                    let total = &mut totals[entry as usize - n_stop];
+                    total.count += count;
+                    total.docs += docs;
+                    *words += count;
+                }
+            });
             for (e, t) in s.new_tallies.iter().enumerate() {
                 // Another worker may have added the same word already.
                 let (entry, added) = self.table.insert(s.new.word(e));
                 if added {
                     self.totals.push(Total::default());
                 }
-                let k = entry - self.n_stop;
+                let k = entry - n_stop;
                 self.totals[k].count += t.count;
                 self.totals[k].docs += t.docs as u64;
+                self.words += t.count;
             }
-            self.words += s.words;
-            s.words = 0;
             s.new.clear();
             s.new_tallies.clear();
         }
@@ -464,8 +483,7 @@ impl WordCounter {
     /// Forgets a failed batch's partial counts.
     fn clear_scratch(&mut self) {
         for s in &mut self.scratch {
-            s.hot.fill(Tally::default());
-            s.words = 0;
+            s.hot.drain(|_, _, _| {});
             s.new.clear();
             s.new_tallies.clear();
         }
