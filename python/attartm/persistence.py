@@ -1,7 +1,8 @@
 """Saving and loading models: one portable zip file, no pickle.
 
 The file holds ``model.json`` (format name and version, model class and parameters,
-regularizers, vocabulary) and one ``.npy`` file per array, read with
+regularizers, vocabulary; deflated) and one ``.npy`` file per array (stored as is; files
+of earlier versions deflated them, which loads the same), read with
 ``allow_pickle=False``. It is written to a temporary file beside the target and renamed,
 so an interrupted save never leaves a half-written model.
 """
