@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -167,6 +168,7 @@ def main() -> None:
         json.dumps({"command": command.strip(), "machine": machine, "rows": rows}, indent=1) + "\n"
     )
     print("\n".join(lines))
+    shutil.rmtree(tmp)  # the model and the tagged parts: hundreds of megabytes
 
 
 if __name__ == "__main__":
