@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-import attartm
+if TYPE_CHECKING:
+    import attartm
 
 DATA = Path(
     os.environ.get("ATTARTM_DATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -25,6 +25,11 @@ def require(path: Path) -> Path:
 
 def newsgroups(min_df: int = 5, max_df: float = 0.5) -> tuple[attartm.Corpus, attartm.Corpus]:
     """20 Newsgroups train and test, tokenized with the train vocabulary."""
+    # Imported here: a parent that only starts benchmarks in fresh processes stays small.
+    import polars as pl
+
+    import attartm
+
     folder = require(DATA / "20newsgroups")
     train = attartm.Corpus.from_polars(
         pl.read_parquet(folder / "train.parquet"),

@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import attartm
 from _data import DATA, require
+from _fresh import run_json
 
 
 def run(parts: int, topics: int, max_vocab: int, batch_size: int, threads: int) -> dict:
     files = [str(require(DATA / "enwiki_sample" / f"part-{k}.parquet")) for k in range(parts)]
-    start = time.perf_counter()
+    first = start = time.perf_counter()
     vocabulary = attartm.Vocabulary.from_parquet(files, "text", min_df=5, max_df=0.5,
                                                  max_vocab=max_vocab)  # fmt: skip
     vocab_s = time.perf_counter() - start
@@ -44,6 +43,7 @@ def run(parts: int, topics: int, max_vocab: int, batch_size: int, threads: int) 
     start = time.perf_counter()
     model.fit_online(counted(), progress_bar=False)
     train_s = time.perf_counter() - start
+    total_s = time.perf_counter() - first
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB → MiB
     return {
         "parts": parts,
@@ -51,6 +51,7 @@ def run(parts: int, topics: int, max_vocab: int, batch_size: int, threads: int) 
         "tokens": tokens,
         "vocabulary_pass_s": round(vocab_s, 1),
         "training_pass_s": round(train_s, 1),
+        "end_to_end_s": round(total_s, 1),
         "tokens_per_s": round(tokens / train_s),
         "peak_rss_mib": round(rss),
     }
@@ -71,9 +72,7 @@ def main() -> None:
         return
     rows = []
     for parts in (1, 2, 4):
-        out = subprocess.run([sys.executable, __file__, "--parts", str(parts)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(run_json("bench_streaming.py", "--parts", str(parts)))
         print(json.dumps(rows[-1]), flush=True)
     lines = ["| parts | tokens | vocabulary pass s | training pass s | tokens/s | peak RSS MiB |",
              "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip

@@ -206,6 +206,24 @@ def test_the_file_is_a_zip_of_json_and_npy_without_pickle(trained, tmp_path):
     np.testing.assert_array_equal(arrays["n_wt.npy"], trained.n_wt)
 
 
+def test_arrays_are_stored_and_deflated_files_still_load(trained, tmp_path):
+    path = tmp_path / "model.attartm"
+    trained.save(path)
+    with zipfile.ZipFile(path) as z:
+        kinds = {i.filename: i.compress_type for i in z.infolist()}
+        members = {name: z.read(name) for name in kinds}
+    assert kinds == {"model.json": zipfile.ZIP_DEFLATED, "phi.npy": zipfile.ZIP_STORED,
+                     "n_wt.npy": zipfile.ZIP_STORED}  # fmt: skip
+    # Files of earlier versions deflated every member.
+    older = tmp_path / "older.attartm"
+    with zipfile.ZipFile(older, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    loaded = attartm.load(older)
+    np.testing.assert_array_equal(loaded.phi, trained.phi)
+    np.testing.assert_array_equal(loaded.n_wt, trained.n_wt)
+
+
 def test_round_trip_of_a_russian_vocabulary(tmp_path):
     texts = [
         "Мороз и солнце; день чудесный! Ещё ты дремлешь, друг прелестный.",

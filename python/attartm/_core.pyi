@@ -230,6 +230,7 @@ def window_counts(
     """Coherence statistics in one pass: (number of windows, windows holding each of
     ``words``, windows holding both words of each pair). ``pairs`` is flat: two indices
     into ``words`` per pair. ``window=None``: each document is one window."""
+
 _Texts: TypeAlias = _ArrowStream | _ArrowArray
 """A column of texts read in place: Arrow Utf8, LargeUtf8, Utf8View or Null data (a polars
 String Series, a pyarrow string array or chunked array); a null text is an empty one."""

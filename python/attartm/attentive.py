@@ -227,31 +227,36 @@ class AttentiveARTM(TopicModel):
         return float(values.sum()), int(keep.sum())
 
     # ---------------------------------------------------------------- token outputs
-    def _token_frame(self, corpus: Corpus) -> pl.DataFrame:
+    @staticmethod
+    def _token_frame(corpus: Corpus, token_ids: bool = False) -> pl.DataFrame:
+        # From the corpus's own columns (the document of every token is one) and repeats,
+        # never indexing by every token: a gather over all tokens costs several times more.
+        tokens = corpus.tokens
         offsets = corpus.doc_offsets
-        lengths = np.diff(offsets)
-        doc = np.repeat(np.arange(corpus.n_documents), lengths)
-        position = np.arange(corpus.n_tokens, dtype=np.int64) - offsets[doc]
-        words = corpus.vocabulary.to_polars()
+        start = np.repeat(offsets[:-1], np.diff(offsets))
+        ids = tokens.get_column("token")
         return pl.DataFrame(
             {
-                "id": corpus.ids.gather(doc),
-                "position": position,
-                "token": words.gather(corpus.token_ids),
+                "id": corpus.ids.gather(tokens.get_column("doc")),
+                "position": np.arange(corpus.n_tokens, dtype=np.int64) - start,
+                "token": ids if token_ids else corpus.vocabulary.to_polars().gather(ids),
             }
         )
 
-    def transform_tokens(self, corpus: Corpus, top: int | None = None) -> pl.DataFrame:
+    def transform_tokens(
+        self, corpus: Corpus, top: int | None = None, *, token_ids: bool = False
+    ) -> pl.DataFrame:
         """p(t|C_i, w_i) of every position, as a long polars frame.
 
-        Columns: ``id``, ``position`` (within the document), ``token`` and ``p``, an
+        Columns: ``id``, ``position`` (within the document), ``token`` (the word, or with
+        ``token_ids=True`` its id in the vocabulary, UInt32) and ``p``, an
         ``Array(Float32, T)`` of the topic probabilities. With ``top=k``, instead of ``p``
         only the k best topics per token: ``topics`` (``Array(UInt16, k)``, best first) and
         ``probs`` (their probabilities), which is what a tagging job stores.
         """
         self._require_fitted()
         corpus = self._check_corpus(corpus)
-        frame = self._token_frame(corpus)
+        frame = self._token_frame(corpus, token_ids)
         if top is None:
             p = self._run(corpus, "tokens")[0]
             return frame.with_columns(pl.Series("p", p, dtype=pl.Array(pl.Float32, self.n_topics)))

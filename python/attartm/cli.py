@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import sys
 import time
@@ -13,14 +14,17 @@ from pathlib import Path
 
 import polars as pl
 
+from . import _tagging
 from ._atomic import atomic_write
 from ._paths import parquet_files
 from ._progress import progress
+from ._tagging import Tagging, steps, write_parquet
 from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
 from .regularizers import SmoothSparsePhi
+from .streaming import row_batches
 from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
@@ -116,36 +120,61 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
-def tag_frame(model, corpus: Corpus, args: argparse.Namespace) -> pl.DataFrame:
-    if args.tokens:
-        if not isinstance(model, AttentiveARTM):
-            raise ValueError("--tokens needs an attentive model (per-token topics)")
-        return model.transform_tokens(corpus, top=args.top)
-    return model.transform(corpus)
+def tagging_of(args: argparse.Namespace) -> Tagging:
+    if args.top is not None and not args.tokens:
+        raise ValueError("--top needs --tokens (the k best topics of every token)")
+    if args.token_ids and not args.tokens:
+        raise ValueError("--token-ids needs --tokens (it names the tokens of the output)")
+    return Tagging(
+        load(args.model), text=args.text, id=args.id, tokens=args.tokens, top=args.top,
+        token_ids=args.token_ids, language=args.language,
+    )  # fmt: skip
+
+
+def input_frames(args: argparse.Namespace, columns: list[str], rows: int):
+    """The input as consecutive frames of about ``rows`` rows: parquet is read lazily,
+    other inputs whole."""
+    if is_parquet(args.input):
+        return row_batches(parquet_files(args.input), columns, rows)
+    return [read_table(args.input, args.text, args.id)]
+
+
+def with_starts(frames):
+    """``(frame, start)``: each frame with the input row number of its first row."""
+    start = 0
+    for frame in frames:
+        yield frame, start
+        start += frame.height
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    model = load(args.model)
+    job = tagging_of(args)
     out = Path(args.output)
     if out.is_dir() or not out.suffix:
-        return tag_in_parts(model, args)
-    corpus = corpus_from_args(args, vocabulary=model.vocabulary)
-    frame = tag_frame(model, corpus, args)
-    atomic_write(out, frame.write_parquet)
-    what = (
-        f"topics of {frame.height} tokens" if args.tokens else f"p(t|d) of {frame.height} documents"
-    )
+        return tag_in_parts(job, args)
+    # One file, written as the batches are tagged: memory holds a few batches, not the
+    # input or the output.
+    frames = input_frames(args, job.columns, _tagging.STEP)
+    batches = steps((None, frame, start) for frame, start in with_starts(frames))
+    rows = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal rows
+        rows = write_parquet(tmp, (output for _, output in job.stream(batches)))
+
+    atomic_write(out, write)
+    what = f"topics of {rows} tokens" if args.tokens else f"p(t|d) of {rows} documents"
     print(f"wrote {what} to {out}", file=sys.stderr)
     return 0
 
 
-def tag_in_parts(model, args: argparse.Namespace) -> int:
+def tag_in_parts(job: Tagging, args: argparse.Namespace) -> int:
     """Tags parquet input batch by batch into ``OUTPUT/part-NNNNN.parquet``. Each part is
     written atomically, so an interrupted job leaves only whole parts, and running the same
-    command again skips the parts already there."""
+    command again skips the parts already there (without tokenizing them)."""
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    job = {
+    job_record = {
         "model": str(Path(args.model).resolve()),
         # The same path may hold a retrained model: parts of two models must not mix.
         "model_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest(),
@@ -157,29 +186,38 @@ def tag_in_parts(model, args: argparse.Namespace) -> int:
         "tokens": args.tokens,
         "top": args.top,
     }
+    if args.token_ids:  # recorded only when set, so manifests of earlier jobs still match
+        job_record["token_ids"] = True
     manifest = out / "_attartm_tag.json"
     if manifest.exists():
-        if json.loads(manifest.read_text()) != job:
+        if json.loads(manifest.read_text()) != job_record:
             raise ValueError(
                 f"{out} holds parts of a different tagging job (see {manifest}); use another "
                 "output folder or delete it"
             )
     else:
-        atomic_write(manifest, lambda tmp: tmp.write_text(json.dumps(job, indent=1)))
+        atomic_write(manifest, lambda tmp: tmp.write_text(json.dumps(job_record, indent=1)))
     for stale in out.glob(".part-*.tmp"):  # left by a job killed while writing
         stale.unlink()
-    batches = Corpus.scan_parquet(args.input, args.text, args.id, vocabulary=model.vocabulary,
-                                  batch_size=args.batch_size, language=args.language)  # fmt: skip
-    written = skipped = 0
-    for k, batch in enumerate(progress(batches, enabled=None, desc="attartm tag")):
-        part = out / f"part-{k:05d}.parquet"
-        if part.exists():
-            skipped += 1
-            continue
-        frame = tag_frame(model, batch, args)
-        atomic_write(part, frame.write_parquet)
+
+    def part_path(k: int) -> Path:
+        return out / f"part-{k:05d}.parquet"
+
+    # Parts are cut at multiples of --batch-size rows and tagged in steps of at most STEP
+    # documents: every step is a batch of the pipeline, whatever the part size, and
+    # carries its part's number through it.
+    parts = row_batches(parquet_files(args.input), job.columns, args.batch_size)
+    todo = (
+        (k, frame, k * args.batch_size)
+        for k, frame in enumerate(progress(parts, enabled=None, desc="attartm tag"))
+        if not part_path(k).exists()
+    )
+    written = 0
+    for k, tagged in itertools.groupby(job.stream(steps(todo)), key=lambda item: item[0]):
+        atomic_write(part_path(k), lambda tmp, t=tagged: write_parquet(tmp, (x for _, x in t)))
         written += 1
-    print(f"wrote {written} parts to {out} ({skipped} already there)", file=sys.stderr)
+    total = sum(1 for _ in out.glob("part-*.parquet"))
+    print(f"wrote {written} parts to {out} ({total - written} already there)", file=sys.stderr)
     return 0
 
 
@@ -315,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--batch-size", type=int, default=10_000, help="documents per part")
     tag.add_argument("--tokens", action="store_true", help="attentive: topics of every token")
     tag.add_argument("--top", type=int, default=None, help="with --tokens: keep the k best")
+    tag.add_argument("--token-ids", action="store_true",
+                     help="with --tokens: the token column holds word ids, not words")  # fmt: skip
     tag.set_defaults(run=cmd_tag)
 
     ev = sub.add_parser("eval", help="print held-out perplexity and topic scores as JSON")

@@ -1,7 +1,8 @@
 """Saving and loading models: one portable zip file, no pickle.
 
 The file holds ``model.json`` (format name and version, model class and parameters,
-regularizers, vocabulary) and one ``.npy`` file per array, read with
+regularizers, vocabulary; deflated) and one ``.npy`` file per array (stored as is; files
+of earlier versions deflated them, which loads the same), read with
 ``allow_pickle=False``. It is written to a temporary file beside the target and renamed,
 so an interrupted save never leaves a half-written model.
 """
@@ -48,7 +49,10 @@ def _write(model: Any, target: Any) -> None:
         for name, arr in (("phi", model.phi), ("n_wt", model.n_wt)):
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-            z.writestr(f"{name}.npy", buf.getvalue())
+            # Stored, not deflated: float arrays shrink by a few percent at most, and
+            # inflating them took most of the time of loading a model (what every
+            # `attartm tag` and every Ray actor does first).
+            z.writestr(f"{name}.npy", buf.getvalue(), compress_type=zipfile.ZIP_STORED)
 
 
 def save_model(model: Any, path: str | os.PathLike) -> None:

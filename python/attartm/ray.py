@@ -19,6 +19,7 @@ import polars as pl
 from . import _arrays, _core
 from . import regularizers as _reg
 from ._model import OnlineSettings, TopicModel
+from ._tagging import Tagging
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import _model_classes, dumps, loads
@@ -45,20 +46,19 @@ def _corpus(table: Any, text: str, id: str | None, vocabulary: Vocabulary, optio
 
 
 class _Tagger:
-    """One per Ray actor: the model is loaded once, then every batch is tagged."""
+    """One per Ray actor: the model is loaded once, then every batch is tagged the way
+    ``attartm tag`` tags one (``Tagging.tag_frame``)."""
 
-    def __init__(self, model: bytes, text: str, id: str, tokens: bool, top, options) -> None:
-        self.model = loads(model)
-        self.model.threads = 1  # one core per actor; results do not depend on it
-        self.text, self.id, self.tokens, self.top, self.options = text, id, tokens, top, options
+    def __init__(self, model: bytes, settings: dict[str, Any]) -> None:
+        model = loads(model)
+        model.threads = 1  # one core per actor; results do not depend on it
+        self.job = Tagging(model, **settings)
 
     def __call__(self, table: Any) -> Any:
-        corpus = _corpus(table, self.text, self.id, self.model.vocabulary, self.options)
-        if self.tokens:
-            frame = self.model.transform_tokens(corpus, top=self.top)
-        else:
-            frame = self.model.transform(corpus)
-        return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+        frame = pl.from_arrow(table)
+        if not isinstance(frame, pl.DataFrame):
+            frame = frame.to_frame()
+        return self.job.tag_frame(frame).to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
 def tag(
@@ -69,6 +69,7 @@ def tag(
     id: str = "id",
     tokens: bool = False,
     top: int | None = None,
+    token_ids: bool = False,
     batch_size: int = 1000,
     concurrency: int = 1,
     language: str = "en",
@@ -77,19 +78,23 @@ def tag(
     """Tags every document of a ``ray.data.Dataset`` with a fitted model.
 
     Returns a Dataset with the columns of ``model.transform`` (id + p(t|d)), or with
-    ``tokens=True`` (attentive models) those of ``model.transform_tokens(top=top)``. The
-    ``id`` column identifies documents across batches; ``concurrency`` actors each load
-    the model once.
+    ``tokens=True`` (attentive models) those of
+    ``model.transform_tokens(top=top, token_ids=token_ids)``. The ``id`` column identifies
+    documents across batches; ``concurrency`` actors each load the model once.
     """
     model._require_fitted()
     if tokens and not isinstance(model, AttentiveARTM):
         raise ValueError("tokens=True needs an AttentiveARTM (per-token topics)")
     if id is None:
         raise ValueError("tag needs an id column, so that rows can be matched to documents")
-    options = {"language": language, "stopwords": stopwords}
+    settings = {
+        "text": text, "id": id, "tokens": tokens, "top": top, "token_ids": token_ids,
+        "language": language, "stopwords": stopwords,
+    }  # fmt: skip
+    Tagging(model, **settings)  # checks the settings here, not in every actor
     return dataset.map_batches(
         _Tagger,
-        fn_constructor_args=(dumps(model), text, id, tokens, top, options),
+        fn_constructor_args=(dumps(model), settings),
         batch_format="pyarrow",
         batch_size=_arrays.positive_int("batch_size", batch_size),
         concurrency=_arrays.positive_int("concurrency", concurrency),

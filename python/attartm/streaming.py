@@ -6,45 +6,48 @@ background thread while the current one is being processed.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from queue import Full, Queue
-from typing import Any
 
 import polars as pl
 
 from . import _arrays
 from ._core import WordCounter
 from ._paths import parquet_files
+from ._pipeline import prefetch
 from ._tokenize import resolve_stopwords
 from .corpus import Corpus, check_df_arguments, document_count_limits
 from .vocabulary import Vocabulary
 
 
-def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
-    """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
-    lazily from the files in order.
+def file_chunks(files: list[str], columns: list[str], chunk_size: int) -> Iterator[pl.DataFrame]:
+    """The rows of the files in order, as frames of at most ``chunk_size`` rows.
 
     The files are scanned one after the other: a reader cannot hold less than one row group
     of a file, and scanning them together lets it read ahead into several files, so memory
     would grow with the number of files.
     """
-    buffer: list[pl.DataFrame] = []
-    held = 0
     for path in files:
         lf = pl.scan_parquet(path)
         names = lf.collect_schema().names()
         missing = [c for c in columns if c not in names]
         if missing:
             raise ValueError(f"column(s) {missing} not in the parquet file {path}; it has {names}")
-        for chunk in lf.select(columns).collect_batches(chunk_size=batch_size):
-            buffer.append(chunk)
-            held += chunk.height
-            while held >= batch_size:
-                frame = pl.concat(buffer)
-                yield frame.head(batch_size)
-                rest = frame.slice(batch_size)
-                buffer, held = ([rest] if rest.height else []), rest.height
+        yield from lf.select(columns).collect_batches(chunk_size=chunk_size)
+
+
+def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
+    """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
+    lazily from the files in order (see :func:`file_chunks`)."""
+    buffer: list[pl.DataFrame] = []
+    held = 0
+    for chunk in file_chunks(files, columns, batch_size):
+        buffer.append(chunk)
+        held += chunk.height
+        while held >= batch_size:
+            frame = pl.concat(buffer)
+            yield frame.head(batch_size)
+            rest = frame.slice(batch_size)
+            buffer, held = ([rest] if rest.height else []), rest.height
     if held:
         yield pl.concat(buffer)
 
@@ -58,16 +61,23 @@ def vocabulary_from_parquet(
     max_df: float = 1.0,
     max_vocab: int | None = None,
     stopwords: bool | Iterable[str] = True,
-    batch_size: int = 1000,
+    batch_size: int = 10_000,
 ) -> Vocabulary:
-    """A vocabulary from one streaming pass: per batch of documents, each word's count and
-    document frequency are added into running totals whose size is the number of distinct
-    words, never the corpus size. Filtering and order are those of ``Corpus.from_polars``.
+    """A vocabulary from one streaming pass: per batch of at most ``batch_size`` documents,
+    each word's count and document frequency are added into running totals whose size is
+    the number of distinct words, never the corpus size. Filtering and order are those of
+    ``Corpus.from_polars``, whatever the batch size.
+
+    The next batch is read in a background thread while the current one is counted. The
+    batches are the reader's chunks as they come (counting needs no fixed batch size), and
+    large ones by default: the per-batch work of merging counts is then paid rarely, and
+    memory holds the texts of two batches besides the totals.
     """
     check_df_arguments(min_df, max_df, max_vocab)
     batch_size = _arrays.positive_int("batch_size", batch_size)
     counter = WordCounter(sorted(resolve_stopwords(stopwords, language)))
-    for frame in row_batches(parquet_files(source), [text], batch_size):
+    chunks = file_chunks(parquet_files(source), [text], batch_size)
+    for frame in prefetch(chunks, name="attartm-vocabulary-reader"):
         texts = frame.get_column(text)
         if texts.dtype != pl.String:
             raise TypeError(f"the text column {text!r} has dtype {texts.dtype}, expected String")
@@ -116,46 +126,14 @@ class ParquetBatches:
         self.language, self.stopwords = language, stopwords
 
     def __iter__(self) -> Iterator[Corpus]:
+        return prefetch(self._corpora(), name="attartm-parquet-reader")
+
+    def _corpora(self) -> Iterator[Corpus]:
         columns = [self.text] if self.id is None else [self.id, self.text]
-        queue: Queue[Any] = Queue(maxsize=1)
-        stop = threading.Event()
-        done = object()
-
-        def offer(item: Any) -> bool:
-            """Hands an item over; False once the consumer has stopped listening."""
-            while not stop.is_set():
-                try:
-                    queue.put(item, timeout=0.1)
-                    return True
-                except Full:  # the consumer is still busy with a batch
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                start = 0
-                for frame in row_batches(self.files, columns, self.batch_size):
-                    batch = self._corpus(frame, start)
-                    start += frame.height
-                    if not offer(batch):
-                        return
-                offer(done)
-            except BaseException as e:  # hand the error to the consumer
-                offer(e)
-
-        worker = threading.Thread(target=produce, name="attartm-parquet-reader", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = queue.get()
-                if item is done:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            worker.join(timeout=5)
+        start = 0
+        for frame in row_batches(self.files, columns, self.batch_size):
+            yield self._corpus(frame, start)
+            start += frame.height
 
     def _corpus(self, frame: pl.DataFrame, start: int) -> Corpus:
         if self.id is None:

@@ -94,11 +94,12 @@ class Vocabulary:
         max_df: float = 1.0,
         max_vocab: int | None = None,
         stopwords: Any = True,
-        batch_size: int = 1000,
+        batch_size: int = 10_000,
     ) -> Vocabulary:
         """The vocabulary of parquet files (a path, folder, glob or list), built in one
-        streaming pass with memory bounded by the number of distinct words; the same
-        words in the same order as ``Corpus.from_parquet(...).vocabulary``."""
+        streaming pass over batches of at most ``batch_size`` documents, with memory
+        bounded by the number of distinct words and two batches of text; the same words
+        in the same order as ``Corpus.from_parquet(...).vocabulary``."""
         from .streaming import vocabulary_from_parquet
 
         return vocabulary_from_parquet(

@@ -8,16 +8,19 @@
 //! the texts, and the groups' results are joined in order, so the output does not depend
 //! on the number of threads.
 
+mod hot;
 mod scan;
 mod table;
 mod texts;
 mod unicode;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use hot::HotTable;
 use scan::{scan, Sink, Word};
 pub use scan::{PARAGRAPH, SENTENCE};
 use table::WordTable;
@@ -233,88 +236,73 @@ impl Tokenizer {
 }
 
 /// A word's occurrences and the documents holding it; `last` is the last document
-/// counted, so a document counts once.
-#[derive(Debug, Clone, Copy)]
+/// counted (its number within the batch plus one; 0: none yet), so a document counts once.
+#[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     count: u64,
+    docs: u32,
+    last: u32,
+}
+
+impl Tally {
+    /// Counts one occurrence in document `doc` (numbered from 1 within the batch).
+    #[inline]
+    fn add(&mut self, doc: u32) {
+        self.count += 1;
+        if self.last != doc {
+            self.last = doc;
+            self.docs += 1;
+        }
+    }
+}
+
+/// Running totals of one word.
+#[derive(Debug, Clone, Copy, Default)]
+struct Total {
+    count: u64,
     docs: u64,
-    last: usize,
 }
 
-/// Tallies of the words of some documents; the table's first `n_stop` entries are the
-/// stopwords (one lookup tells a stopword and finds a word's tally), the others have
-/// their tally at `counts[entry - n_stop]`.
-#[derive(Clone, Default)]
-struct Tallies {
-    table: WordTable,
-    n_stop: usize,
-    counts: Vec<Tally>,
-    words: u64,
+/// The most frequent words counted so far, counted in a small table of their own with
+/// the stopwords (see `hot`), which stays in the cache, unlike the table of every word.
+const HOT_WORDS: usize = 8192;
+
+/// Text bytes counted between two merges at most: a word takes at least two bytes (one
+/// and a separator) but the last, so no count of a batch's tallies reaches 2^32.
+const ROUND_BYTES: usize = 1 << 32;
+
+/// What one worker counts of a batch. A frequent word or a stopword is counted in the
+/// worker's copy of the hot table; any other word goes to a table of the worker's own for
+/// the batch (small too, since the frequent words stay out of it), added into the totals
+/// at the batch's end, one lookup in the large table of every word per distinct word.
+/// Lookups in the large table per occurrence would miss the cache almost every time.
+#[derive(Default)]
+struct Scratch {
+    hot: HotTable,
+    /// The hot words this copy was made of (`WordCounter::hot_choice`).
+    hot_choice: u64,
+    new: WordTable,
+    new_tallies: Vec<Tally>,
 }
 
-impl Tallies {
-    fn new<'w>(stopwords: impl IntoIterator<Item = &'w str>) -> Self {
-        let mut table = WordTable::default();
-        for w in stopwords {
-            table.insert(w.as_bytes());
-        }
-        Tallies {
-            n_stop: table.len(),
-            table,
-            ..Default::default()
-        }
-    }
-
-    /// Adds the tallies of `other`, which counted other documents.
-    fn merge(mut self, mut other: Tallies) -> Tallies {
-        if self.counts.len() < other.counts.len() {
-            std::mem::swap(&mut self, &mut other);
-        }
-        for (k, t) in other.counts.iter().enumerate() {
-            match self.table.insert(other.table.word(other.n_stop + k)) {
-                (_, true) => self.counts.push(*t),
-                (e, false) => {
-                    let s = &mut self.counts[e - self.n_stop];
-                    s.count += t.count;
-                    s.docs += t.docs;
-                }
-            }
-        }
-        self.words += other.words;
-        self
-    }
-}
-
-/// Counts the words of document `doc` into tallies.
+/// Counts the words of document `doc` (numbered from 1 within the batch) into a scratch.
 struct CountSink<'t> {
-    tallies: &'t mut Tallies,
-    doc: usize,
+    scratch: &'t mut Scratch,
+    doc: u32,
 }
 
 impl Sink for CountSink<'_> {
     #[inline]
     fn word(&mut self, word: &[u8]) {
-        let t = &mut *self.tallies;
-        let (e, added) = t.table.insert(word);
-        if e < t.n_stop {
+        let s = &mut *self.scratch;
+        if s.hot.count(word, self.doc) {
             return;
         }
-        t.words += 1;
-        let doc = self.doc;
+        let (e, added) = s.new.insert(word);
         if added {
-            t.counts.push(Tally {
-                count: 1,
-                docs: 1,
-                last: doc,
-            });
-        } else {
-            let s = &mut t.counts[e - t.n_stop];
-            s.count += 1;
-            if s.last != doc {
-                s.last = doc;
-                s.docs += 1;
-            }
+            s.new_tallies.push(Tally::default());
         }
+        s.new_tallies[e].add(self.doc);
     }
 
     #[inline]
@@ -325,20 +313,38 @@ impl Sink for CountSink<'_> {
 /// vocabulary in one streaming pass.
 #[derive(Default)]
 pub struct WordCounter {
-    /// Tallies of no document yet (the stopwords only): where every batch starts.
-    empty: Tallies,
-    totals: Tallies,
+    /// The stopwords (the first `n_stop` entries), then every word counted so far: one
+    /// lookup tells a stopword and finds a word's totals, at `totals[entry - n_stop]`.
+    table: WordTable,
+    n_stop: usize,
+    totals: Vec<Total>,
+    /// The stopwords and the `HOT_WORDS` most frequent words at the last choice, by their
+    /// entries in `table`, with no tallies: what the workers copy.
+    hot: HotTable,
+    /// How many times the hot words were chosen.
+    hot_choice: u64,
+    /// The number of distinct words at which the hot words are chosen again.
+    next_choice: usize,
+    words: u64,
     n_documents: u64,
+    /// One per worker, kept across batches so the dense arrays are allocated once.
+    scratch: Vec<Scratch>,
 }
 
 impl WordCounter {
     /// A counter that leaves out `stopwords`.
     pub fn new<'w>(stopwords: impl IntoIterator<Item = &'w str>) -> Self {
-        let empty = Tallies::new(stopwords);
+        let mut table = WordTable::default();
+        for w in stopwords {
+            table.insert(w.as_bytes());
+        }
+        let stop = (0..table.len()).map(|e| (table.word(e), e as u32));
         WordCounter {
-            totals: empty.clone(),
-            empty,
-            n_documents: 0,
+            n_stop: table.len(),
+            hot: HotTable::new(stop),
+            hot_choice: 1,
+            table,
+            ..Default::default()
         }
     }
 
@@ -349,37 +355,138 @@ impl WordCounter {
 
     /// Words (stopwords left out) counted so far.
     pub fn n_words(&self) -> u64 {
-        self.totals.words
+        self.words
     }
 
     /// Distinct words counted so far.
     pub fn n_distinct(&self) -> usize {
-        self.totals.counts.len()
+        self.totals.len()
     }
 
     /// Counts the words of every text of the column (in parallel on the current pool).
     pub fn add(&mut self, texts: &Texts<'_>) -> Result<()> {
-        let fresh = || self.empty.clone();
-        let counted = units(texts)
-            .par_iter()
-            .try_fold(fresh, |mut tallies, u| -> Result<Tallies> {
-                let chunk = &texts.chunks()[u.chunk];
-                let mut word = Word::default();
-                for (k, d) in u.docs.clone().enumerate() {
-                    // Document numbers are unique within this call, which is all `last`
-                    // needs: tallies of different calls are merged, never shared.
-                    let mut sink = CountSink {
-                        tallies: &mut tallies,
-                        doc: u.first + k,
-                    };
-                    scan(text(chunk, d, u.first + k)?, &mut word, &mut sink);
-                }
-                Ok(tallies)
-            })
-            .try_reduce(fresh, |a, b| Ok(a.merge(b)))?;
-        self.totals = std::mem::take(&mut self.totals).merge(counted);
+        if texts.len() >= u32::MAX as usize {
+            return Err(Error::Value(format!(
+                "a batch holds at most {} texts; got {}",
+                u32::MAX - 1,
+                texts.len()
+            )));
+        }
+        let units = units(texts);
+        let workers = rayon::current_num_threads().min(units.len()).max(1);
+        self.scratch.resize_with(workers, Scratch::default);
+        for s in &mut self.scratch {
+            if s.hot_choice != self.hot_choice {
+                s.hot = self.hot.clone();
+                s.hot_choice = self.hot_choice;
+            }
+        }
+        // Rounds of whole units, merged one by one, keep every tally of a worker below
+        // 2^32 (one round in all but batches of gigabytes).
+        let mut round = 0..0;
+        let mut bytes = 0;
+        for (i, u) in units.iter().enumerate() {
+            let chunk = &texts.chunks()[u.chunk];
+            let size: usize = u.docs.clone().map(|d| chunk.byte_len(d)).sum();
+            if bytes + size > ROUND_BYTES && !round.is_empty() {
+                self.count_round(texts, &units[round.clone()])?;
+                round = i..i;
+                bytes = 0;
+            }
+            round.end = i + 1;
+            bytes += size;
+        }
+        self.count_round(texts, &units[round])?;
         self.n_documents += texts.len() as u64;
+        if self.totals.len() >= self.next_choice {
+            self.choose_hot_words();
+        }
         Ok(())
+    }
+
+    /// Counts the texts of `units` and adds the counts into the totals.
+    fn count_round(&mut self, texts: &Texts<'_>, units: &[Unit]) -> Result<()> {
+        // Every worker takes the next unit until none is left: the split adapts to uneven
+        // units, and a document is always counted by one worker (one `last` per word).
+        let next = AtomicUsize::new(0);
+        self.scratch
+            .par_iter_mut()
+            .map(|scratch| -> Result<()> {
+                let mut word = Word::default();
+                while let Some(u) = units.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let chunk = &texts.chunks()[u.chunk];
+                    for (k, d) in u.docs.clone().enumerate() {
+                        let index = u.first + k;
+                        let mut sink = CountSink {
+                            scratch: &mut *scratch,
+                            doc: index as u32 + 1,
+                        };
+                        scan(text(chunk, d, index)?, &mut word, &mut sink);
+                    }
+                }
+                Ok(())
+            })
+            .collect::<Result<Vec<()>>>()
+            .inspect_err(|_| self.clear_scratch())?;
+        self.merge_scratch();
+        Ok(())
+    }
+
+    /// Chooses the hot words again: the most frequent so far, for the batches to come.
+    fn choose_hot_words(&mut self) {
+        let mut order: Vec<u32> = (0..self.totals.len() as u32).collect();
+        let by_count = |a: &u32, b: &u32| {
+            let count = |k: &u32| self.totals[*k as usize].count;
+            count(b).cmp(&count(a))
+        };
+        if order.len() > HOT_WORDS {
+            order.select_nth_unstable_by(HOT_WORDS - 1, by_count);
+            order.truncate(HOT_WORDS);
+        }
+        let n_stop = self.n_stop;
+        let entries = (0..n_stop as u32).chain(order.iter().map(|&k| k + n_stop as u32));
+        let words: Vec<(&[u8], u32)> = entries.map(|e| (self.table.word(e as usize), e)).collect();
+        self.hot = HotTable::new(words.into_iter());
+        self.hot_choice += 1;
+        self.next_choice = self.totals.len() + self.totals.len() / 4 + 1;
+    }
+
+    /// Adds every worker's counts into the totals and clears them for the next batch.
+    fn merge_scratch(&mut self) {
+        let n_stop = self.n_stop;
+        for s in &mut self.scratch {
+            let (totals, words) = (&mut self.totals, &mut self.words);
+            s.hot.drain(|entry, count, docs| {
+                if entry as usize >= n_stop {
+                    let total = &mut totals[entry as usize - n_stop];
+                    total.count += count;
+                    total.docs += docs;
+                    *words += count;
+                }
+            });
+            for (e, t) in s.new_tallies.iter().enumerate() {
+                // Another worker may have added the same word already.
+                let (entry, added) = self.table.insert(s.new.word(e));
+                if added {
+                    self.totals.push(Total::default());
+                }
+                let k = entry - n_stop;
+                self.totals[k].count += t.count;
+                self.totals[k].docs += t.docs as u64;
+                self.words += t.count;
+            }
+            s.new.clear();
+            s.new_tallies.clear();
+        }
+    }
+
+    /// Forgets a failed batch's partial counts.
+    fn clear_scratch(&mut self) {
+        for s in &mut self.scratch {
+            s.hot.drain(|_, _, _| {});
+            s.new.clear();
+            s.new_tallies.clear();
+        }
     }
 
     /// The words found in at least `min_docs` and at most `max_docs` documents, most
@@ -390,13 +497,12 @@ impl WordCounter {
         max_docs: f64,
         max_words: Option<usize>,
     ) -> Vec<String> {
-        let t = &self.totals;
-        let mut kept: Vec<(&[u8], u64)> = t
-            .counts
+        let mut kept: Vec<(&[u8], u64)> = self
+            .totals
             .iter()
             .enumerate()
             .filter(|(_, c)| (c.docs as f64) >= min_docs && (c.docs as f64) <= max_docs)
-            .map(|(k, c)| (t.table.word(t.n_stop + k), c.count))
+            .map(|(k, c)| (self.table.word(self.n_stop + k), c.count))
             .collect();
         let order = |a: &(&[u8], u64), b: &(&[u8], u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
         if let Some(m) = max_words {
@@ -496,6 +602,41 @@ mod tests {
         );
         assert_eq!(c.most_frequent(3.0, 4.0, None), ["apple", "kiwi"]);
         assert_eq!(c.most_frequent(0.0, 6.0, Some(2)), ["apple", "kiwi"]);
+    }
+
+    #[test]
+    fn counts_do_not_depend_on_batches_or_threads() {
+        let docs: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "w{} common the {} rare{}",
+                    i % 37,
+                    "x y ".repeat(i % 400),
+                    "q".repeat(i % 90)
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = docs.iter().map(|s| s.as_str()).collect();
+        let count = |threads: usize, cuts: &[usize]| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut c = WordCounter::new(["the"]);
+            for w in cuts.windows(2) {
+                let (o, d) = utf8(&refs[w[0]..w[1]]);
+                pool.install(|| c.add(&column(&o, &d))).unwrap();
+            }
+            let by_docs: Vec<Vec<String>> = [1.0, 2.0, 81.0, 82.0, 1500.0]
+                .iter()
+                .map(|&lo| c.most_frequent(lo, f64::INFINITY, None))
+                .collect();
+            (c.n_documents(), c.n_words(), c.n_distinct(), by_docs)
+        };
+        let whole = count(1, &[0, 3000]);
+        assert_eq!(whole, count(3, &[0, 3000]));
+        assert_eq!(whole, count(2, &[0, 10, 1700, 1701, 3000]));
+        assert_eq!(whole.3[4], ["x", "y", "common", "w"]);
     }
 
     #[test]

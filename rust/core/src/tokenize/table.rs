@@ -26,7 +26,7 @@ const VACANT: Slot = Slot {
 /// The first 8 bytes of a word, zero-padded. Words hold no NUL, so for words of at most
 /// 8 bytes equal prefixes mean equal words.
 #[inline]
-fn prefix(word: &[u8]) -> u64 {
+pub(super) fn prefix(word: &[u8]) -> u64 {
     // Fixed-size loads only (a variable-length copy would be a memcpy call per word);
     // overlapping loads agree on the bytes they share, so OR-ing them is exact.
     let n = word.len();
@@ -56,7 +56,7 @@ const K2: u64 = 0xa409_3822_299f_31d0;
 /// A fixed, well-mixed hash (folded multiplications), so tables and orders are the same
 /// on every run.
 #[inline]
-fn hash(word: &[u8], first: u64) -> u64 {
+pub(super) fn hash(word: &[u8], first: u64) -> u64 {
     let mut h = fold(first ^ K0, (word.len() as u64) ^ K1);
     let mut rest = word.get(8..).unwrap_or(&[]);
     while !rest.is_empty() {
@@ -92,6 +92,14 @@ impl WordTable {
             arena: Vec::new(),
             starts: vec![0],
         }
+    }
+
+    /// Removes every word, keeping the memory for as many as before.
+    pub fn clear(&mut self) {
+        self.slots.fill(VACANT);
+        self.prefixes.clear();
+        self.arena.clear();
+        self.starts.truncate(1);
     }
 
     /// The number of words.

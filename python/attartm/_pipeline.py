@@ -1,0 +1,101 @@
+"""Running the stages of a streaming job at once: each stage in a thread of its own,
+handing its results on through a small queue, so that reading, tokenizing, the kernels
+and writing overlap (polars, the Rust core and zlib release the GIL while they work).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from queue import Full, Queue
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+_DONE = object()
+
+
+class _Failure:
+    """An exception raised in a stage, handed on to the consumer."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "attartm-prefetch") -> Iterator[T]:
+    """Yields the items of ``items``, computing them in a background thread up to
+    ``depth`` items ahead of the consumer. An exception in the producer is raised in the
+    consumer; when the consumer stops early (break, an error, garbage collection), the
+    producer stops at its next item and the thread is joined."""
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        """Hands an item over; False once the consumer has stopped listening."""
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:  # the consumer is still busy
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_DONE)
+        except BaseException as e:  # hand the error to the consumer
+            offer(_Failure(e))
+
+    worker = threading.Thread(target=produce, name=name, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def consume(
+    items: Iterable[T], work: Callable[[T], Any], *, depth: int = 1, name: str = "attartm-writer"
+) -> None:
+    """Calls ``work(item)`` for every item in a background thread, while the caller's
+    thread computes the next items: the consumer side of a pipeline (e.g. writing files).
+    Items are handed over in order; at most ``depth`` wait. The first exception of either
+    side stops both and is raised here, after the thread has finished."""
+    queue: Queue[Any] = Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        while True:
+            item = queue.get()
+            if item is _DONE:
+                return
+            if failed:
+                continue  # drain without working once something failed
+            try:
+                work(item)
+            except BaseException as e:
+                failed.append(e)
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    try:
+        for item in items:
+            if failed:
+                break
+            queue.put(item)
+    finally:
+        queue.put(_DONE)
+        worker.join()
+    if failed:
+        raise failed[0]
