@@ -74,8 +74,9 @@ def _unit(x):
 
 
 def attentive_estep(
-    tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None
-):
+    tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None,
+    document_weight=0.0, tempering=1.0,
+):  # fmt: skip
     """DESIGN 1.3, position by position. Returns (p, n_wt, left, right, theta, n_left,
     n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
     empty), theta the context θ_i of the last pass and n_left/n_right the effective number
@@ -131,6 +132,15 @@ def attentive_estep(
                     theta = ur
                 else:
                     theta = np.full(n_topics, 1.0 / n_topics)
+                # The document head: the mean p of the document's other positions.
+                others = (b - a) - 1 if exclude_self else (b - a)
+                if document_weight > 0 and others > 0:
+                    total = p[a:b].sum(axis=0) - (p[i] if exclude_self else 0.0)
+                    doc = total / others
+                    if ul is None and ur is None:
+                        theta = doc
+                    else:
+                        theta = (1 - document_weight) * theta + document_weight * doc
                 theta_out[i] = theta
                 lf, rb = _unit(F[k]), _unit(B[k])
                 left_out[i] = 0 if lf is None else lf
@@ -143,7 +153,7 @@ def attentive_estep(
         p = new_p
     n_wt = np.zeros((n_words, n_topics))
     for i, w in enumerate(tokens):
-        n_wt[w] += p[i]
+        n_wt[w] += norm(p[i] ** tempering)  # tempered EM; κ = 1 adds p_i itself
     return p, n_wt, left_out, right_out, theta_out, n_left, n_right
 
 

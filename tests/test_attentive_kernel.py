@@ -30,10 +30,13 @@ def _gammas(rng, n, zero_share):
     symmetric=st.booleans(),
     zero_share=st.sampled_from([0.0, 0.3]),
     resets=st.booleans(),
+    document_weight=st.sampled_from([0.0, 0.3, 1.0]),
+    tempering=st.sampled_from([1.0, 0.7, 0.4]),
 )
 def test_attentive_estep_matches_reference(
-    seed, n_words, n_topics, beta, passes, exclude_self, filter, symmetric, zero_share, resets
-):
+    seed, n_words, n_topics, beta, passes, exclude_self, filter, symmetric, zero_share, resets,
+    document_weight, tempering,
+):  # fmt: skip
     rng = np.random.default_rng(seed)
     tokens, offsets = random_documents(rng, n_words, max_docs=5, max_len=10)
     n = tokens.shape[0]
@@ -48,16 +51,18 @@ def test_attentive_estep_matches_reference(
     p, n_wt = kernels.attentive_estep(
         tokens, offsets, phi, n_t, gamma_forward=gf, gamma_backward=gb, beta=beta,
         passes=passes, exclude_self=exclude_self, filter=filter, reset=reset,
+        document_weight=document_weight, tempering=tempering,
     )  # fmt: skip
     ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter,
-                          reset)  # fmt: skip
+                          reset, document_weight, tempering)  # fmt: skip
     np.testing.assert_allclose(p, ref[0], atol=1e-5)
     np.testing.assert_allclose(n_wt, ref[1], atol=1e-5)
     if n:
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
 
     common = dict(gamma_forward=gf, gamma_backward=gb, beta=beta, passes=passes,
-                  exclude_self=exclude_self, filter=filter, reset=reset)  # fmt: skip
+                  exclude_self=exclude_self, filter=filter, reset=reset,
+                  document_weight=document_weight, tempering=tempering)  # fmt: skip
     ctx, _ = kernels.attentive_run(
         tokens, offsets, phi, n_t, output="contexts", accumulate=False, **common
     )

@@ -114,6 +114,7 @@ def reference_estep(model, batch: attartm.Corpus, phi: np.ndarray, n_wt: np.ndar
             batch.token_ids, batch.doc_offsets, phi, n_t, gamma_forward=gf,
             gamma_backward=gb, beta=model.beta, passes=model.passes,
             exclude_self=model.exclude_self, filter=model.filter, reset=model.resets(batch),
+            document_weight=model.document_weight, tempering=model.tempering,
         )[1]  # fmt: skip
     bow = BagOfWords.of(batch.token_ids, batch.doc_offsets, None)
     if isinstance(model, attartm.ARTM):
@@ -164,6 +165,9 @@ REGULARIZED = [
 MODELS = {
     "artm": lambda **kw: attartm.ARTM(3, doc_passes=4, seed=2, **kw),
     "attentive": lambda **kw: attartm.AttentiveARTM(3, passes=2, window=5, seed=2, **kw),
+    "attentive-heads": lambda **kw: attartm.AttentiveARTM(
+        3, passes=2, window=5, document_weight=0.3, tempering=0.6, seed=2, **kw
+    ),
     "thetaless-full": lambda **kw: attartm.ThetalessARTM(3, variant="full", seed=2, **kw),
     "thetaless-naive": lambda **kw: attartm.ThetalessARTM(3, variant="naive", seed=2, **kw),
 }
@@ -214,6 +218,25 @@ def test_offline_fit_with_regularizers_equals_a_numpy_loop(small_corpus, name):
     )  # fmt: skip
     np.testing.assert_allclose(model.n_wt, n_wt, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.phi, phi, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("regularized", [False, True], ids=["plain", "regularized"])
+@pytest.mark.parametrize("updates", [2, 5])
+def test_stepwise_fit_equals_a_numpy_loop(small_corpus, name, regularized, updates):
+    """updates_per_epoch U: after each of U batches, n_wt := (1 − 1/U) n_wt + ñ_wt."""
+
+    def make():
+        return MODELS[name](regularizers=REGULARIZED if regularized else (),
+                            updates_per_epoch=updates)  # fmt: skip
+
+    model = make().fit(small_corpus, epochs=2)
+    size = -(-small_corpus.n_documents // updates)
+    phi, n_wt = reference_online(make, small_corpus, size, 1, lambda k: (1 - 1 / updates, 1.0),
+                                 epochs=2)  # fmt: skip
+    np.testing.assert_allclose(model.n_wt, n_wt, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.phi, phi, atol=2e-6)
+    np.testing.assert_allclose(model.phi.sum(axis=0), 1.0, atol=1e-5)
 
 
 def test_a_regularizer_without_row_blocks_gets_the_whole_matrices(small_corpus):

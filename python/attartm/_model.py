@@ -124,11 +124,15 @@ class TopicModel:
         self,
         n_topics: int,
         *,
+        epochs: int = 10,
+        updates_per_epoch: int = 1,
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         self.n_topics = _arrays.positive_int("n_topics", n_topics)
+        self.epochs = _arrays.positive_int("epochs", epochs)
+        self.updates_per_epoch = _arrays.positive_int("updates_per_epoch", updates_per_epoch)
         self.regularizers = _reg.check_all(regularizers)
         self.seed = _arrays.positive_int("seed", seed, minimum=0)
         self.threads = _arrays.threads(threads)
@@ -152,7 +156,13 @@ class TopicModel:
     # ---------------------------------------------------------------- parameters
     def get_params(self) -> dict[str, Any]:
         """The constructor parameters (without regularizers), as saved with the model."""
-        return {"n_topics": self.n_topics, "seed": self.seed, "threads": self.threads}
+        return {
+            "n_topics": self.n_topics,
+            "epochs": self.epochs,
+            "updates_per_epoch": self.updates_per_epoch,
+            "seed": self.seed,
+            "threads": self.threads,
+        }
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -389,25 +399,38 @@ class TopicModel:
     def fit(
         self,
         corpus: Corpus,
-        epochs: int = 10,
+        epochs: int | None = None,
         *,
         progress_bar: bool | None = None,
         callback: Callable[[TopicModel, int], Any] | None = None,
     ):
-        """Offline EM: every epoch is a full E-step over the corpus, then the M-step.
+        """EM over the whole corpus for ``epochs`` passes (default: the model's ``epochs``).
+
+        With ``updates_per_epoch`` U = 1 this is offline EM: every epoch is a full E-step,
+        then n_wt := ñ_wt and the M-step. With U > 1 it is stepwise EM
+        (docs/mathematics.md §4): the corpus is cut into U batches of consecutive
+        documents, and after each batch n_wt := (1 − 1/U) n_wt + ñ_wt(batch), then the
+        M-step, so Φ improves U times per pass at the cost of one E-step.
 
         Starts from a random Φ drawn from ``seed``; ``callback(model, epoch)`` runs after
         every epoch (epoch counts from 1), e.g. to track scores. Returns ``self``.
         """
         corpus = self._check_corpus(corpus, fitted=False)
-        epochs = _arrays.positive_int("epochs", epochs)
+        epochs = self.epochs if epochs is None else _arrays.positive_int("epochs", epochs)
         self._initialize(corpus.vocabulary)
         try:
-            data = self._prepare(corpus)
+            updates = min(self.updates_per_epoch, corpus.n_documents)
+            if updates == 1:
+                datas = [self._prepare(corpus)]
+            else:
+                size = math.ceil(corpus.n_documents / updates)
+                datas = [self._prepare(batch) for batch in corpus.batches(size)]
+            # One batch: n_wt := ñ_wt, an update that forgets everything before it.
+            decay = 1.0 - 1.0 / len(datas) if len(datas) > 1 else 0.0
             desc = f"{type(self).__name__} fit"
             for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
-                # n_wt := ñ_wt: an online update that forgets everything before it.
-                self._update(0.0, 1.0, *self._estep_into([data]))
+                for data in datas:
+                    self._update(decay, 1.0, *self._estep_into([data]))
                 if callback is not None:
                     self._sync()
                     callback(self, epoch + 1)

@@ -52,11 +52,16 @@ class ARTM(TopicModel):
         self,
         n_topics: int,
         doc_passes: int = 10,
+        epochs: int = 10,
+        updates_per_epoch: int = 1,
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        super().__init__(
+            n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            regularizers=regularizers, seed=seed, threads=threads,
+        )  # fmt: skip
         self.doc_passes = _arrays.positive_int("doc_passes", doc_passes)
 
     def get_params(self) -> dict[str, Any]:

@@ -96,11 +96,18 @@ class AttentiveARTM(TopicModel):
         token_weight: Any = None,
         exclude_self: bool = True,
         filter: str = "p/n_t",
+        document_weight: float = 0.0,
+        tempering: float = 1.0,
+        epochs: int = 10,
+        updates_per_epoch: int = 1,
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        super().__init__(
+            n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            regularizers=regularizers, seed=seed, threads=threads,
+        )  # fmt: skip
         if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):
             raise ValueError(
                 "AttentiveARTM has no Θ (topic vectors are per position): Θ regularizers "
@@ -133,6 +140,12 @@ class AttentiveARTM(TopicModel):
         if filter not in ("p/n_t", "phi"):
             raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
         self.filter = filter
+        self.document_weight = _arrays.finite_float("document_weight", document_weight)
+        if not 0.0 <= self.document_weight <= 1.0:
+            raise ValueError(f"document_weight must lie in [0, 1], but is {self.document_weight}")
+        self.tempering = _arrays.finite_float("tempering", tempering)
+        if not 0.0 < self.tempering <= 1.0:
+            raise ValueError(f"tempering must lie in (0, 1], but is {self.tempering}")
 
     def get_params(self) -> dict[str, Any]:
         weight = self.token_weight
@@ -148,6 +161,8 @@ class AttentiveARTM(TopicModel):
             "token_weight": weight,
             "exclude_self": self.exclude_self,
             "filter": self.filter,
+            "document_weight": self.document_weight,
+            "tempering": self.tempering,
         }
 
     # ---------------------------------------------------------------- the E-step
@@ -200,7 +215,9 @@ class AttentiveARTM(TopicModel):
             corpus.token_ids, corpus.doc_offsets, self._phi,
             self._topic_mass() if n_t is None else n_t, gamma_forward=gf, gamma_backward=gb,
             beta=self.beta, passes=self.passes, exclude_self=self.exclude_self,
-            filter=self.filter, reset=self.resets(corpus), output=output, top=top,
+            filter=self.filter, reset=self.resets(corpus),
+            document_weight=self.document_weight, tempering=self.tempering,
+            output=output, top=top,
             accumulate=accumulate, into=into, weight=weight, threads=self.threads,
             checked_phi=True,
         )  # fmt: skip

@@ -126,6 +126,8 @@ def attentive_estep(
     exclude_self: bool,
     filter: str = "p/n_t",
     reset: Any = None,
+    document_weight: float = 0.0,
+    tempering: float = 1.0,
     accumulate: bool | str = True,
     into: np.ndarray | None = None,
     weight: float = 1.0,
@@ -158,6 +160,11 @@ def attentive_estep(
         Reset strength r_i ∈ [0, 1] of a boundary (sentence, paragraph) before position i:
         both contexts carried across it are multiplied by 1 − r_i, so r_i = 1 separates
         the two sides exactly like a document boundary. Independent of γ.
+    document_weight : float
+        λ ∈ [0, 1]: θ_i = (1 − λ) θ_i^local + λ D_i, D_i the mean p of the document's other
+        positions (docs/mathematics.md §3).
+    tempering : float
+        κ ∈ (0, 1] of tempered EM: ñ_wt accumulates norm_t(p_i^κ) (1: plain EM).
     accumulate, into, weight
         What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
@@ -173,8 +180,8 @@ def attentive_estep(
     return attentive_run(
         tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
-        filter=filter, reset=reset, output="tokens", accumulate=accumulate, into=into,
-        weight=weight, threads=threads,
+        filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
+        output="tokens", accumulate=accumulate, into=into, weight=weight, threads=threads,
     )  # fmt: skip
 
 
@@ -191,6 +198,8 @@ def attentive_run(
     exclude_self: bool,
     filter: str = "p/n_t",
     reset: Any = None,
+    document_weight: float = 0.0,
+    tempering: float = 1.0,
     output: str = "tokens",
     top: int = 1,
     accumulate: bool | str = True,
@@ -209,8 +218,9 @@ def attentive_run(
     return _attentive_run(
         tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
-        filter=filter, reset=reset, output=output, top=top, accumulate=accumulate, into=into,
-        weight=weight, threads=threads, checked_phi=False,
+        filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
+        output=output, top=top, accumulate=accumulate, into=into, weight=weight,
+        threads=threads, checked_phi=False,
     )  # fmt: skip
 
 
@@ -227,6 +237,8 @@ def _attentive_run(
     exclude_self: bool,
     filter: str,
     reset: Any,
+    document_weight: float,
+    tempering: float,
     output: str,
     top: int,
     accumulate: bool | str,
@@ -257,6 +269,8 @@ def _attentive_run(
         exclude_self=bool(exclude_self),
         filter=filter,
         reset=None if reset is None else _gamma("reset", reset, n),
+        document_weight=_arrays.finite_float("document_weight", document_weight),
+        tempering=_arrays.finite_float("tempering", tempering),
         output=output,
         top=min(_arrays.positive_int("top", top), t),
         threads=_arrays.threads(threads),

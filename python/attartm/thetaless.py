@@ -38,11 +38,16 @@ class ThetalessARTM(TopicModel):
         self,
         n_topics: int,
         variant: str = "full",
+        epochs: int = 10,
+        updates_per_epoch: int = 1,
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        super().__init__(n_topics, regularizers=regularizers, seed=seed, threads=threads)
+        super().__init__(
+            n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            regularizers=regularizers, seed=seed, threads=threads,
+        )  # fmt: skip
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
         if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):

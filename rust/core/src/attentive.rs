@@ -13,7 +13,7 @@ use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
 use std::hint::select_unpredictable;
 
-use crate::vector::{dot, has_avx2, normalize_positive, sum};
+use crate::vector::{dot, has_avx2, normalize_positive, sum, tempered};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +42,12 @@ pub struct AttentiveParams<'a> {
     /// Position i reads F_{i−1} and B_{i+1} instead of F_i and B_i.
     pub exclude_self: bool,
     pub filter: Filter,
+    /// Weight λ ∈ [0, 1] of the document head: θ_i = (1 − λ) θ_i^local + λ D_i, with D_i
+    /// the mean p of the document's other positions (all of them with `exclude_self`
+    /// off). 0: local contexts only.
+    pub document_weight: f32,
+    /// κ ∈ (0, 1] of tempered EM: ñ_wt accumulates norm_t(p_it^κ) instead of p_it.
+    pub tempering: f32,
 }
 
 /// What the E-step writes besides ñ_wt.
@@ -121,6 +127,18 @@ fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<(
     if p.passes == 0 {
         return Err(Error::Value("passes must be at least 1".into()));
     }
+    if !(0.0..=1.0).contains(&p.document_weight) {
+        return Err(Error::Value(format!(
+            "document_weight must lie in [0, 1], but is {}",
+            p.document_weight
+        )));
+    }
+    if !(p.tempering > 0.0 && p.tempering <= 1.0) {
+        return Err(Error::Value(format!(
+            "tempering must lie in (0, 1], but is {}",
+            p.tempering
+        )));
+    }
     if let Some(i) = n_t.iter().position(|v| *v < 0.0) {
         return Err(Error::Value(format!(
             "n_t must be non-negative, but n_t[{i}] is {}",
@@ -191,12 +209,44 @@ fn rescale(x: &mut [f32]) {
     }
 }
 
+/// The document head of one pass: Σ_j p_j over the document at the start of the pass
+/// and the weight of the mean of the other positions.
+struct DocumentHead<'a> {
+    sum: &'a [f32],
+    /// λ / (number of positions averaged), or 0 when there are none.
+    scale: f32,
+    weight: f32,
+}
+
+/// θ_t = a L_t + c R_t + u + d (S_t − e p_t): the local mix of the two contexts (an empty
+/// side gives its weight to the other, both empty the uniform vector) and the document
+/// head, where e = 1 leaves the position's own p out of the document sum.
+#[inline(always)]
+fn mix<const DOC_HEAD: bool>(
+    left_sum: f32,
+    right_sum: f32,
+    beta: f32,
+    t: usize,
+    head: &DocumentHead<'_>,
+) -> (f32, f32, f32, f32) {
+    let (a, c, u) = mix_coefficients(left_sum, right_sum, beta, t);
+    if !DOC_HEAD || head.scale == 0.0 {
+        return (a, c, u, 0.0);
+    }
+    if !(left_sum > 0.0 || right_sum > 0.0) {
+        // No local context at all: the document speaks alone.
+        return (0.0, 0.0, 0.0, head.scale / head.weight);
+    }
+    let keep = 1.0 - head.weight;
+    (keep * a, keep * c, keep * u, head.scale)
+}
+
 /// One backward step at a position, fused: reads the left context `l` (sum `ls`), updates
 /// the right stream `b` with the old p, and overwrites p with norm_t(θ p / n_t) (or
 /// norm_t(θ φ_w)). Every p row sums to 1, so |B| is carried as the scalar `bs`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
+fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
     p: &mut [f32],
     b: &mut [f32],
     bs: &mut f32,
@@ -205,22 +255,49 @@ fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
     g: f32,
     beta: f32,
     scale: &[f32],
+    head: &DocumentHead<'_>,
 ) {
     let h = 1.0 - g;
     let new_bs = g + h * *bs;
     let rs = if EXCLUDE_SELF { *bs } else { new_bs };
-    let (a, c, u) = mix_coefficients(ls, rs, beta, p.len());
-    for (((pt, bt), lt), st) in p.iter_mut().zip(b.iter_mut()).zip(l).zip(scale) {
-        let old = *pt;
-        let bn = g * old + h * *bt;
-        let r = if EXCLUDE_SELF { *bt } else { bn };
-        let theta = a * lt + c * r + u;
-        *bt = bn;
-        *pt = if PHI_FILTER {
-            theta * st
-        } else {
-            theta * old * st
-        };
+    let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, beta, p.len(), head);
+    if DOC_HEAD {
+        for ((((pt, bt), lt), st), dt) in p
+            .iter_mut()
+            .zip(b.iter_mut())
+            .zip(l)
+            .zip(scale)
+            .zip(head.sum)
+        {
+            let old = *pt;
+            let bn = g * old + h * *bt;
+            let r = if EXCLUDE_SELF { *bt } else { bn };
+            let others = if EXCLUDE_SELF {
+                (dt - old).max(0.0)
+            } else {
+                *dt
+            };
+            let theta = a * lt + c * r + u + d * others;
+            *bt = bn;
+            *pt = if PHI_FILTER {
+                theta * st
+            } else {
+                theta * old * st
+            };
+        }
+    } else {
+        for (((pt, bt), lt), st) in p.iter_mut().zip(b.iter_mut()).zip(l).zip(scale) {
+            let old = *pt;
+            let bn = g * old + h * *bt;
+            let r = if EXCLUDE_SELF { *bt } else { bn };
+            let theta = a * lt + c * r + u;
+            *bt = bn;
+            *pt = if PHI_FILTER {
+                theta * st
+            } else {
+                theta * old * st
+            };
+        }
     }
     *bs = new_bs;
     rescale(p);
@@ -407,6 +484,12 @@ pub fn attentive_estep(
         exclude_self: params.exclude_self,
         filter: params.filter,
         output,
+        document_weight: params.document_weight,
+        tempering: if sums.is_none() {
+            1.0
+        } else {
+            params.tempering
+        },
         long_document: LONG_DOCUMENT,
     };
     let simd = has_avx2();
@@ -458,6 +541,11 @@ pub fn attentive_estep(
                 } else {
                     &scratch.p[..ctx.words.len() * t]
                 };
+                let rows = if setup.tempering != 1.0 {
+                    &scratch.tempered[..ctx.words.len() * t]
+                } else {
+                    rows
+                };
                 for (j, &w) in ctx.words.iter().enumerate() {
                     let acc = sums.row(w);
                     acc.iter_mut()
@@ -487,6 +575,9 @@ struct Setup<'a> {
     exclude_self: bool,
     filter: Filter,
     output: Output,
+    document_weight: f32,
+    /// κ of tempered EM when ñ_wt is accumulated, else 1.
+    tempering: f32,
     /// Documents longer than this keep their left contexts a block at a time.
     long_document: usize,
 }
@@ -521,6 +612,10 @@ struct Scratch {
     f: Vec<f32>,
     b: Vec<f32>,
     theta: Vec<f32>,
+    /// Σ_j p_j of the document at the start of a pass (the document head).
+    sum: Vec<f32>,
+    /// The tempered rows norm_t(p_i^κ) of the document, on their way into ñ_wt.
+    tempered: Vec<f32>,
 }
 
 impl Scratch {
@@ -534,6 +629,8 @@ impl Scratch {
             f: vec![0.0; t],
             b: vec![0.0; t],
             theta: vec![0.0; t],
+            sum: vec![0.0; t],
+            tempered: Vec::new(),
         }
     }
 }
@@ -581,7 +678,7 @@ fn forward_step<const EXCLUDE_SELF: bool>(
     *f2 = g * g + (1.0 - g) * (1.0 - g) * *f2;
 }
 
-/// [`document`] for the options of `setup`, as four monomorphic copies.
+/// [`document`] for the options of `setup`, as eight monomorphic copies.
 #[inline(always)]
 fn document_any(
     ctx: &DocContext<'_>,
@@ -589,11 +686,18 @@ fn document_any(
     scratch: &mut Scratch,
     out: &mut DocOutput<'_>,
 ) {
-    match (setup.exclude_self, setup.filter) {
-        (true, Filter::POverNt) => document::<true, false>(ctx, setup, scratch, out),
-        (true, Filter::Phi) => document::<true, true>(ctx, setup, scratch, out),
-        (false, Filter::POverNt) => document::<false, false>(ctx, setup, scratch, out),
-        (false, Filter::Phi) => document::<false, true>(ctx, setup, scratch, out),
+    let head = setup.document_weight > 0.0;
+    match (setup.exclude_self, setup.filter, head) {
+        (true, Filter::POverNt, false) => document::<true, false, false>(ctx, setup, scratch, out),
+        (true, Filter::Phi, false) => document::<true, true, false>(ctx, setup, scratch, out),
+        (false, Filter::POverNt, false) => {
+            document::<false, false, false>(ctx, setup, scratch, out)
+        }
+        (false, Filter::Phi, false) => document::<false, true, false>(ctx, setup, scratch, out),
+        (true, Filter::POverNt, true) => document::<true, false, true>(ctx, setup, scratch, out),
+        (true, Filter::Phi, true) => document::<true, true, true>(ctx, setup, scratch, out),
+        (false, Filter::POverNt, true) => document::<false, false, true>(ctx, setup, scratch, out),
+        (false, Filter::Phi, true) => document::<false, true, true>(ctx, setup, scratch, out),
     }
 }
 
@@ -612,7 +716,7 @@ fn document_avx2(
 /// The localized E-step of one document: `passes` forward and backward streams over its
 /// rows; leaves the final p_i in `scratch.p` and writes the requested output.
 #[inline(always)]
-fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
+fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
     scratch: &mut Scratch,
@@ -629,6 +733,8 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         f,
         b,
         theta,
+        sum,
+        tempered: tempered_rows,
     } = scratch;
     // For token output the rows are refined in place in the output itself; every other
     // output goes to `out`.
@@ -666,6 +772,22 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
         // Forward stream: the left context of every position. Rows of p sum to 1, so
         // |F| follows the same recursion as a scalar.
         f.fill(0.0);
+        if DOC_HEAD {
+            sum.fill(0.0);
+            for row in p.chunks_exact(t) {
+                sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            }
+        }
+        let others = if EXCLUDE_SELF { n.saturating_sub(1) } else { n };
+        let head = DocumentHead {
+            sum,
+            scale: if DOC_HEAD && others > 0 {
+                setup.document_weight / others as f32
+            } else {
+                0.0
+            },
+            weight: setup.document_weight,
+        };
         let (mut fs, mut f2) = (0f32, 0f32);
         for j in 0..n {
             let left_j = if blocked {
@@ -727,20 +849,28 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
             if last && setup.output == Output::LogLikelihood {
                 let h = 1.0 - g;
                 let rs = if EXCLUDE_SELF { bs } else { g + h * bs };
-                let (a, c, u) = mix_coefficients(ls, rs, setup.beta, t);
-                for ((th, lt), (bt, pt)) in theta
+                let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
+                for (((th, lt), (bt, pt)), st) in theta
                     .iter_mut()
                     .zip(l)
                     .zip(b.iter().zip(&p[j * t..(j + 1) * t]))
+                    .zip(head.sum)
                 {
                     let r = if EXCLUDE_SELF { *bt } else { g * pt + h * bt };
-                    *th = a * lt + c * r + u;
+                    let others = if EXCLUDE_SELF {
+                        (st - pt).max(0.0)
+                    } else {
+                        *st
+                    };
+                    *th = a * lt + c * r + u + d * others;
                 }
                 out[ctx.offset + j] = dot(phi_w, theta).ln();
             }
             let scale = if PHI_FILTER { phi_w } else { setup.inv_nt };
             let pj = &mut p[j * t..(j + 1) * t];
-            backward_step::<EXCLUDE_SELF, PHI_FILTER>(pj, b, &mut bs, l, ls, g, setup.beta, scale);
+            backward_step::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD>(
+                pj, b, &mut bs, l, ls, g, setup.beta, scale, &head,
+            );
             b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
             if last {
                 match setup.output {
@@ -757,6 +887,12 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool>(
                     _ => {}
                 }
             }
+        }
+    }
+    if setup.tempering != 1.0 {
+        tempered_rows.resize(n * t, 0.0);
+        for (dst, src) in tempered_rows.chunks_exact_mut(t).zip(p.chunks_exact(t)) {
+            tempered(src, setup.tempering, dst);
         }
     }
     if setup.output == Output::DocumentMean {
@@ -797,7 +933,12 @@ mod tests {
         let gb: Vec<f32> = (0..n).map(|_| next()).collect();
         let reset: Vec<f32> = (0..n).map(|i| [0.0, 0.5, 1.0][i % 37 % 3]).collect();
         let inv_nt: Vec<f32> = n_t.iter().map(|v| 1.0 / v).collect();
-        for (exclude_self, filter) in [(true, Filter::POverNt), (false, Filter::Phi)] {
+        let options = [
+            (true, Filter::POverNt, 0.0),
+            (false, Filter::Phi, 0.25),
+            (true, Filter::Phi, 0.4),
+        ];
+        for (exclude_self, filter, document_weight) in options {
             for output in [Output::Tokens, Output::Contexts, Output::LogLikelihood] {
                 let run = |long_document| {
                     let setup = Setup {
@@ -810,6 +951,8 @@ mod tests {
                         exclude_self,
                         filter,
                         output,
+                        document_weight,
+                        tempering: 1.0,
                         long_document,
                     };
                     let ctx = DocContext {

@@ -58,7 +58,7 @@ pub fn axpy_prod(s: f32, a: &[f32], b: &[f32], y: &mut [f32]) {
 
 /// norm_t of DESIGN 1: x ← max(x, 0) / Σ max(x, 0), uniform when that sum is 0.
 /// Returns the sum of the positive parts before normalizing.
-#[inline]
+#[inline(always)]
 pub fn normalize_positive(x: &mut [f32]) -> f32 {
     for v in x.iter_mut() {
         *v = v.max(0.0);
@@ -117,5 +117,107 @@ mod tests {
         let mut z = [0.0f32, -3.0, 0.0, 0.0];
         normalize_positive(&mut z);
         assert_eq!(z, [0.25; 4]);
+    }
+}
+
+/// log2(1 + u) on [0, 1): least-squares polynomial on Chebyshev nodes, error < 4e-7.
+const LOG2_POLY: [f32; 7] = [
+    1.442_664_1,
+    -0.720_515_5,
+    0.473_113_35,
+    -0.324_616_38,
+    0.192_385_05,
+    -0.078_158_21,
+    0.015_127_916,
+];
+/// 2^f on [0, 1): relative error < 1.1e-7.
+const EXP2_POLY: [f32; 6] = [
+    0.999_999_9,
+    0.693_154_6,
+    0.240_140_77,
+    0.055_863_28,
+    0.008_946_215,
+    0.001_895_107_3,
+];
+
+/// x^κ for a probability x ∈ [0, 1] and κ ∈ (0, 1], as 2^(κ log2 x) with polynomial
+/// log2 and exp2 and no branch, so that it vectorizes: within 2e-6 (relative) of `powf`
+/// for x ≥ 1e-9 and 1e-5 below. Values below float32's normal range give 0.
+#[inline(always)]
+pub fn probability_power(x: f32, kappa: f32) -> f32 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 23) & 0xff) as i32;
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) - 1.0;
+    let mut log = LOG2_POLY[6];
+    for c in LOG2_POLY[..6].iter().rev() {
+        log = log * mantissa + c;
+    }
+    let y = kappa * (exponent - 127) as f32 + kappa * (log * mantissa);
+    let whole = y.floor();
+    let frac = y - whole;
+    let mut pow = EXP2_POLY[5];
+    for c in EXP2_POLY[..5].iter().rev() {
+        pow = pow * frac + c;
+    }
+    // 2^whole for whole ∈ [-127, 0]: adding 1.5·2^23 leaves the integer in the low bits.
+    let shifted = (whole.max(-127.0) + 12_582_912.0).to_bits() as i32 - 0x4b40_0000;
+    let scale = f32::from_bits(((shifted + 127) as u32) << 23);
+    let nonzero = (exponent != 0) as u32 as f32;
+    pow * scale * nonzero
+}
+
+/// `out` = norm(x^κ) for a row of probabilities: the tempered posterior of tempered EM.
+/// κ = 1 copies the row.
+#[inline(always)]
+pub fn tempered(x: &[f32], kappa: f32, out: &mut [f32]) {
+    if kappa == 1.0 {
+        out.copy_from_slice(x);
+        return;
+    }
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = probability_power(v, kappa);
+    }
+    normalize_positive(out);
+}
+
+#[cfg(test)]
+mod power_tests {
+    use super::*;
+
+    #[test]
+    fn probability_power_is_close_to_powf() {
+        for kappa in [0.3f32, 0.5, 0.7, 0.8, 0.95, 1.0] {
+            let mut x = 1.0f32;
+            while x > 1e-30 {
+                for v in [x, x * 0.77, x * 0.5001] {
+                    let want = v.powf(kappa);
+                    let got = probability_power(v, kappa);
+                    if want < f32::MIN_POSITIVE {
+                        assert!(got < f32::MIN_POSITIVE);
+                        continue;
+                    }
+                    let tolerance = if v >= 1e-9 { 2e-6 } else { 1e-5 };
+                    assert!(
+                        (got - want).abs() <= tolerance * want,
+                        "{v}^{kappa}: {got} vs {want}"
+                    );
+                }
+                x *= 0.9;
+            }
+            assert_eq!(probability_power(0.0, kappa), 0.0);
+        }
+    }
+
+    #[test]
+    fn tempered_rows_sum_to_one() {
+        let row = [0.7f32, 0.2, 0.1, 0.0];
+        let mut out = [0f32; 4];
+        tempered(&row, 0.5, &mut out);
+        let want: Vec<f32> = row.iter().map(|v| v.sqrt()).collect();
+        let s: f32 = want.iter().sum();
+        for (o, w) in out.iter().zip(&want) {
+            assert!((o - w / s).abs() < 1e-6);
+        }
+        assert_eq!(out[3], 0.0);
     }
 }

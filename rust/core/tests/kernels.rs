@@ -78,6 +78,8 @@ fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
         passes: 2,
         exclude_self: true,
         filter: Filter::POverNt,
+        document_weight: 0.0,
+        tempering: 1.0,
     }
 }
 
@@ -165,6 +167,8 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             passes: 2,
             exclude_self: true,
             filter: Filter::POverNt,
+            document_weight: 0.0,
+            tempering: 1.0,
         };
         let att = tokens_and_sums(&docs, &c, &ap);
         let tl = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense).unwrap();
@@ -190,6 +194,8 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
                 passes: 3,
                 exclude_self,
                 filter,
+                document_weight: 0.0,
+                tempering: 1.0,
             };
             let out = tokens_and_sums(&docs, &c, &ap);
             for row in out.values.chunks(c.n_topics) {
@@ -247,6 +253,8 @@ fn attentive_rejects_bad_coefficients() {
             passes,
             exclude_self: true,
             filter: Filter::Phi,
+            document_weight: 0.0,
+            tempering: 1.0,
         };
         let out = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::None, Accumulate::Dense);
         assert!(out.is_err());
@@ -302,6 +310,8 @@ fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
             passes: 2,
             exclude_self,
             filter: Filter::POverNt,
+            document_weight: 0.0,
+            tempering: 1.0,
         };
         let without = AttentiveParams {
             reset: None,

@@ -7,8 +7,8 @@ mod runtime;
 mod text;
 
 use attartm_core::{
-    Accumulate, AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Phi,
-    Sliding, Variant, WordTopicSums,
+    Accumulate, AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Phi, Sliding,
+    Variant, WordTopicSums,
 };
 use numpy::ndarray::Array2;
 use numpy::{
@@ -228,7 +228,7 @@ fn bag_of_words<'py>(
 /// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean",
 /// or "top": (topics, probs)), n_wt what `accumulate` asks for.
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -243,6 +243,8 @@ fn attentive_estep<'py>(
     exclude_self: bool,
     filter: &str,
     reset: Option<&Bound<'py, PyAny>>,
+    document_weight: f32,
+    tempering: f32,
     output: &str,
     top: usize,
     accumulate: &str,
@@ -290,6 +292,8 @@ fn attentive_estep<'py>(
         passes,
         exclude_self,
         filter,
+        document_weight,
+        tempering,
     };
     let (n_docs, n_tokens, out) = run(py, threads, || {
         let docs = view.documents()?;
