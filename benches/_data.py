@@ -42,3 +42,39 @@ def newsgroups(min_df: int = 5, max_df: float = 0.5) -> tuple[attartm.Corpus, at
         pl.read_parquet(folder / "test.parquet"), text="text", id="id", vocabulary=train.vocabulary
     )
     return train, test
+
+
+def reuters(min_df: int = 5, max_df: float = 0.5) -> tuple[attartm.Corpus, attartm.Corpus]:
+    """Reuters-21578 ModApte (lewissplit TRAIN / TEST with topics_attr YES: 9,603 / 3,299
+    articles), title and body as one text, tokenized with the train vocabulary."""
+    import polars as pl
+
+    import attartm
+
+    frame = (
+        pl.read_parquet(require(DATA / "reuters21578.parquet"))
+        .filter(pl.col("topics_attr") == "YES")
+        .with_columns(
+            text=pl.concat_str(
+                [pl.col("title").fill_null(""), pl.col("body").fill_null("")], separator="\n\n"
+            )
+        )
+    )
+    train = attartm.Corpus.from_polars(
+        frame.filter(pl.col("lewissplit") == "TRAIN"), text="text", id="id",
+        min_df=min_df, max_df=max_df,
+    )  # fmt: skip
+    test = attartm.Corpus.from_polars(
+        frame.filter(pl.col("lewissplit") == "TEST"), text="text", id="id",
+        vocabulary=train.vocabulary, allow_empty=True,
+    )  # fmt: skip
+    return train, test
+
+
+CORPORA = {"20ng": newsgroups, "reuters": reuters}
+
+
+def validation_split(train: attartm.Corpus, seed: int = 0) -> tuple[attartm.Corpus, attartm.Corpus]:
+    """(fit, validation): 20% of the training documents held out for choosing settings;
+    the test split is never used for that."""
+    return train.split(test_size=0.2, seed=seed)

@@ -48,7 +48,7 @@ def _init_worker(train: Corpus, test: Corpus) -> None:
 
 
 def _run(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """One run: fit with the given parameters, scoring after every epoch."""
+    """One run: fit with the given parameters, scoring after the chosen epochs."""
     train, test = _DATA["train"], _DATA["test"]
     cls = MODELS[spec["model"]]
     model = cls(n_topics=spec["n_topics"], seed=spec["seed"], threads=spec["threads"],
@@ -56,14 +56,19 @@ def _run(spec: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
 
+    epochs = model.epochs if spec["epochs"] is None else spec["epochs"]
+    chosen = spec["score_epochs"]
+
     def track(m: TopicModel, epoch: int) -> None:
+        if chosen is not None and epoch not in chosen and epoch != epochs:
+            return
         elapsed = time.perf_counter() - started
         scores = m.score(test)
         for name in spec["scores"]:
             rows.append({"run": spec["run"], "epoch": epoch, "score": name,
                          "value": float(scores[name]), "seconds": elapsed})  # fmt: skip
 
-    model.fit(train, epochs=spec["epochs"], progress_bar=False, callback=track)
+    model.fit(train, epochs=epochs, progress_bar=False, callback=track)
     return rows
 
 
@@ -74,14 +79,16 @@ def sweep(
     grid: Mapping[str, Sequence[Any]] | None = None,
     *,
     n_topics: int = 20,
-    epochs: int = 10,
+    epochs: int | None = None,
+    score_epochs: Iterable[int] | None = None,
     seeds: Iterable[int] = (0, 1, 2),
     scores: Sequence[str] = SCORES,
     fixed: Mapping[str, Any] | None = None,
     processes: int | None = None,
     out: str | os.PathLike | None = None,
 ) -> pl.DataFrame:
-    """Trains one model per grid point and seed, scoring on ``test`` after every epoch.
+    """Trains one model per grid point and seed, scoring on ``test`` after every epoch
+    (or after the epochs in ``score_epochs``, and always after the last).
 
     Parameters
     ----------
@@ -92,6 +99,10 @@ def sweep(
         Every combination is a run (e.g. ``{"passes": [1, 2], "window": [5, 10]}``).
     fixed : mapping, optional
         Parameters shared by every run.
+    epochs : int, optional
+        Epochs of every run; default: each model's own ``epochs``.
+    score_epochs : iterable of int, optional
+        The epochs after which to score (scoring costs more than an epoch); default: all.
     processes : int, optional
         Runs in parallel processes (default: one per core, each on one thread).
     out : path, optional
@@ -116,7 +127,9 @@ def sweep(
     seeds = [_arrays.positive_int("seed", s, minimum=0) for s in seeds]
     if not seeds:
         raise ValueError("give at least one seed")
-    epochs = _arrays.positive_int("epochs", epochs)
+    epochs = None if epochs is None else _arrays.positive_int("epochs", epochs)
+    if score_epochs is not None:
+        score_epochs = sorted({_arrays.positive_int("score_epochs", e) for e in score_epochs})
     names = list(grid)
     points = [dict(zip(names, values)) for values in itertools.product(*grid.values())]
     cores = os.cpu_count() or 1
@@ -128,7 +141,8 @@ def sweep(
         for seed in seeds:
             run = len(specs)
             specs.append({"run": run, "model": model, "n_topics": n_topics, "seed": seed,
-                          "params": params, "epochs": epochs, "scores": list(scores),
+                          "params": params, "epochs": epochs, "score_epochs": score_epochs,
+                          "scores": list(scores),
                           "threads": 1 if processes > 1 else None})  # fmt: skip
             runs.append({"run": run, "model": model, "seed": seed, **point})
     if processes > 1:

@@ -1,0 +1,179 @@
+"""The research programme of Attentive ARTM: every knob of the model, one at a time around
+the defaults, on three corpora, scored on a validation split cut from the training
+documents (the test splits are never used here).
+
+    python benches/research.py [--corpora 20ng reuters wiki] [--seeds 0 1 2]
+                               [--topics 50] [--out docs/research]
+
+For each corpus and parameter, ``attartm.experiments.sweep`` trains one AttentiveARTM per
+value and seed (the other parameters at their defaults) and scores it after epochs 10, 20
+and the last: held-out perplexity and the coherences npmi, c_npmi_10 and c_npmi_110 on the
+validation documents. The online settings (τ0/κ and δ/α of ``fit_online``) are swept the
+same way with ``fit_online``. Writes ``OUT/<corpus>.parquet`` (one row per run × epoch ×
+score), ``OUT/<corpus>.png`` (every score against every parameter, mean ± sd over the
+seeds) and ``OUT/summary.md`` (the final-epoch means, the table docs/research.md quotes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+import attartm
+from _data import CORPORA, DATA, require, validation_split
+from attartm import experiments
+
+SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
+# Every parameter of the programme with the values tried; the others stay at the defaults.
+PARAMETERS: dict[str, list] = {
+    "passes": [1, 2, 3, 4],
+    "window": [3, 5, 10, 20, 50],
+    "window_backward": [2.5, 5.0, 10.0, 20.0, 40.0],
+    "beta": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "boundaries": [{"sentence": s} for s in (0.0, 0.5, 1.0)]
+    + [{"paragraph": s} for s in (0.5, 1.0)],
+    "filter": ["p/n_t", "phi"],
+    "exclude_self": [True, False],
+    "document_weight": [0.0, 0.1, 0.2, 0.4],
+    "tempering": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+    "updates_per_epoch": [1, 5, 20, 50],
+    "epochs": [60],
+}
+ONLINE = {
+    "τ0=64, κ=0.5": {"tau0": 64.0, "kappa": 0.5},
+    "τ0=1024, κ=0.7": {"tau0": 1024.0, "kappa": 0.7},
+    "τ0=16, κ=0.9": {"tau0": 16.0, "kappa": 0.9},
+    "δ=1−1/B, α=1": {"decay_weight": None, "apply_weight": 1.0},
+    "δ=0.5, α=1": {"decay_weight": 0.5, "apply_weight": 1.0},
+}
+
+
+def wiki(n_articles: int = 5000) -> tuple[attartm.Corpus, None]:
+    """The first ``n_articles`` articles of the Wikipedia sample's part-0."""
+    frame = pl.read_parquet(require(DATA / "enwiki_sample" / "part-0.parquet")).head(n_articles)
+    return attartm.Corpus.from_polars(frame, text="text", id="id", min_df=5, max_df=0.5), None
+
+
+LOADERS = {**CORPORA, "wiki": wiki}
+
+
+def online_runs(fit, val, n_topics: int, seeds, batch_size: int, epochs: int) -> pl.DataFrame:
+    """``fit_online`` with each schedule of ONLINE, scored at the end."""
+    rows = []
+    batches = -(-fit.n_documents // batch_size)
+    for label, schedule in ONLINE.items():
+        if "decay_weight" in schedule and schedule["decay_weight"] is None:
+            schedule = {**schedule, "decay_weight": 1.0 - 1.0 / batches}
+        for seed in seeds:
+            model = attartm.AttentiveARTM(n_topics, seed=seed, updates_per_epoch=1)
+            start = time.perf_counter()
+            model.fit_online(fit, batch_size=batch_size, epochs=epochs, progress_bar=False,
+                             **schedule)  # fmt: skip
+            seconds = time.perf_counter() - start
+            scores = model.score(val)
+            for name in SCORES:
+                rows.append({"parameter": "online", "value": label, "seed": seed,
+                             "epoch": epochs, "score": name, "result": float(scores[name]),
+                             "seconds": seconds})  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def parameter_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
+    frames = []
+    for parameter, values in PARAMETERS.items():
+        print(f"  {parameter}: {values}", flush=True)
+        table = experiments.sweep(
+            fit, val, "attentive", {parameter: values}, n_topics=n_topics, seeds=seeds,
+            scores=SCORES, score_epochs=[10, 20], processes=2,
+        )  # fmt: skip
+        frames.append(
+            table.select(
+                pl.lit(parameter).alias("parameter"),
+                pl.col(parameter).map_elements(str, return_dtype=pl.String).alias("value"),
+                "seed",
+                "epoch",
+                "score",
+                pl.col("value").alias("result"),
+                "seconds",
+            )
+        )
+    return pl.concat(frames)
+
+
+def plot(table: pl.DataFrame, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    last = table.filter(pl.col("epoch") == pl.col("epoch").max().over("parameter", "value", "seed"))
+    parameters = last["parameter"].unique(maintain_order=True).to_list()
+    fig, axes = plt.subplots(len(parameters), len(SCORES), figsize=(3.2 * len(SCORES),
+                             1.9 * len(parameters)), squeeze=False)  # fmt: skip
+    for row, parameter in zip(axes, parameters):
+        part = last.filter(pl.col("parameter") == parameter)
+        for ax, score in zip(row, SCORES):
+            stats = (
+                part.filter(pl.col("score") == score)
+                .group_by("value", maintain_order=True)
+                .agg(mean=pl.col("result").mean(), sd=pl.col("result").std().fill_null(0))
+            )
+            ax.errorbar(stats["value"].to_list(), stats["mean"].to_list(),
+                        yerr=stats["sd"].to_list(), marker="o", capsize=2, linewidth=1,
+                        markersize=3)  # fmt: skip
+            ax.set_title(f"{score} vs {parameter}", fontsize=7)
+            ax.tick_params(labelsize=6)
+            for label in ax.get_xticklabels():
+                label.set_rotation(20)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def summary(table: pl.DataFrame) -> pl.DataFrame:
+    last = table.filter(pl.col("epoch") == pl.col("epoch").max().over("parameter", "value", "seed"))
+    return (
+        last.group_by("parameter", "value", "score", maintain_order=True)
+        .agg(mean=pl.col("result").mean(), sd=pl.col("result").std())
+        .pivot("score", index=["parameter", "value"], values=["mean", "sd"])
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpora", nargs="+", default=list(LOADERS), choices=list(LOADERS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--topics", type=int, default=50)
+    parser.add_argument("--out", default=str(Path(__file__).parents[1] / "docs" / "research"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = [f"Validation-split scores at the last epoch, mean (sd) over seeds {args.seeds}, "
+          f"T={args.topics}. Produced by `python benches/research.py`."]  # fmt: skip
+    for name in args.corpora:
+        train, _ = LOADERS[name]()
+        fit, val = validation_split(train)
+        print(f"{name}: fit {fit}, validation {val}", flush=True)
+        table = pl.concat([
+            parameter_runs(fit, val, args.topics, args.seeds),
+            online_runs(fit, val, args.topics, args.seeds, batch_size=500, epochs=15),
+        ])  # fmt: skip
+        table.write_parquet(out / f"{name}.parquet")
+        plot(table, out / f"{name}.png", f"{name}: {fit.n_documents} training documents")
+        stats = summary(table)
+        md += ["", f"## {name}", "", "| parameter | value | " + " | ".join(SCORES) + " |",
+               "|---|---|" + "---:|" * len(SCORES)]  # fmt: skip
+        for row in stats.iter_rows(named=True):
+            cells = [f"{row[f'mean_{s}']:.4g} ({np.nan_to_num(row[f'sd_{s}']):.2g})"
+                     for s in SCORES]  # fmt: skip
+            md.append(f"| {row['parameter']} | {row['value']} | " + " | ".join(cells) + " |")
+        (out / "summary.md").write_text("\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main()
