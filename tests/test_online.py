@@ -211,9 +211,9 @@ def test_online_updates_equal_a_numpy_loop(small_corpus, name, regularized, upda
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_offline_fit_with_regularizers_equals_a_numpy_loop(small_corpus, name):
-    model = MODELS[name](regularizers=REGULARIZED).fit(small_corpus, epochs=3)
+    model = MODELS[name](regularizers=REGULARIZED, updates_per_epoch=1).fit(small_corpus, epochs=3)
     phi, n_wt = reference_online(
-        lambda: MODELS[name](regularizers=REGULARIZED), small_corpus,
+        lambda: MODELS[name](regularizers=REGULARIZED, updates_per_epoch=1), small_corpus,
         small_corpus.n_documents, 1, lambda k: (0.0, 1.0), epochs=3,
     )  # fmt: skip
     np.testing.assert_allclose(model.n_wt, n_wt, rtol=1e-5, atol=1e-6)

@@ -337,6 +337,13 @@ class TopicModel:
             self._positive *= self._scale
             self._scale = 1.0
 
+    def _finish(self) -> None:
+        """The state after training: synced, and n_t the exact column sums of n_wt (the
+        running sums of the updates differ from them by rounding), as a reloaded model
+        computes them."""
+        self._sync()
+        self._n_t = self._n_wt.sum(axis=0)
+
     def _regularized_mstep(self) -> None:
         """φ = norm_w(n_wt + Σ φ ∂R/∂φ) in place, a block of rows at a time: one pass for
         the column sums, one to write Φ (the terms read the old Φ, row by row)."""
@@ -434,7 +441,7 @@ class TopicModel:
                 if callback is not None:
                     self._sync()
                     callback(self, epoch + 1)
-            self._sync()
+            self._finish()
         except BaseException:
             self._forget()  # a failed fit must not leave a model that looks fitted
             raise
@@ -511,7 +518,7 @@ class TopicModel:
                     self._update(*settings.weights(updates), words, add)
             if self._phi is None:
                 raise ValueError("fit_online got no batches: the corpus or iterable is empty")
-            self._sync()
+            self._finish()
         except BaseException:
             self._forget()
             raise

@@ -38,6 +38,11 @@ class ARTM(TopicModel):
         Number of topics T.
     doc_passes : int
         Inner iterations of the E-step per document (BigARTM's num_document_passes).
+    epochs : int
+        Passes over the corpus that ``fit`` makes by default.
+    updates_per_epoch : int
+        1 (default): offline EM, BigARTM's fit_offline; more: stepwise EM, Φ updated after
+        each of this many batches of a pass (docs/mathematics.md §4).
     regularizers : sequence of Regularizer
         SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, each optionally on some topics.
     seed : int

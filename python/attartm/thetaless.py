@@ -28,7 +28,7 @@ class ThetalessARTM(TopicModel):
     variant : {"full", "naive"}
         "full" uses the modified p'_tdw (the exact gradient with θ = θ(Φ)); "naive" uses
         p' = p (ordinary EM with the one-pass E-step).
-    regularizers, seed, threads
+    epochs, updates_per_epoch, regularizers, seed, threads
         As for :class:`attartm.ARTM` (Θ regularizers do not apply: there is no Θ).
     """
 
