@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import polars as pl
 import pytest
 
 import attartm
@@ -376,3 +377,24 @@ def test_numpy_and_polars_parameters_save_as_plain_numbers(small_corpus, tmp_pat
     assert loaded.get_params() == model.get_params()
     weights = pl.Series(np.linspace(0, 1, len(small_corpus.vocabulary)))
     attartm.AttentiveARTM(3, token_weight=weights).fit(small_corpus, epochs=1).save(tmp_path / "w")
+
+
+def test_background_topics_are_marked_and_checked(small_corpus):
+    model = attartm.AttentiveARTM(4, background_topics=[3, 1], epochs=2, updates_per_epoch=2)
+    assert model.background_topics == (1, 3)
+    model.fit(small_corpus)
+    top = model.topics(3)
+    assert top.filter(pl.col("background"))["topic"].unique().sort().to_list() == [1, 3]
+    assert model.transform(small_corpus).columns == [
+        "id",
+        "topic_0",
+        "background_1",
+        "topic_2",
+        "background_3",
+    ]
+    reloaded = attartm.ARTM(4, background_topics=(2,)).get_params()["background_topics"]
+    assert reloaded == [2]
+    for bad, message in [([4], "distinct indices"), ([1, 1], "distinct"), ([0, 1, 2, 3], "every"),
+                         (3, "sequence"), (["a"], "background_topics")]:  # fmt: skip
+        with pytest.raises((ValueError, TypeError), match=message):
+            attartm.ARTM(4, background_topics=bad)

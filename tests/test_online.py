@@ -132,6 +132,8 @@ def reference_mstep(regularizers, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarr
         if isinstance(r, attartm.SmoothSparsePhi):
             beta = np.ones(n_words) if r.weights is None else np.asarray(r.weights)
             x += r.tau * np.outer(beta, mask)
+        elif isinstance(r, attartm.BackgroundPhi):  # τ n_w / |T| pseudo-counts
+            x += r.tau * np.outer(n_wt.sum(axis=1) / n_topics, mask)
         else:  # DecorrelatorPhi, in float32 like the model's Φ
             sub = phi * mask.astype(bool)
             x += -r.tau * sub * (sub.sum(axis=1, keepdims=True) - sub)
@@ -140,9 +142,12 @@ def reference_mstep(regularizers, phi: np.ndarray, n_wt: np.ndarray) -> np.ndarr
     return out.astype(np.float32)
 
 
-def reference_online(make, corpus, batch_size, update_every, weights, epochs=1):
-    """n_wt := δ n_wt + α Σ_window ñ_wt, then the M-step, in plain NumPy."""
+def reference_online(make, corpus, batch_size, update_every, weights, epochs=1,
+                     regularizers=None):  # fmt: skip
+    """n_wt := δ n_wt + α Σ_window ñ_wt, then the M-step, in plain NumPy (with the model's
+    regularizers, or ``regularizers`` when given)."""
     model = make()
+    regularizers = model.regularizers if regularizers is None else regularizers
     rng = np.random.default_rng(model.seed)
     phi = ref.normalize_columns(rng.random((len(corpus.vocabulary), model.n_topics)))
     phi = phi.astype(np.float32)
@@ -153,7 +158,7 @@ def reference_online(make, corpus, batch_size, update_every, weights, epochs=1):
         pending = sum(reference_estep(model, b, phi, n_wt) for b in window)
         decay, apply = weights(k)
         n_wt = decay * n_wt + apply * pending
-        phi = reference_mstep(model.regularizers, phi, n_wt)
+        phi = reference_mstep(regularizers, phi, n_wt)
     return phi, n_wt
 
 
@@ -237,6 +242,25 @@ def test_stepwise_fit_equals_a_numpy_loop(small_corpus, name, regularized, updat
     np.testing.assert_allclose(model.n_wt, n_wt, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.phi, phi, atol=2e-6)
     np.testing.assert_allclose(model.phi.sum(axis=0), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_background_topics_equal_a_numpy_loop(small_corpus, name):
+    """background_topics adds BackgroundPhi(τ=1) on them, beside the user's regularizers."""
+
+    def make(**kw):
+        return MODELS[name](background_topics=[2], updates_per_epoch=3, **kw)
+
+    model = make(regularizers=[attartm.SmoothSparsePhi(-0.05, topics=[0, 1])])
+    model.fit(small_corpus, epochs=2)
+    regs = [attartm.SmoothSparsePhi(-0.05, topics=[0, 1]), attartm.BackgroundPhi(1.0, topics=[2])]
+    size = -(-small_corpus.n_documents // 3)
+    phi, n_wt = reference_online(lambda: make(regularizers=regs[:1]), small_corpus, size, 1,
+                                 lambda k: (1 - 1 / 3, 1.0), epochs=2, regularizers=regs)  # fmt: skip
+    np.testing.assert_allclose(model.n_wt, n_wt, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.phi, phi, atol=2e-6)
+    # The pseudo-counts reach every word the corpus uses: no zero in the background topic.
+    assert model.phi[:, 2].min() > 0
 
 
 def test_a_regularizer_without_row_blocks_gets_the_whole_matrices(small_corpus):

@@ -13,13 +13,14 @@ from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
-from .regularizers import DecorrelatorPhi, SmoothSparsePhi, SmoothSparseTheta
+from .regularizers import BackgroundPhi, DecorrelatorPhi, SmoothSparsePhi, SmoothSparseTheta
 from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
 __all__ = [
     "ARTM",
     "AttentiveARTM",
+    "BackgroundPhi",
     "Corpus",
     "DecorrelatorPhi",
     "NotFittedError",

@@ -103,6 +103,23 @@ def _random_phi(seed: int, n_words: int, n_topics: int) -> np.ndarray:
     return phi
 
 
+def _background(topics: Iterable[int], n_topics: int) -> tuple[int, ...]:
+    """The background topic indices, checked: distinct, in range, not all topics."""
+    if isinstance(topics, (str, bytes)) or not isinstance(topics, Iterable):
+        raise TypeError(
+            f"background_topics must be a sequence of topic indices (e.g. [{n_topics - 1}]), "
+            f"not {topics!r}"
+        )
+    out = tuple(_arrays.positive_int("background_topics", t, minimum=0) for t in topics)
+    if len(set(out)) != len(out) or any(t >= n_topics for t in out):
+        raise ValueError(
+            f"background_topics must be distinct indices in [0, {n_topics}), got {list(out)}"
+        )
+    if len(out) == n_topics:
+        raise ValueError("background_topics cannot be every topic: leave some for subjects")
+    return tuple(sorted(out))
+
+
 def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consecutive lists of ``size`` items (the last may be shorter)."""
     window: list[Any] = []
@@ -126,11 +143,13 @@ class TopicModel:
         *,
         epochs: int = 10,
         updates_per_epoch: int = 1,
+        background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         self.n_topics = _arrays.positive_int("n_topics", n_topics)
+        self.background_topics = _background(background_topics, self.n_topics)
         self.epochs = _arrays.positive_int("epochs", epochs)
         self.updates_per_epoch = _arrays.positive_int("updates_per_epoch", updates_per_epoch)
         self.regularizers = _reg.check_all(regularizers)
@@ -160,6 +179,7 @@ class TopicModel:
             "n_topics": self.n_topics,
             "epochs": self.epochs,
             "updates_per_epoch": self.updates_per_epoch,
+            "background_topics": list(self.background_topics),
             "seed": self.seed,
             "threads": self.threads,
         }
@@ -203,7 +223,12 @@ class TopicModel:
 
     @property
     def topic_names(self) -> list[str]:
-        return [f"topic_{t}" for t in range(self.n_topics)]
+        """Column names of the topics: ``topic_t``, or ``background_t`` for a background
+        topic."""
+        background = set(self.background_topics)
+        return [
+            f"background_{t}" if t in background else f"topic_{t}" for t in range(self.n_topics)
+        ]
 
     @classmethod
     def from_phi(
@@ -278,7 +303,10 @@ class TopicModel:
         return corpus
 
     def _phi_regularizers(self) -> list[_reg.PhiRegularizer]:
-        return [r for r in self.regularizers if isinstance(r, _reg.PhiRegularizer)]
+        regs = [r for r in self.regularizers if isinstance(r, _reg.PhiRegularizer)]
+        if self.background_topics:
+            regs.append(_reg.BackgroundPhi(1.0, topics=self.background_topics))
+        return regs
 
     def _update(self, decay: float, apply: float, words: np.ndarray, add) -> None:
         """n_wt := δ n_wt + α ñ_wt, then the M-step φ = norm_w(n_wt + φ ∂R/∂φ).
@@ -558,18 +586,21 @@ class TopicModel:
 
     # ---------------------------------------------------------------- outputs
     def topics(self, k: int = 10) -> pl.DataFrame:
-        """The top ``k`` words of every topic: columns topic, rank, word, weight (p(w|t))."""
+        """The top ``k`` words of every topic: columns topic, rank, word, weight (p(w|t))
+        and background (whether the topic is one of ``background_topics``)."""
         self._require_fitted()
         k = min(_arrays.positive_int("k", k), len(self._vocabulary))
         top = scores.top_words(self._phi, k)  # T×k word ids
         words = np.asarray(self._vocabulary.words, dtype=object)
         weights = np.take_along_axis(self._phi.T, top, axis=1)
+        topic = np.repeat(np.arange(self.n_topics, dtype=np.int64), k)
         return pl.DataFrame(
             {
-                "topic": np.repeat(np.arange(self.n_topics, dtype=np.int64), k),
+                "topic": topic,
                 "rank": np.tile(np.arange(1, k + 1, dtype=np.int64), self.n_topics),
                 "word": words[top.ravel()].tolist(),
                 "weight": weights.ravel().astype(np.float64),
+                "background": np.isin(topic, self.background_topics),
             }
         )
 

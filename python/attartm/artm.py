@@ -43,6 +43,10 @@ class ARTM(TopicModel):
     updates_per_epoch : int
         1 (default): offline EM, BigARTM's fit_offline; more: stepwise EM, Φ updated after
         each of this many batches of a pass (docs/mathematics.md §4).
+    background_topics : sequence of int
+        Topics that absorb common words: each gets n_w/|T| pseudo-counts of every word w
+        (:class:`attartm.BackgroundPhi` with τ = 1), and ``topics()``, ``transform()`` and
+        the report mark them (columns ``background_t``).
     regularizers : sequence of Regularizer
         SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, each optionally on some topics.
     seed : int
@@ -59,12 +63,14 @@ class ARTM(TopicModel):
         doc_passes: int = 10,
         epochs: int = 10,
         updates_per_epoch: int = 1,
+        background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         super().__init__(
             n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
         self.doc_passes = _arrays.positive_int("doc_passes", doc_passes)

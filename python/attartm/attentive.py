@@ -89,7 +89,7 @@ class AttentiveARTM(TopicModel):
     updates_per_epoch : int
         Stepwise EM: ``fit`` updates Φ after each of this many batches of a pass (1:
         offline EM, one M-step per pass); more updates converge in fewer passes.
-    regularizers, seed, threads
+    background_topics, regularizers, seed, threads
         As for :class:`attartm.ARTM`.
 
     The defaults (L = 2, window 7, κ = 0.7, 50 updates per epoch, 50 epochs) are the
@@ -116,12 +116,14 @@ class AttentiveARTM(TopicModel):
         tempering: float = 0.7,
         epochs: int = 50,
         updates_per_epoch: int = 50,
+        background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         super().__init__(
             n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
         if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):

@@ -156,8 +156,26 @@ class DecorrelatorPhi(PhiRegularizer):
         return -self.tau * sub * others
 
 
+@dataclass(frozen=True)
+class BackgroundPhi(PhiRegularizer):
+    """R = τ Σ_{t ∈ topics} Σ_w (n_w/|T|) ln φ_wt: every chosen topic gets τ n_w/|T|
+    pseudo-counts of each word w (n_w = Σ_t n_wt its count in the corpus), which pulls it
+    toward the corpus's word distribution p(w) = n_w/n: a background topic that absorbs
+    common words. Unlike a constant smoothing term the strength scales with the corpus,
+    and the topic can never lose its mass (τ = 1 gives it at least a 1/|T| share of
+    every word's count)."""
+
+    row_local: ClassVar[bool] = True
+
+    def phi_term(self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None):
+        n_topics = phi.shape[1]
+        n_w = n_wt.sum(axis=1, keepdims=True)
+        return (self.tau / n_topics) * n_w * self.mask(n_topics)
+
+
 REGULARIZERS: dict[str, type[Regularizer]] = {
-    cls.__name__: cls for cls in (SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi)
+    cls.__name__: cls
+    for cls in (SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, BackgroundPhi)
 }
 
 

@@ -139,6 +139,7 @@ def build(
     sizes = n_t / n_t.sum() if n_t.sum() > 0 else np.full(t, 1.0 / t)
     npmi = scores.npmi(phi, corpus, k=max(2, min(10, phi.shape[0])), per_topic=True)
     sparsity = (phi < 1e-12).mean(axis=0)
+    background = set(model.background_topics)
     rows = []
     for topic in range(t):
         weights = phi[top[topic], topic]
@@ -148,7 +149,7 @@ def build(
             for w, v in zip(top[topic], weights)
         )
         rows.append(f'<tr data-topic="{topic}"><td><span class="swatch" style="background:'
-                    f'{colour(topic, t)}"></span> {topic}</td><td>{sizes[topic]:.1%}</td>'
+                    f'{colour(topic, t)}"></span> {topic}{" (background)" if topic in background else ""}</td><td>{sizes[topic]:.1%}</td>'
                     f"<td>{npmi[topic]:.3f}</td><td>{sparsity[topic]:.1%}</td><td>{cells}</td></tr>")  # fmt: skip
     coords = topic_map(js_distances(phi))
     labels = [words[top[i][0]] for i in range(t)]

@@ -28,7 +28,7 @@ class ThetalessARTM(TopicModel):
     variant : {"full", "naive"}
         "full" uses the modified p'_tdw (the exact gradient with θ = θ(Φ)); "naive" uses
         p' = p (ordinary EM with the one-pass E-step).
-    epochs, updates_per_epoch, regularizers, seed, threads
+    epochs, updates_per_epoch, background_topics, regularizers, seed, threads
         As for :class:`attartm.ARTM` (Θ regularizers do not apply: there is no Θ).
     """
 
@@ -40,12 +40,14 @@ class ThetalessARTM(TopicModel):
         variant: str = "full",
         epochs: int = 10,
         updates_per_epoch: int = 1,
+        background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         super().__init__(
             n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
+            background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
         if variant not in VARIANTS:
