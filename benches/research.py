@@ -30,19 +30,24 @@ from attartm import experiments
 SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # Every parameter of the programme with the values tried; the others stay at the defaults.
 PARAMETERS: dict[str, list] = {
-    "passes": [1, 2, 3, 4],
-    "window": [3, 5, 10, 20, 50],
-    "window_backward": [2.5, 5.0, 10.0, 20.0, 40.0],
-    "beta": [0.0, 0.25, 0.5, 0.75, 1.0],
-    "boundaries": [{"sentence": s} for s in (0.0, 0.5, 1.0)]
-    + [{"paragraph": s} for s in (0.5, 1.0)],
+    "passes": [1, 2, 3],
+    "window": [3, 7, 15, 40],
+    "window_backward": [3.5, 7.0, 14.0],
+    "beta": [0.25, 0.5, 0.75],
+    "boundaries": [
+        {"sentence": 0.0, "paragraph": 0.0},
+        {"sentence": 1.0, "paragraph": 1.0},
+        {"sentence": 0.0, "paragraph": 1.0},
+    ],
     "filter": ["p/n_t", "phi"],
     "exclude_self": [True, False],
-    "document_weight": [0.0, 0.1, 0.2, 0.4],
-    "tempering": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
-    "updates_per_epoch": [1, 5, 20, 50],
-    "epochs": [60],
+    "document_weight": [0.0, 0.2],
+    "tempering": [0.5, 0.7, 1.0],
+    "updates_per_epoch": [1, 10, 50],
+    "background_topics": [(), (49,)],
 }
+# The epochs after which every run is scored (the last is the model's default, 50).
+SCORE_EPOCHS = [10, 20, 30, 40]
 ONLINE = {
     "τ0=64, κ=0.5": {"tau0": 64.0, "kappa": 0.5},
     "τ0=1024, κ=0.7": {"tau0": 1024.0, "kappa": 0.7},
@@ -83,25 +88,51 @@ def online_runs(fit, val, n_topics: int, seeds, batch_size: int, epochs: int) ->
 
 
 def parameter_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
-    frames = []
-    for parameter, values in PARAMETERS.items():
-        print(f"  {parameter}: {values}", flush=True)
-        table = experiments.sweep(
-            fit, val, "attentive", {parameter: values}, n_topics=n_topics, seeds=seeds,
-            scores=SCORES, score_epochs=[10, 20], processes=2,
+    """The defaults once, then every other value of every parameter."""
+    defaults = attartm.AttentiveARTM(n_topics).get_params()
+
+    def run(grid: dict) -> pl.DataFrame:
+        return experiments.sweep(
+            fit, val, "attentive", grid, n_topics=n_topics, seeds=seeds, scores=SCORES,
+            score_epochs=SCORE_EPOCHS, processes=2,
         )  # fmt: skip
-        frames.append(
-            table.select(
-                pl.lit(parameter).alias("parameter"),
-                pl.col(parameter).map_elements(str, return_dtype=pl.String).alias("value"),
-                "seed",
-                "epoch",
-                "score",
-                pl.col("value").alias("result"),
-                "seconds",
-            )
+
+    base = run({})
+    # The epochs: the default runs as they were after each scored epoch.
+    frames = [
+        base.select(
+            pl.lit("epochs").alias("parameter"), pl.col("epoch").cast(pl.String).alias("value"),
+            "seed", "epoch", "score", pl.col("value").alias("result"), "seconds",
         )
+    ]  # fmt: skip
+    for parameter, values in PARAMETERS.items():
+        default = defaults[parameter]
+        others = [v for v in values if not _same(v, default)]
+        print(f"  {parameter}: {others} (default {default!r})", flush=True)
+        parts = [(default, base)]
+        if others:
+            # sweep numbers the runs value by value, seed by seed.
+            table = run({parameter: others})
+            parts += [(v, table.filter(pl.col("run") // len(seeds) == i))
+                      for i, v in enumerate(others)]  # fmt: skip
+        for value, part in parts:
+            frames.append(part.select(
+                pl.lit(parameter).alias("parameter"), pl.lit(str(value)).alias("value"),
+                "seed", "epoch", "score", pl.col("value").alias("result"), "seconds",
+            ))  # fmt: skip
     return pl.concat(frames)
+
+
+def _same(a, b) -> bool:
+    """Parameter values equal as the model stores them (tuples and lists alike)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {**{"sentence": 0.0, "paragraph": 0.0}, **a} == {
+            **{"sentence": 0.0, "paragraph": 0.0},
+            **b,
+        }
+    return a == b
 
 
 def plot(table: pl.DataFrame, path: Path, title: str) -> None:
