@@ -3,7 +3,7 @@
     python benches/bench_20ng.py [--epochs 15] [--topics 50] [--threads 2] [--out benches/results]
 
 Every model trains on the same token ids (train split, min_df=5, max_df=0.5) and is
-scored by the same code: held-out perplexity by document completion (DESIGN 1.4), Φ
+scored by the same code: held-out perplexity by document completion (docs/mathematics.md §5), Φ
 sparsity, topic diversity (top 25), NPMI of the top 10 words over the test documents.
 Times are wall-clock per epoch (mean of all epochs); ratios are against BigARTM.
 """

@@ -34,10 +34,16 @@ SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # before it (docs/research.md explains each).
 ABLATIONS = {
     "tempering=1 (plain EM)": {"tempering": 1.0},
-    "document_weight=0 (local contexts only)": {"document_weight": 0.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
     "epochs=15": {"epochs": 15},
     "passes=1": {"passes": 1},
+    "window=7": {"window": 7},
+    "the old defaults (passes=1, window 10, plain offline EM, 15 epochs)": {
+        "passes": 1,
+        "tempering": 1.0,
+        "updates_per_epoch": 1,
+        "epochs": 15,
+    },
 }
 CLASSIC_EPOCHS = 15
 LDA_SWEEPS = 200

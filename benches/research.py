@@ -62,6 +62,9 @@ SELECTION = [
 ] + [
     {"window": w, "tempering": 0.7, "document_weight": dw, "updates_per_epoch": 50, "epochs": 50}
     for w in (5, 7, 10) for dw in (0.0, 0.1)
+] + [
+    {"window": w, "tempering": 0.7, "document_weight": 0.0, "updates_per_epoch": 50, "epochs": 60}
+    for w in (8, 10)
 ]  # fmt: skip
 
 
@@ -105,6 +108,32 @@ def online_runs(fit, val, n_topics: int, seeds, batch_size: int, epochs: int) ->
                 rows.append({"parameter": "online", "value": label, "seed": seed,
                              "epoch": epochs, "score": name, "result": float(scores[name]),
                              "seconds": seconds})  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def reference_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
+    """The peers the defaults must beat, on the same validation split: tomotopy's LDA
+    (200 Gibbs sweeps) and classic ARTM (15 epochs)."""
+    from attartm.peers import TomotopyLDA, tomotopy_available
+
+    rows = []
+
+    def add(label: str, model: attartm.TopicModel, seed: int, epochs: int, seconds: float):
+        scores = model.score(val)
+        for name in SCORES:
+            rows.append({"parameter": "reference", "value": label, "seed": seed,
+                         "epoch": epochs, "score": name, "result": float(scores[name]),
+                         "seconds": seconds})  # fmt: skip
+
+    for seed in seeds:
+        if tomotopy_available():
+            lda = TomotopyLDA(n_topics, threads=2, seed=seed)
+            seconds = float(np.sum(lda.fit(fit, 200)))
+            add("tomotopy LDA, 200 sweeps", lda.to_attartm(), seed, 200, seconds)
+        classic = attartm.ARTM(n_topics, epochs=15, seed=seed)
+        start = time.perf_counter()
+        classic.fit(fit, progress_bar=False)
+        add("ARTM, 15 epochs", classic, seed, 15, time.perf_counter() - start)
     return pl.DataFrame(rows)
 
 
@@ -221,6 +250,7 @@ def main() -> None:
         fit, val = validation_split(train)
         print(f"{name}: fit {fit}, validation {val}", flush=True)
         table = pl.concat([
+            reference_runs(fit, val, args.topics, args.seeds),
             parameter_runs(fit, val, args.topics, args.seeds),
             online_runs(fit, val, args.topics, args.seeds, batch_size=500, epochs=15),
         ])  # fmt: skip

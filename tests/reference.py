@@ -1,4 +1,4 @@
-"""Plain NumPy references written straight from the formulas of DESIGN.md.
+"""Plain NumPy references written straight from the formulas of docs/mathematics.md.
 
 Slow and obvious on purpose: the Rust kernels must match them.
 """
@@ -16,7 +16,7 @@ def norm(x: np.ndarray) -> np.ndarray:
 
 
 def artm_estep(tokens, offsets, phi, counts=None, doc_passes=10, theta_term=None):
-    """DESIGN 1.1: per document θ starts uniform; doc_passes times
+    """docs/mathematics.md §1: per document θ starts uniform; doc_passes times
     p_tdw = norm_t(φ_wt θ_td), n_td = Σ_w n_dw p_tdw, θ_td = norm_t(n_td + term_t);
     then ñ_wt += n_dw p_tdw with the final θ."""
     phi = np.asarray(phi, dtype=np.float64)
@@ -77,7 +77,7 @@ def attentive_estep(
     tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None,
     document_weight=0.0, tempering=1.0,
 ):  # fmt: skip
-    """DESIGN 1.3, position by position. Returns (p, n_wt, left, right, theta, n_left,
+    """docs/mathematics.md §3, position by position. Returns (p, n_wt, left, right, theta, n_left,
     n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
     empty), theta the context θ_i of the last pass and n_left/n_right the effective number
     of tokens (Σw)²/Σw² of the weights w that F_i and B_i give the positions."""
@@ -158,7 +158,7 @@ def attentive_estep(
 
 
 def thetaless_estep(tokens, offsets, phi, n_t, variant="full", counts=None):
-    """DESIGN 1.2: θ_td = Σ_w (n_dw/n_d) φ'_tw; p_tdw = norm_t(φ_wt θ_td);
+    """docs/mathematics.md §2: θ_td = Σ_w (n_dw/n_d) φ'_tw; p_tdw = norm_t(φ_wt θ_td);
     p' = p + (φ'_tw/n_d)(n_td/θ_td − Σ_s φ'_sw n_sd/θ_sd); ñ_wt = Σ_d n_dw p'_tdw."""
     phi = np.asarray(phi, dtype=np.float64)
     n_words, n_topics = phi.shape

@@ -1,4 +1,4 @@
-"""The classic ARTM E-step in Rust against the NumPy reference of DESIGN 1.1."""
+"""The classic ARTM E-step in Rust against the NumPy reference of docs/mathematics.md §1."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The attentive E-step in Rust against the NumPy reference of DESIGN 1.3."""
+"""The attentive E-step in Rust against the NumPy reference of docs/mathematics.md §3."""
 
 from __future__ import annotations
 

@@ -367,7 +367,7 @@ def test_kernel_scores_hand_case():
 
 
 def test_kernel_scores_uniform_rows_of_unused_words():
-    """A word with φ_wt n_t = 0 everywhere has p(t|w) = 1/T (DESIGN's norm_t)."""
+    """A word with φ_wt n_t = 0 everywhere has p(t|w) = 1/T (norm_t of docs/mathematics.md)."""
     phi = np.array([[0.6, 0.0], [0.4, 0.0], [0.0, 1.0], [0.0, 0.0]])
     got = scores.kernel_scores(phi, [1.0, 1.0], threshold=0.5)  # 1/T = 0.5 >= threshold
     np.testing.assert_array_equal(got["kernel_size_per_topic"], [3, 2])

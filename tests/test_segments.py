@@ -1,4 +1,4 @@
-"""Segments from peaks of the boundary score (DESIGN 1.3), on synthetic and real text."""
+"""Segments from peaks of the boundary score (docs/mathematics.md §3), on synthetic and real text."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Θ-less E-step and the linear topicization against the NumPy reference of DESIGN 1.2."""
+"""The Θ-less E-step and the linear topicization against the NumPy reference of docs/mathematics.md §2."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def artm_estep(
     checked_phi: bool = False,
     threads: int | None = None,
 ) -> tuple[NDArray[np.float32], _Sums]:
-    """The classic ARTM E-step (DESIGN 1.1) over every document.
+    """The classic ARTM E-step (docs/mathematics.md §1) over every document.
 
     ``counts`` (float32[n], finite, ≥ 0) are the occurrence counts of a bag of words (1
     each when omitted); ``theta_term`` (T numbers) is θ_td ∂R/∂θ_td added to n_td.
@@ -101,7 +101,7 @@ def attentive_estep(
     checked_phi: bool = False,
     threads: int | None = None,
 ) -> tuple[NDArray[np.float32], _Sums]:
-    """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
+    """The localized E-step of Attentive ARTM (docs/mathematics.md §3) over a token stream.
 
     ``n_t`` (float32[T], ≥ 0) are the topic masses; ``gamma_forward`` and
     ``gamma_backward`` (float32[n], in [0, 1]) the smoothing coefficients of every
@@ -207,7 +207,7 @@ def thetaless_estep(
     checked_phi: bool = False,
     threads: int | None = None,
 ) -> _Sums:
-    """The Θ-less E-step (DESIGN 1.2): ñ_wt = Σ_d n_dw p'_tdw as ``accumulate`` asks.
+    """The Θ-less E-step (docs/mathematics.md §2): ñ_wt = Σ_d n_dw p'_tdw as ``accumulate`` asks.
 
     ``variant="full"`` uses the modified p'_tdw, ``"naive"`` uses p' = p.
     """

@@ -1,4 +1,4 @@
-"""Which tokens infer the topics and which are scored, for perplexity (DESIGN 1.4)."""
+"""Which tokens infer the topics and which are scored, for perplexity (docs/mathematics.md §5)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ class NotFittedError(ValueError, AttributeError):
 
 
 def normalize_columns(x: np.ndarray) -> np.ndarray:
-    """norm_w of DESIGN 1 per column: max(x, 0) / Σ_w max(x, 0), uniform when that is 0."""
+    """norm_w of docs/mathematics.md per column: max(x, 0) / Σ_w max(x, 0), uniform at 0."""
     x = np.maximum(x, 0.0)
     s = x.sum(axis=0, keepdims=True)
     out = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
@@ -492,7 +492,7 @@ class TopicModel:
         epochs: int = 1,
         progress_bar: bool | None = None,
     ):
-        """Batch-online EM (DESIGN 1.1, BigARTM's online algorithm).
+        """Batch-online EM (docs/mathematics.md §4, BigARTM's online algorithm).
 
         The corpus is cut into batches of ``batch_size`` documents (or given as an iterable
         of Corpus batches). Every ``update_every`` batches: n_wt := δ n_wt + α ñ_wt, then
@@ -641,7 +641,7 @@ class TopicModel:
     def perplexity(self, corpus: Corpus, *, heldout: bool = True, seed: int = 0) -> float:
         """Perplexity exp(−mean ln p(w)) of the corpus's tokens.
 
-        ``heldout=True``: document completion (DESIGN 1.4): every other token (random
+        ``heldout=True``: document completion (docs/mathematics.md §5): every other token (random
         parity per document, from ``seed``) infers the topics and the others are scored, so
         no token sees itself. ``heldout=False``: training perplexity: every token infers
         and is scored. Tokens whose word never occurred in training are not counted.

@@ -1,4 +1,4 @@
-"""Classic ARTM: BigARTM's algorithm (DESIGN 1.1), with the E-step in Rust."""
+"""Classic ARTM: BigARTM's algorithm (docs/mathematics.md §1), with the E-step in Rust."""
 
 from __future__ import annotations
 

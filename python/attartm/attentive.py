@@ -1,4 +1,4 @@
-"""Attentive ARTM: the localized E-step of DESIGN 1.3, with token-level outputs."""
+"""Attentive ARTM: the localized E-step of docs/mathematics.md §3, with token-level outputs."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def artm_estep(
     weight: float = 1.0,
     threads: int | None = None,
 ) -> tuple[np.ndarray, Any]:
-    """The classic ARTM E-step (DESIGN 1.1) over every document.
+    """The classic ARTM E-step (docs/mathematics.md §1) over every document.
 
     Parameters
     ----------
@@ -133,7 +133,7 @@ def attentive_estep(
     weight: float = 1.0,
     threads: int | None = None,
 ) -> tuple[np.ndarray, Any]:
-    """The localized E-step of Attentive ARTM (DESIGN 1.3) over a token stream.
+    """The localized E-step of Attentive ARTM (docs/mathematics.md §3) over a token stream.
 
     Parameters
     ----------
@@ -292,7 +292,7 @@ def thetaless_estep(
     weight: float = 1.0,
     threads: int | None = None,
 ) -> Any:
-    """The Θ-less E-step (DESIGN 1.2): ñ_wt = Σ_d n_dw p'_tdw (float64[W, T], or as
+    """The Θ-less E-step (docs/mathematics.md §2): ñ_wt = Σ_d n_dw p'_tdw (float64[W, T], or as
     ``accumulate`` and ``into`` ask: see the module's documentation).
 
     ``variant="full"`` uses the modified p'_tdw (the exact gradient with θ = θ(Φ));

@@ -330,7 +330,7 @@ def npmi(phi: Any, reference: Any, k: int = 10, per_topic: bool = False) -> floa
 
 
 def topics_given_words(phi: Any, n_t: Any) -> np.ndarray:
-    """W×T matrix p(t|w) = norm_t(φ_wt n_t) (DESIGN §1).
+    """W×T matrix p(t|w) = norm_t(φ_wt n_t) (docs/mathematics.md, notation).
 
     norm_t(x) = max(x, 0) / Σ_s max(x_s, 0), and the uniform 1/T when that sum
     is 0 (a word with φ_wt n_t = 0 in every topic gets a uniform row).
@@ -352,7 +352,7 @@ def kernel_scores(phi: Any, n_t: Any, threshold: float = 0.1) -> dict[str, Any]:
     {w : p(t|w) >= threshold}; size = |kernel|, purity = Σ_{w ∈ kernel} p(w|t),
     contrast = mean of p(t|w) over the kernel (0 for an empty kernel).
 
-    Note: p(t|w) follows the DESIGN definition, so a word with φ_wt n_t = 0 in
+    Note: p(t|w) follows the definition of docs/mathematics.md, so a word with φ_wt n_t = 0 in
     every topic has the uniform p(t|w) = 1/T and enters every kernel when
     1/T >= threshold (it adds to size and contrast, not to purity unless some
     topic has n_t = 0). BigARTM skips such words instead.

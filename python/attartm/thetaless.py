@@ -1,4 +1,4 @@
-"""Θ-less ARTM (TARTM, DESIGN 1.2): θ is the linear topicization of Φ, never stored."""
+"""Θ-less ARTM (TARTM, docs/mathematics.md §2): θ is the linear topicization of Φ, never stored."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-//! The E-step of classic ARTM (DESIGN 1.1, BigARTM's ProcessBatch).
+//! The E-step of classic ARTM (docs/mathematics.md §1, BigARTM's ProcessBatch).
 
 use rayon::prelude::*;
 
@@ -27,7 +27,7 @@ pub struct ClassicOutput {
     pub n_wt: WordTopicSums,
 }
 
-/// Runs the E-step of DESIGN 1.1 on every document:
+/// Runs the E-step of docs/mathematics.md §1 on every document:
 /// θ_d starts uniform; `doc_passes` times p_tdw = norm_t(φ_wt θ_td), n_td = Σ_w n_dw p_tdw,
 /// θ_td = norm_t(n_td + θ_td ∂R/∂θ_td); then ñ_wt += n_dw p_tdw with the final θ, which
 /// `sums` says what becomes of.

@@ -1,4 +1,4 @@
-//! Row-wise pieces of the batch-online update (DESIGN 1.1): n_wt := δ n_wt + α ñ_wt,
+//! Row-wise pieces of the batch-online update (docs/mathematics.md §4): n_wt := δ n_wt + α ñ_wt,
 //! then φ = norm_w(n_wt), done on the rows a batch touched rather than on all of W×T.
 //!
 //! The model keeps n_wt = c · m with a scalar c, so that the decay δ only multiplies c; m

@@ -1,4 +1,4 @@
-//! Θ-less ARTM (DESIGN 1.2, Irkhin, Bulatov & Vorontsov 2020): θ is not a parameter but
+//! Θ-less ARTM (docs/mathematics.md §2, Irkhin, Bulatov & Vorontsov 2020): θ is not a parameter but
 //! the linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w) of Φ, so a document needs one
 //! pass, no inner iterations, and no Θ is ever stored.
 
