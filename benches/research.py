@@ -185,6 +185,12 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _in_order(stats: pl.DataFrame) -> pl.DataFrame:
+    """Numeric values in increasing order (the default first otherwise)."""
+    numbers = stats["value"].cast(pl.Float64, strict=False)
+    return stats.sort(numbers) if numbers.null_count() == 0 else stats
+
+
 def plot(table: pl.DataFrame, path: Path, title: str) -> None:
     import matplotlib
 
@@ -198,7 +204,7 @@ def plot(table: pl.DataFrame, path: Path, title: str) -> None:
     for row, parameter in zip(axes, parameters):
         part = last.filter(pl.col("parameter") == parameter)
         for ax, score in zip(row, SCORES):
-            stats = (
+            stats = _in_order(
                 part.filter(pl.col("score") == score)
                 .group_by("value", maintain_order=True)
                 .agg(mean=pl.col("result").mean(), sd=pl.col("result").std().fill_null(0))
