@@ -34,7 +34,8 @@ def _sums(accumulate: Any, into: Any, weight: Any, shape: tuple[int, int]) -> di
             and into.flags.writeable
         ):
             raise ValueError(
-                f"into must be a writable, C-contiguous float64 array of shape {shape}"
+                f"into must be a writable, C-contiguous float64 array of shape {shape} "
+                "(a call in another thread that uses it makes it read-only until it ends)"
             )
         weight = _arrays.finite_float("weight", weight)
         return {"accumulate": "into", "into": into, "weight": weight}
