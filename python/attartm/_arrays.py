@@ -61,7 +61,12 @@ def matrix(name: str, values: Any, *, columns: int | None = None) -> np.ndarray:
 
 def vector(name: str, values: Any, length: int, *, dtype: type = np.float32) -> np.ndarray:
     """A finite 1-D vector of the given length."""
-    arr = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "biuf":
+        # Complex values would lose their imaginary part, strings or objects fail later.
+        raise TypeError(f"{name} must hold real numbers, not {raw.dtype}")
+    with np.errstate(over="ignore"):  # beyond float32 becomes infinite, refused below
+        arr = np.ascontiguousarray(raw, dtype=dtype)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(f"{name} must have shape ({length},), but has shape {arr.shape}")
     if not np.isfinite(arr).all():
