@@ -4,6 +4,7 @@
 mod buffers;
 mod collection;
 mod runtime;
+mod sizes;
 mod text;
 
 use attartm_core::{
@@ -88,6 +89,20 @@ impl<'py> Sums<'py> {
         })
     }
 
+    /// Refuses a ñ_wt the core could never allocate: W×T dense, or a row per distinct
+    /// word of the `n_entries` the call reads.
+    fn check_size(&self, n_entries: usize, n_words: usize, n_topics: usize) -> PyResult<()> {
+        match self.how.as_str() {
+            "dense" => sizes::check("ñ_wt (accumulate=True)", &[n_words, n_topics], 8),
+            "rows" => sizes::check(
+                "ñ_wt (accumulate=\"rows\")",
+                &[n_words.min(n_entries), n_topics],
+                8,
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The core's view, to cross into the threads that run without the GIL.
     fn view(&mut self) -> Accumulate<'_> {
         match self.how.as_str() {
@@ -144,7 +159,10 @@ fn artm_estep<'py>(
         doc_passes,
         theta_term,
     };
-    let (view, how) = (args.view(), sums.view());
+    let view = args.view();
+    sums.check_size(view.n_entries(), n_words, n_topics)?;
+    sizes::check("θ (documents × topics)", &[view.n_docs(), n_topics], 4)?;
+    let how = sums.view();
     let (n_docs, out) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
@@ -185,6 +203,44 @@ fn bag_of_words<'py>(
         words.into_pyarray(py),
         counts.into_pyarray(py),
     ))
+}
+
+/// Refuses an attentive call whose output, ñ_wt or per-document scratch could never be
+/// allocated. The scratch holds p_i of every position of a document (n×T floats, unless
+/// the output "tokens" holds them) and, with tempering, its tempered rows (n×T more).
+fn check_attentive_sizes(
+    view: &collection::View<'_>,
+    sums: &Sums<'_>,
+    output: Output,
+    tempering: f32,
+    n_words: usize,
+    n_topics: usize,
+) -> PyResult<()> {
+    let (n, t) = (view.n_entries(), n_topics);
+    sums.check_size(n, n_words, t)?;
+    match output {
+        Output::None => {}
+        Output::Tokens => sizes::check("the output \"tokens\" (tokens × topics)", &[n, t], 4)?,
+        Output::Contexts => sizes::check(
+            "the output \"contexts\" (tokens × (2·topics + 2))",
+            &[n, 2 * t + 2],
+            4,
+        )?,
+        Output::LogLikelihood => sizes::check("the output \"loglik\"", &[n], 4)?,
+        Output::DocumentMean => sizes::check(
+            "the output \"doc_mean\" (documents × topics)",
+            &[view.n_docs(), t],
+            4,
+        )?,
+        Output::TopK(k) => sizes::check("the output \"top\" (tokens × top)", &[n, k], 4 + 2)?,
+    }
+    let per_token = usize::from(output != Output::Tokens) + usize::from(tempering != 1.0);
+    let longest = view.longest();
+    sizes::check(
+        &format!("the scratch of the longest document ({longest} tokens)"),
+        &[longest, t, per_token],
+        4,
+    )
 }
 
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
@@ -246,7 +302,9 @@ fn attentive_estep<'py>(
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
-    let (view, nt, how) = (args.view(), n_t.as_slice(), sums.view());
+    let view = args.view();
+    check_attentive_sizes(&view, &sums, output, tempering, n_words, n_topics)?;
+    let (nt, how) = (n_t.as_slice(), sums.view());
     let params = AttentiveParams {
         gamma_forward: gf.as_slice(),
         gamma_backward: gb.as_slice(),
@@ -312,7 +370,9 @@ fn thetaless_estep<'py>(
     let (n_words, n_topics) = (args.n_words, args.n_topics);
     let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let n_t = args.topic_masses(n_t)?;
-    let (view, nt, how) = (args.view(), n_t.as_slice(), sums.view());
+    let view = args.view();
+    sums.check_size(view.n_entries(), n_words, n_topics)?;
+    let (nt, how) = (n_t.as_slice(), sums.view());
     let n_wt = run(py, threads, || {
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
         attartm_core::thetaless_estep(&view.documents()?, phi, nt, variant, how)
@@ -337,6 +397,7 @@ fn linear_theta<'py>(
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
     let n_t = args.topic_masses(n_t)?;
     let (view, nt, n_topics) = (args.view(), n_t.as_slice(), args.n_topics);
+    sizes::check("θ (documents × topics)", &[view.n_docs(), n_topics], 4)?;
     let (n_docs, theta) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
