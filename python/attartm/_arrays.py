@@ -21,6 +21,10 @@ def token_ids(name: str, values: Any) -> Any:
     if hasattr(values, "__arrow_c_stream__") and str(dtype) in ("UInt32", "uint32"):
         return values  # read in place by the core through the Arrow C stream interface
     if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+        nulls = getattr(values, "null_count", 0)  # an attribute in pyarrow, a method in polars
+        nulls = nulls() if callable(nulls) else nulls
+        if nulls:
+            raise ValueError(f"{name} has {nulls} null values; drop or fill them first")
         values = values.to_numpy()
     arr = np.asarray(values)
     if arr.ndim != 1:
