@@ -107,3 +107,51 @@ def test_fit_online_keeps_dataset_order_across_blocks(cluster, data):
     single = attartm.ARTM(3, seed=2).fit_online(whole, **kw)
     np.testing.assert_allclose(on_ray.phi, single.phi, atol=1e-5)
     assert ray.data.DataContext.get_current().execution_options.preserve_order == before
+
+
+def parquet_dataset(frame: pl.DataFrame, folder) -> object:
+    """The frame as several parquet files: read by Ray Data's read tasks (one CPU each),
+    which tagging actors that held every CPU would starve."""
+    for i, start in enumerate(range(0, frame.height, 17)):
+        frame.slice(start, 17).write_parquet(folder / f"part-{i}.parquet")
+    return ray.data.read_parquet(str(folder), override_num_blocks=4)
+
+
+@pytest.mark.parametrize("concurrency", [2, 3], ids=["as-many-as-cpus", "more-than-cpus"])
+def test_tag_with_as_many_actors_as_cpus_or_more_finishes(cluster, data, tmp_path, concurrency):
+    frame, corpus = data
+    assert ray.cluster_resources()["CPU"] == 2
+    model = attartm.ARTM(3, seed=0).fit(corpus, epochs=5)
+    ds = parquet_dataset(frame, tmp_path)
+    tagged = collect(attartm_ray.tag(ds, model, id="doc", batch_size=7, concurrency=concurrency))
+    expected = model.transform(corpus).sort("id")
+    tagged = tagged.sort("id")
+    assert tagged["id"].to_list() == expected["id"].to_list()
+    np.testing.assert_array_equal(tagged.drop("id").to_numpy(), expected.drop("id").to_numpy())
+
+
+def test_fit_online_with_a_window_wider_than_the_cluster_finishes(cluster, data, tmp_path):
+    frame, corpus = data
+    kw = dict(batch_size=11, update_every=3, tau0=4, kappa=0.6)
+    ds = parquet_dataset(frame, tmp_path)
+    on_ray = attartm_ray.fit_online(ds, attartm.ARTM(3, seed=1), vocabulary=corpus.vocabulary,
+                                    **kw)  # fmt: skip
+    single = attartm.ARTM(3, seed=1).fit_online(corpus, **kw)
+    np.testing.assert_allclose(on_ray.phi, single.phi, atol=1e-5)
+
+
+def test_requests_that_could_never_run_are_refused_at_once(cluster, data):
+    frame, corpus = data
+    model = attartm.ARTM(3, seed=0).fit(corpus, epochs=1)
+    ds = dataset(frame)
+    with pytest.raises(ValueError, match=r"the largest node of the Ray cluster has 2 CPUs"):
+        attartm_ray.tag(ds, model, id="doc", num_cpus=3)
+    with pytest.raises(ValueError, match=r"2 tagging actors of 1 CPUs each would hold 2 of the "
+                                         r"cluster's 2 CPUs and leave none"):  # fmt: skip
+        attartm_ray.tag(ds, model, id="doc", concurrency=2, num_cpus=1)
+    with pytest.raises(ValueError, match=r"num_cpus must be a fraction in \[0, 1\] or a whole"):
+        attartm_ray.tag(ds, model, id="doc", num_cpus=1.5)
+    with pytest.raises(ValueError, match=r"E-step tasks would never start: each asks for 4 CPUs"):
+        attartm_ray.fit_online(ds, attartm.ARTM(3), vocabulary=corpus.vocabulary, num_cpus=4)
+    with pytest.raises(ValueError, match=r"concurrency must be"):
+        attartm_ray.tag(ds, model, id="doc", concurrency=0)

@@ -21,6 +21,10 @@ def token_ids(name: str, values: Any) -> Any:
     if hasattr(values, "__arrow_c_stream__") and str(dtype) in ("UInt32", "uint32"):
         return values  # read in place by the core through the Arrow C stream interface
     if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+        nulls = getattr(values, "null_count", 0)  # an attribute in pyarrow, a method in polars
+        nulls = nulls() if callable(nulls) else nulls
+        if nulls:
+            raise ValueError(f"{name} has {nulls} null values; drop or fill them first")
         values = values.to_numpy()
     arr = np.asarray(values)
     if arr.ndim != 1:
@@ -61,7 +65,12 @@ def matrix(name: str, values: Any, *, columns: int | None = None) -> np.ndarray:
 
 def vector(name: str, values: Any, length: int, *, dtype: type = np.float32) -> np.ndarray:
     """A finite 1-D vector of the given length."""
-    arr = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "biuf":
+        # Complex values would lose their imaginary part, strings or objects fail later.
+        raise TypeError(f"{name} must hold real numbers, not {raw.dtype}")
+    with np.errstate(over="ignore"):  # beyond float32 becomes infinite, refused below
+        arr = np.ascontiguousarray(raw, dtype=dtype)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(f"{name} must have shape ({length},), but has shape {arr.shape}")
     if not np.isfinite(arr).all():

@@ -10,6 +10,9 @@ uint32[U] word ids in increasing order and float64[U, T] rows), which is what a 
 a large vocabulary touches; or added into a matrix of the caller's (``into=n_wt``,
 ``weight=w``: n_wt += w · ñ_wt in place, nothing returned), an online update without a
 W×T ñ_wt of its own.
+
+An output (or a document's scratch) larger than this machine's memory raises MemoryError
+with the size asked, before anything runs: pass fewer tokens or documents per call.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ def _sums(accumulate: Any, into: Any, weight: Any, shape: tuple[int, int]) -> di
             and into.flags.writeable
         ):
             raise ValueError(
-                f"into must be a writable, C-contiguous float64 array of shape {shape}"
+                f"into must be a writable, C-contiguous float64 array of shape {shape} "
+                "(a call in another thread that uses it makes it read-only until it ends)"
             )
         weight = _arrays.finite_float("weight", weight)
         return {"accumulate": "into", "into": into, "weight": weight}

@@ -1,18 +1,20 @@
 //! The arguments every kernel shares — token ids, document offsets, optional counts and Φ —
-//! borrowed from Python once, then viewed as plain slices while the GIL is released.
+//! held from Python once (see `buffers`), then viewed as plain slices while the GIL is
+//! released.
 
 use attartm_core::Documents;
-use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::ndarray::{Ix1, Ix2};
+use numpy::{PyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::buffers::{token_ids, vector, TokenIds};
+use crate::buffers::{hold, token_ids, vector, Held, TokenIds};
 
 pub struct Collection<'py> {
     words: TokenIds<'py>,
-    offsets: PyReadonlyArray1<'py, i64>,
-    counts: Option<PyReadonlyArray1<'py, f32>>,
-    phi: PyReadonlyArray2<'py, f32>,
+    offsets: Held<'py, i64, Ix1>,
+    counts: Option<Held<'py, f32, Ix1>>,
+    phi: Held<'py, f32, Ix2>,
     pub n_words: usize,
     pub n_topics: usize,
 }
@@ -34,8 +36,7 @@ impl<'py> Collection<'py> {
         counts: Option<&Bound<'py, PyAny>>,
         phi: &Bound<'py, PyAny>,
     ) -> PyResult<Self> {
-        let phi = phi_matrix(phi)?;
-        let (n_words, n_topics) = (phi.shape()[0], phi.shape()[1]);
+        let (phi, [n_words, n_topics]) = phi_matrix(phi)?;
         Ok(Collection {
             words: token_ids("tokens", words)?,
             offsets: vector::<i64>("doc_offsets", doc_offsets)?,
@@ -46,18 +47,18 @@ impl<'py> Collection<'py> {
         })
     }
 
-    pub fn view(&self) -> PyResult<View<'_>> {
-        Ok(View {
+    pub fn view(&self) -> View<'_> {
+        View {
             words: self.words.as_slice(),
-            offsets: self.offsets.as_slice()?,
-            counts: self.counts.as_ref().map(|c| c.as_slice()).transpose()?,
-            phi: self.phi.as_slice()?,
+            offsets: self.offsets.as_slice(),
+            counts: self.counts.as_ref().map(|c| c.as_slice()),
+            phi: self.phi.as_slice(),
             n_words: self.n_words,
-        })
+        }
     }
 
     /// n_t as a contiguous float32 vector of one value per column of Φ.
-    pub fn topic_masses(&self, n_t: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray1<'py, f32>> {
+    pub fn topic_masses(&self, n_t: &Bound<'py, PyAny>) -> PyResult<Held<'py, f32, Ix1>> {
         let n_t = vector::<f32>("n_t", n_t)?;
         if n_t.len() != self.n_topics {
             return Err(PyValueError::new_err(format!(
@@ -71,14 +72,34 @@ impl<'py> Collection<'py> {
 }
 
 impl View<'_> {
+    /// Entries (tokens or distinct words) and documents, as the offsets claim before they
+    /// are checked, for sizing outputs.
+    pub fn n_entries(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn n_docs(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// The longest document's entries, at most all of them (offsets are checked later).
+    pub fn longest(&self) -> usize {
+        let n = self.words.len() as i64;
+        self.offsets
+            .windows(2)
+            .map(|w| (w[1].clamp(0, n) - w[0].clamp(0, n)).max(0) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The validated documents (ids inside Φ's rows, offsets in order).
     pub fn documents(&self) -> attartm_core::Result<Documents<'_>> {
         Documents::new(self.words, self.counts, self.offsets, self.n_words)
     }
 }
 
-/// Φ as a row-major W×T float32 numpy array.
-fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f32>> {
+/// Φ as a row-major W×T float32 numpy array, with its shape.
+fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<(Held<'py, f32, Ix2>, [usize; 2])> {
     let arr = phi
         .cast::<PyArray2<f32>>()
         .map_err(|_| PyTypeError::new_err("phi must be a 2-D float32 numpy array (W×T)"))?;
@@ -88,5 +109,5 @@ fn phi_matrix<'py>(phi: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f3
             "phi must be C-contiguous (row-major); pass np.ascontiguousarray(phi)",
         ));
     }
-    Ok(arr.try_readonly()?)
+    Ok((hold("phi", arr)?, [arr.shape()[0], arr.shape()[1]]))
 }

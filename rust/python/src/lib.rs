@@ -4,21 +4,19 @@
 mod buffers;
 mod collection;
 mod runtime;
+mod sizes;
 mod text;
 
 use attartm_core::{
     Accumulate, AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Phi, Sliding,
     Variant, WordTopicSums,
 };
-use numpy::ndarray::Array2;
-use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyReadwriteArray2,
-    PyUntypedArrayMethods,
-};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use numpy::ndarray::{Array2, Ix2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use buffers::{token_ids, vector};
+use buffers::{matrix, matrix_mut, token_ids, vector, Written};
 use collection::Collection;
 use runtime::run;
 
@@ -45,44 +43,11 @@ fn phi_of(values: &[f32], n_topics: usize, checked: bool) -> attartm_core::Resul
     }
 }
 
-/// A C-contiguous (row-major) 2-D numpy array of `T`.
-fn c_array<'a, 'py, T: numpy::Element>(
-    name: &str,
-    obj: &'a Bound<'py, PyAny>,
-) -> PyResult<&'a Bound<'py, PyArray2<T>>> {
-    let arr = obj.cast::<PyArray2<T>>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{name} must be a 2-D numpy array of {}",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    // A Fortran-ordered array is contiguous too, but its rows are not.
-    if !arr.is_c_contiguous() {
-        return Err(PyValueError::new_err(format!(
-            "{name} must be C-contiguous"
-        )));
-    }
-    Ok(arr)
-}
-
-/// A W×T float64 matrix borrowed for writing.
-fn f64_matrix_mut<'py>(
-    name: &str,
-    obj: &Bound<'py, PyAny>,
-) -> PyResult<PyReadwriteArray2<'py, f64>> {
-    Ok(c_array::<f64>(name, obj)?.try_readwrite()?)
-}
-
-/// A W×T float64 matrix borrowed for reading.
-fn f64_matrix<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f64>> {
-    Ok(c_array::<f64>(name, obj)?.try_readonly()?)
-}
-
 /// What a kernel call does with ñ_wt: `accumulate` is "none", "dense", "rows" or "into"
 /// (add `weight` · ñ_wt into the W×T float64 matrix `into`).
 struct Sums<'py> {
     how: String,
-    into: Option<PyReadwriteArray2<'py, f64>>,
+    into: Option<Written<'py, f64, Ix2>>,
     weight: f64,
 }
 
@@ -96,11 +61,10 @@ impl<'py> Sums<'py> {
     ) -> PyResult<Self> {
         let into = match (how, into) {
             ("into", Some(m)) => {
-                let m = f64_matrix_mut("into", m)?;
-                if m.shape() != [n_words, n_topics] {
+                let (m, shape) = matrix_mut::<f64>("into", m)?;
+                if shape != [n_words, n_topics] {
                     return Err(PyValueError::new_err(format!(
-                        "into must have shape ({n_words}, {n_topics}), but has {:?}",
-                        m.shape()
+                        "into must have shape ({n_words}, {n_topics}), but has {shape:?}"
                     )));
                 }
                 Some(m)
@@ -125,17 +89,31 @@ impl<'py> Sums<'py> {
         })
     }
 
+    /// Refuses a ñ_wt the core could never allocate: W×T dense, or a row per distinct
+    /// word of the `n_entries` the call reads.
+    fn check_size(&self, n_entries: usize, n_words: usize, n_topics: usize) -> PyResult<()> {
+        match self.how.as_str() {
+            "dense" => sizes::check("ñ_wt (accumulate=True)", &[n_words, n_topics], 8),
+            "rows" => sizes::check(
+                "ñ_wt (accumulate=\"rows\")",
+                &[n_words.min(n_entries), n_topics],
+                8,
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The core's view, to cross into the threads that run without the GIL.
-    fn view(&mut self) -> PyResult<Accumulate<'_>> {
-        Ok(match self.how.as_str() {
+    fn view(&mut self) -> Accumulate<'_> {
+        match self.how.as_str() {
             "dense" => Accumulate::Dense,
             "rows" => Accumulate::Rows,
             "into" => Accumulate::Into {
-                n_wt: self.into.as_mut().expect("checked in new").as_slice_mut()?,
+                n_wt: self.into.as_mut().expect("checked in new").as_slice_mut(),
                 weight: self.weight,
             },
             _ => Accumulate::None,
-        })
+        }
     }
 }
 
@@ -181,7 +159,10 @@ fn artm_estep<'py>(
         doc_passes,
         theta_term,
     };
-    let (view, how) = (args.view()?, sums.view()?);
+    let view = args.view();
+    sums.check_size(view.n_entries(), n_words, n_topics)?;
+    sizes::check("θ (documents × topics)", &[view.n_docs(), n_topics], 4)?;
+    let how = sums.view();
     let (n_docs, out) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
@@ -212,7 +193,7 @@ fn bag_of_words<'py>(
 )> {
     let tokens = token_ids("tokens", tokens)?;
     let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
-    let (t, o) = (tokens.as_slice(), offsets.as_slice()?);
+    let (t, o) = (tokens.as_slice(), offsets.as_slice());
     let (off, words, counts) = run(py, threads, || {
         let docs = Documents::new(t, None, o, u32::MAX as usize + 1)?;
         Ok(attartm_core::bag_of_words(&docs))
@@ -222,6 +203,44 @@ fn bag_of_words<'py>(
         words.into_pyarray(py),
         counts.into_pyarray(py),
     ))
+}
+
+/// Refuses an attentive call whose output, ñ_wt or per-document scratch could never be
+/// allocated. The scratch holds p_i of every position of a document (n×T floats, unless
+/// the output "tokens" holds them) and, with tempering, its tempered rows (n×T more).
+fn check_attentive_sizes(
+    view: &collection::View<'_>,
+    sums: &Sums<'_>,
+    output: Output,
+    tempering: f32,
+    n_words: usize,
+    n_topics: usize,
+) -> PyResult<()> {
+    let (n, t) = (view.n_entries(), n_topics);
+    sums.check_size(n, n_words, t)?;
+    match output {
+        Output::None => {}
+        Output::Tokens => sizes::check("the output \"tokens\" (tokens × topics)", &[n, t], 4)?,
+        Output::Contexts => sizes::check(
+            "the output \"contexts\" (tokens × (2·topics + 2))",
+            &[n, 2 * t + 2],
+            4,
+        )?,
+        Output::LogLikelihood => sizes::check("the output \"loglik\"", &[n], 4)?,
+        Output::DocumentMean => sizes::check(
+            "the output \"doc_mean\" (documents × topics)",
+            &[view.n_docs(), t],
+            4,
+        )?,
+        Output::TopK(k) => sizes::check("the output \"top\" (tokens × top)", &[n, k], 4 + 2)?,
+    }
+    let per_token = usize::from(output != Output::Tokens) + usize::from(tempering != 1.0);
+    let longest = view.longest();
+    sizes::check(
+        &format!("the scratch of the longest document ({longest} tokens)"),
+        &[longest, t, per_token],
+        4,
+    )
 }
 
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
@@ -283,11 +302,13 @@ fn attentive_estep<'py>(
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
-    let (view, nt, how) = (args.view()?, n_t.as_slice()?, sums.view()?);
+    let view = args.view();
+    check_attentive_sizes(&view, &sums, output, tempering, n_words, n_topics)?;
+    let (nt, how) = (n_t.as_slice(), sums.view());
     let params = AttentiveParams {
-        gamma_forward: gf.as_slice()?,
-        gamma_backward: gb.as_slice()?,
-        reset: reset.as_ref().map(|r| r.as_slice()).transpose()?,
+        gamma_forward: gf.as_slice(),
+        gamma_backward: gb.as_slice(),
+        reset: reset.as_ref().map(|r| r.as_slice()),
         beta,
         passes,
         exclude_self,
@@ -349,7 +370,9 @@ fn thetaless_estep<'py>(
     let (n_words, n_topics) = (args.n_words, args.n_topics);
     let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let n_t = args.topic_masses(n_t)?;
-    let (view, nt, how) = (args.view()?, n_t.as_slice()?, sums.view()?);
+    let view = args.view();
+    sums.check_size(view.n_entries(), n_words, n_topics)?;
+    let (nt, how) = (n_t.as_slice(), sums.view());
     let n_wt = run(py, threads, || {
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
         attartm_core::thetaless_estep(&view.documents()?, phi, nt, variant, how)
@@ -373,7 +396,8 @@ fn linear_theta<'py>(
 ) -> PyResult<Matrix<'py, f32>> {
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
     let n_t = args.topic_masses(n_t)?;
-    let (view, nt, n_topics) = (args.view()?, n_t.as_slice()?, args.n_topics);
+    let (view, nt, n_topics) = (args.view(), n_t.as_slice(), args.n_topics);
+    sizes::check("θ (documents × topics)", &[view.n_docs(), n_topics], 4)?;
     let (n_docs, theta) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
@@ -411,14 +435,14 @@ fn window_counts<'py>(
     let offsets = vector::<i64>("doc_offsets", doc_offsets)?;
     let words = vector::<u32>("words", words)?;
     let pairs = vector::<u32>("pairs", pairs)?;
-    let flat = pairs.as_slice()?;
+    let flat = pairs.as_slice();
     if flat.len() % 2 != 0 {
         return Err(PyValueError::new_err(
             "pairs must hold two word indices per pair (a flat array of even length)",
         ));
     }
     let pairs: Vec<(u32, u32)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-    let (t, o, w) = (tokens.as_slice(), offsets.as_slice()?, words.as_slice()?);
+    let (t, o, w) = (tokens.as_slice(), offsets.as_slice(), words.as_slice());
     let out = run(py, threads, || {
         let docs = Documents::new(t, None, o, n_vocabulary)?;
         let spec = CountSpec {
@@ -459,10 +483,9 @@ fn row_sums<'py>(
     n_wt: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
-    let m = f64_matrix("n_wt", n_wt)?;
-    let t = m.shape()[1];
+    let (m, [_, t]) = matrix::<f64>("n_wt", n_wt)?;
     let rows = vector::<u32>("rows", rows)?;
-    let (m, r) = (m.as_slice()?, rows.as_slice()?);
+    let (m, r) = (m.as_slice(), rows.as_slice());
     let (total, positive) = run(py, Some(1), || attartm_core::online::row_sums(m, t, r))?;
     Ok((total.into_pyarray(py), positive.into_pyarray(py)))
 }
@@ -476,11 +499,10 @@ fn add_rows<'py>(
     rows: &Bound<'py, PyAny>,
     weight: f64,
 ) -> PyResult<()> {
-    let mut m = f64_matrix_mut("n_wt", n_wt)?;
-    let t = m.shape()[1];
+    let (mut m, [_, t]) = matrix_mut::<f64>("n_wt", n_wt)?;
     let words = vector::<u32>("words", words)?;
-    let rows = f64_matrix("rows", rows)?;
-    let (w, r, m) = (words.as_slice()?, rows.as_slice()?, m.as_slice_mut()?);
+    let (rows, _) = matrix::<f64>("rows", rows)?;
+    let (w, r, m) = (words.as_slice(), rows.as_slice(), m.as_slice_mut());
     run(py, Some(1), || {
         attartm_core::online::add_rows(m, t, w, r, weight)
     })
@@ -495,12 +517,12 @@ fn refresh_rows<'py>(
     positive: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
 ) -> PyResult<()> {
-    let mut phi = c_array::<f32>("phi", phi)?.try_readwrite()?;
-    let m = f64_matrix("n_wt", n_wt)?;
+    let (mut phi, _) = matrix_mut::<f32>("phi", phi)?;
+    let (m, _) = matrix::<f64>("n_wt", n_wt)?;
     let positive = vector::<f64>("positive", positive)?;
     let rows = vector::<u32>("rows", rows)?;
-    let (m, s, r) = (m.as_slice()?, positive.as_slice()?, rows.as_slice()?);
-    let phi = phi.as_slice_mut()?;
+    let (m, s, r) = (m.as_slice(), positive.as_slice(), rows.as_slice());
+    let phi = phi.as_slice_mut();
     run(py, Some(1), || {
         attartm_core::online::refresh_rows(phi, m, s, r)
     })

@@ -1,7 +1,6 @@
 //! Running core work from Python: without the GIL, on a rayon pool of the requested size,
 //! with core errors turned into ValueError and a panic into RuntimeError (never an abort).
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -11,21 +10,35 @@ use pyo3::prelude::*;
 /// More threads than this is a typo, not a machine: refuse before spawning them.
 const MAX_THREADS: usize = 1024;
 
+/// Pools kept for reuse. Each distinct `threads` value needs a pool of its own, and a
+/// pool's threads live as long as it does: beyond this many, the least recently used
+/// pool is dropped (its threads end once the calls still using it finish).
+const MAX_POOLS: usize = 4;
+
+/// (threads, pool), the most recently used last.
+type Pools = Vec<(usize, Arc<rayon::ThreadPool>)>;
+
 fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     let mut pools = POOLS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.get(&threads) {
-        return Ok(p.clone());
+    if let Some(i) = pools.iter().position(|(n, _)| *n == threads) {
+        let entry = pools.remove(i);
+        let p = entry.1.clone();
+        pools.push(entry);
+        return Ok(p);
     }
     let p = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))?;
     let p = Arc::new(p);
-    pools.insert(threads, p.clone());
+    if pools.len() == MAX_POOLS {
+        pools.remove(0);
+    }
+    pools.push((threads, p.clone()));
     Ok(p)
 }
 

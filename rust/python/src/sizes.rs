@@ -1,0 +1,48 @@
+//! Refusing, with MemoryError, an output or scratch buffer that could never be allocated.
+//!
+//! The core allocates what a call returns (n×T for "tokens", n×(2T+2) for "contexts",
+//! D×T for θ, W×T for dense ñ_wt) and, per document, n×T floats of scratch; Rust aborts
+//! the process when an allocation fails. The binding computes those sizes from the inputs
+//! before the core runs and refuses any larger than this machine's physical memory, naming
+//! the size asked. (An allocation under that limit can still fail when memory is short;
+//! that is not checked here.)
+
+use pyo3::exceptions::PyMemoryError;
+use pyo3::prelude::*;
+
+/// This machine's physical memory in bytes (no limit where it cannot be read).
+pub fn memory_limit() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sysconf only reads the system's configuration.
+        let (pages, size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && size > 0 {
+            return (pages as usize).saturating_mul(size as usize);
+        }
+    }
+    usize::MAX
+}
+
+/// Refuses `what`, an array of `dims` values of `item` bytes each, when it could never fit.
+pub fn check(what: &str, dims: &[usize], item: usize) -> PyResult<()> {
+    let limit = memory_limit();
+    let bytes = dims.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
+    if bytes.is_some_and(|b| b <= limit) {
+        return Ok(());
+    }
+    let shape = dims
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("×");
+    let size = bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string());
+    Err(PyMemoryError::new_err(format!(
+        "{what} would take {size} bytes ({shape} values of {item} bytes), more than this \
+         machine's memory ({limit} bytes); pass fewer tokens or documents per call"
+    )))
+}
