@@ -2,8 +2,8 @@
 
 * :func:`tag` tags a ``ray.data.Dataset`` of texts with ``map_batches`` over Arrow batches:
   a callable class loads the model once per actor.
-* :func:`fit_online` is the batch-online algorithm of DESIGN 1.1 with the E-steps of each
-  update window running as Ray tasks (Φ and n_t shared through the object store); each
+* :func:`fit_online` is the batch-online algorithm of docs/mathematics.md §4 with the E-steps
+  of each update window running as Ray tasks (Φ and n_t shared through the object store); each
   task returns ñ_wt of the words its batch touched only, which the driver adds into n_wt
   in batch order before the M-step (the update of ``TopicModel.fit_online``), so the
   model equals the single-process ``fit_online`` on the same batches.
