@@ -134,7 +134,12 @@ def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 class TopicModel(Parameters):
-    """Base class of the attartm models (not used directly)."""
+    """Base class of the attartm models (not used directly).
+
+    Follows scikit-learn's conventions: the constructor stores its arguments as given,
+    ``fit`` (and every use of a fitted model) checks them, ``get_params``/``set_params``
+    and ``sklearn.base.clone`` work, and Φ is also ``components_`` (T×W).
+    """
 
     _kind = "base"
 
