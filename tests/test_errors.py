@@ -8,6 +8,7 @@ arrays to ``attartm._core`` directly, in a subprocess, and checks that it surviv
 from __future__ import annotations
 
 import ast
+import copy
 import importlib.metadata
 import inspect
 import io
@@ -214,9 +215,14 @@ def test_from_token_ids_wrong_types_and_shapes():
         (None, TypeError, "n_topics must be an integer, not NoneType"),
     ],
 )
-def test_bad_n_topics(cls, n_topics, error, message):
+def test_bad_n_topics(cls, corpus, n_topics, error, message):
+    # Parameters are stored as given (scikit-learn's convention) and checked at fit.
+    model = cls(n_topics)
+    assert model.n_topics is n_topics
     with pytest.raises(error, match=message):
-        cls(n_topics)
+        model.fit(corpus, epochs=1)
+    with pytest.raises(error, match=message):
+        model.fit_online(corpus)
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=model_id)
@@ -240,15 +246,24 @@ def test_bad_epochs(cls, corpus, epochs, error, message):
         model.phi  # noqa: B018 (nothing was trained)
 
 
-def test_other_bad_model_parameters():
+def test_other_bad_model_parameters(corpus):
     with pytest.raises(ValueError, match=r"doc_passes must be at least 1"):
-        ARTM(2, doc_passes=0)
+        ARTM(2, doc_passes=0).fit(corpus, epochs=1)
     with pytest.raises(ValueError, match=r"seed must be at least 0"):
-        ARTM(2, seed=-1)
+        ARTM(2, seed=-1).fit(corpus, epochs=1)
     with pytest.raises(ValueError, match=r"threads must be at least 1"):
-        ARTM(2, threads=0)
+        ARTM(2, threads=0).fit(corpus, epochs=1)
     with pytest.raises(TypeError, match=r"threads must be an integer"):
-        ThetalessARTM(2, threads=1.0)
+        ThetalessARTM(2, threads=1.0).fit(corpus, epochs=1)
+
+
+def test_a_bad_parameter_set_on_a_fitted_model_fails_at_its_next_use(fitted, corpus):
+    model = copy.deepcopy(fitted[ARTM]).set_params(doc_passes=0)
+    with pytest.raises(ValueError, match=r"doc_passes must be at least 1"):
+        model.transform(corpus)
+    model.set_params(doc_passes=2, n_topics=5)
+    with pytest.raises(NotFittedError, match=r"n_topics is 5 but this ARTM was fitted with 2"):
+        model.transform(corpus)
 
 
 def test_fit_needs_a_corpus(fitted):
@@ -311,11 +326,13 @@ def test_smooth_sparse_phi_weights(corpus):
         ARTM(2, regularizers=[SmoothSparsePhi(0.1, weights=[1.0, 2.0])]).fit(corpus, epochs=1)
 
 
-def test_regularizers_must_be_regularizers():
+def test_regularizers_must_be_regularizers(corpus):
     with pytest.raises(TypeError, match=r"must be attartm regularizers .* not float"):
-        ARTM(2, regularizers=[0.1])
+        ARTM(2, regularizers=[0.1]).fit(corpus, epochs=1)
     # A single regularizer is accepted as well as a sequence.
-    assert ARTM(2, regularizers=SmoothSparsePhi(0.1)).regularizers == (SmoothSparsePhi(0.1),)
+    model = ARTM(2, regularizers=SmoothSparsePhi(0.1), epochs=1).fit(corpus)
+    assert model.regularizers == SmoothSparsePhi(0.1)
+    assert model._regularizers == (SmoothSparsePhi(0.1),)
 
 
 def test_a_failed_fit_leaves_the_model_unfitted(corpus):
@@ -595,9 +612,9 @@ def test_fit_online_bad_batches(corpus):
         ({"filter": "softmax"}, ValueError, 'filter must be "p/n_t" or "phi"'),
     ],
 )
-def test_attentive_bad_parameters(kwargs, error, message):
+def test_attentive_bad_parameters(corpus, kwargs, error, message):
     with pytest.raises(error, match=message):
-        AttentiveARTM(2, **kwargs)
+        AttentiveARTM(2, **kwargs).fit(corpus, epochs=1)
 
 
 @pytest.mark.parametrize(
@@ -649,17 +666,18 @@ def test_attentive_token_outputs_bad_arguments(fitted, corpus):
 # --- ThetalessARTM ------------------------------------------------------------------
 
 
-def test_thetaless_unknown_variant():
+def test_thetaless_unknown_variant(corpus):
     with pytest.raises(
         ValueError, match=r"variant must be one of \('full', 'naive'\), not 'fancy'"
     ):
-        ThetalessARTM(2, variant="fancy")
+        ThetalessARTM(2, variant="fancy").fit(corpus, epochs=1)
 
 
-def test_thetaless_refuses_theta_regularizers():
+def test_thetaless_refuses_theta_regularizers(corpus):
     with pytest.raises(ValueError, match=r"no Θ: Θ regularizers cannot be used"):
-        ThetalessARTM(2, regularizers=[SmoothSparsePhi(0.1), SmoothSparseTheta(-0.1)])
-    assert len(ThetalessARTM(2, regularizers=[SmoothSparsePhi(0.1)]).regularizers) == 1
+        ThetalessARTM(2, regularizers=[SmoothSparsePhi(0.1), SmoothSparseTheta(-0.1)]).fit(corpus)
+    model = ThetalessARTM(2, regularizers=[SmoothSparsePhi(0.1)]).fit(corpus, epochs=1)
+    assert len(model.regularizers) == 1
 
 
 # --- kernels ------------------------------------------------------------------------

@@ -402,7 +402,7 @@ def test_every_model_class_round_trips_without_machine_settings(corpus):
     for model in (ARTM(2, threads=1), AttentiveARTM(2, threads=3), ThetalessARTM(2, threads=2)):
         loaded = persistence.loads(persistence.dumps(model.fit(corpus, epochs=1)))
         assert loaded.threads is None
-        assert {**loaded.get_params(), "threads": model.threads} == model.get_params()
+        assert {**loaded._validated(), "threads": model.threads} == model._validated()
 
 
 def test_a_model_the_loader_would_refuse_is_not_saved(corpus, tmp_path):

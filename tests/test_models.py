@@ -374,14 +374,14 @@ def test_numpy_and_polars_parameters_save_as_plain_numbers(small_corpus, tmp_pat
     ).fit(small_corpus, epochs=2)  # fmt: skip
     model.save(tmp_path / "m.attartm")
     loaded = attartm.load(tmp_path / "m.attartm")
-    assert loaded.get_params() == model.get_params()
+    assert loaded._validated() == model._validated()
     weights = pl.Series(np.linspace(0, 1, len(small_corpus.vocabulary)))
     attartm.AttentiveARTM(3, token_weight=weights).fit(small_corpus, epochs=1).save(tmp_path / "w")
 
 
 def test_background_topics_are_marked_and_checked(small_corpus):
     model = attartm.AttentiveARTM(4, background_topics=[3, 1], epochs=2, updates_per_epoch=2)
-    assert model.background_topics == (1, 3)
+    assert model.background_topics == [3, 1] and model._background_topics == (1, 3)
     model.fit(small_corpus)
     top = model.topics(3)
     assert top.filter(pl.col("background"))["topic"].unique().sort().to_list() == [1, 3]
@@ -392,9 +392,10 @@ def test_background_topics_are_marked_and_checked(small_corpus):
         "topic_2",
         "background_3",
     ]
-    reloaded = attartm.ARTM(4, background_topics=(2,)).get_params()["background_topics"]
-    assert reloaded == [2]
+    # Saved (and so reloaded) as a plain list.
+    saved = attartm.ARTM(4, background_topics=(2,))._validated()["background_topics"]
+    assert saved == [2]
     for bad, message in [([4], "distinct indices"), ([1, 1], "distinct"), ([0, 1, 2, 3], "every"),
                          (3, "sequence"), (["a"], "background_topics")]:  # fmt: skip
         with pytest.raises((ValueError, TypeError), match=message):
-            attartm.ARTM(4, background_topics=bad)
+            attartm.ARTM(4, background_topics=bad).fit(small_corpus, epochs=1)

@@ -313,7 +313,7 @@ def test_ray_task_returns_the_touched_rows_only(small_corpus):
     model = attartm.AttentiveARTM(3, passes=2, seed=0).fit(small_corpus, epochs=2)
     texts = [" ".join(["goal", "match", "team", "recipe"] * 5), "kernel compiler goal"]
     table = pl.DataFrame({"text": texts}).to_arrow()
-    spec = {"class": "AttentiveARTM", "params": model.get_params(), "regularizers": []}
+    spec = attartm.persistence.spec(model)
     options = {"language": "en", "stopwords": True}
     n_t = model._topic_mass()
     words, rows = _batch_n_wt(table, "text", None, list(model.vocabulary.words), spec,

@@ -18,6 +18,7 @@ import polars as pl
 from . import _arrays, _core, kernels, scores
 from . import regularizers as _reg
 from ._heldout import Evaluation
+from ._params import Parameters
 from ._progress import progress
 from .corpus import Corpus
 from .vocabulary import Vocabulary
@@ -132,8 +133,13 @@ def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield window
 
 
-class TopicModel:
-    """Base class of the attartm models (not used directly)."""
+class TopicModel(Parameters):
+    """Base class of the attartm models (not used directly).
+
+    Follows scikit-learn's conventions: the constructor stores its arguments as given,
+    ``fit`` (and every use of a fitted model) checks them, ``get_params``/``set_params``
+    and ``sklearn.base.clone`` work, and Φ is also ``components_`` (T×W).
+    """
 
     _kind = "base"
 
@@ -148,13 +154,15 @@ class TopicModel:
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        self.n_topics = _arrays.positive_int("n_topics", n_topics)
-        self.background_topics = _background(background_topics, self.n_topics)
-        self.epochs = _arrays.positive_int("epochs", epochs)
-        self.updates_per_epoch = _arrays.positive_int("updates_per_epoch", updates_per_epoch)
-        self.regularizers = _reg.check_all(regularizers)
-        self.seed = _arrays.positive_int("seed", seed, minimum=0)
-        self.threads = _arrays.threads(threads)
+        # Stored as given (scikit-learn's convention, see attartm._params): checked by
+        # _checked() when they are used.
+        self.n_topics = n_topics
+        self.background_topics = background_topics
+        self.epochs = epochs
+        self.updates_per_epoch = updates_per_epoch
+        self.regularizers = regularizers
+        self.seed = seed
+        self.threads = threads
         self._phi: np.ndarray | None = None
         self._n_wt: np.ndarray | None = None
         self._vocabulary: Vocabulary | None = None
@@ -173,20 +181,33 @@ class TopicModel:
         self._version = 0
 
     # ---------------------------------------------------------------- parameters
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (without regularizers), as saved with the model."""
+    def _validated(self) -> dict[str, Any]:
+        """Every constructor parameter checked (a clear TypeError or ValueError for a bad
+        one) and in plain Python types, as saved with the model."""
+        n_topics = _arrays.positive_int("n_topics", self.n_topics)
         return {
-            "n_topics": self.n_topics,
-            "epochs": self.epochs,
-            "updates_per_epoch": self.updates_per_epoch,
-            "background_topics": list(self.background_topics),
-            "seed": self.seed,
-            "threads": self.threads,
+            "n_topics": n_topics,
+            "epochs": _arrays.positive_int("epochs", self.epochs),
+            "updates_per_epoch": _arrays.positive_int("updates_per_epoch", self.updates_per_epoch),
+            "background_topics": list(_background(self.background_topics, n_topics)),
+            "regularizers": _reg.check_all(self.regularizers),
+            "seed": _arrays.positive_int("seed", self.seed, minimum=0),
+            "threads": _arrays.threads(self.threads),
         }
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+    def _checked(self):
+        """Checks the parameters (at the start of fit and of every use of a fitted model,
+        since set_params may have changed them) and returns ``self``."""
+        self._validated()
+        return self
+
+    @property
+    def _regularizers(self) -> tuple[_reg.Regularizer, ...]:
+        return _reg.check_all(self.regularizers)
+
+    @property
+    def _background_topics(self) -> tuple[int, ...]:
+        return _background(self.background_topics, self.n_topics)
 
     # ---------------------------------------------------------------- fitted state
     def _require_fitted(self) -> None:
@@ -195,6 +216,23 @@ class TopicModel:
                 f"this {type(self).__name__} is not fitted yet: call fit(corpus) or "
                 f"fit_online(corpus) first, or attartm.load(path)"
             )
+        self._checked()
+        if self._phi.shape[1] != self.n_topics:
+            raise NotFittedError(
+                f"n_topics is {self.n_topics} but this {type(self).__name__} was fitted with "
+                f"{self._phi.shape[1]} topics: call fit again after set_params(n_topics=...)"
+            )
+
+    @property
+    def components_(self) -> np.ndarray:
+        """Φ transposed, T×W (scikit-learn's name; a read-only view, not a copy)."""
+        return self.phi.T
+
+    @property
+    def n_features_in_(self) -> int:
+        """The number of words W of the vocabulary (scikit-learn's name)."""
+        self._require_fitted()
+        return len(self._vocabulary)
 
     @property
     def phi(self) -> np.ndarray:
@@ -225,7 +263,7 @@ class TopicModel:
     def topic_names(self) -> list[str]:
         """Column names of the topics: ``topic_t``, or ``background_t`` for a background
         topic."""
-        background = set(self.background_topics)
+        background = set(self._background_topics)
         return [
             f"background_{t}" if t in background else f"topic_{t}" for t in range(self.n_topics)
         ]
@@ -252,7 +290,7 @@ class TopicModel:
             )
         if (phi < 0).any():
             raise ValueError("phi must be non-negative")
-        model = cls(n_topics=phi.shape[1], **params)
+        model = cls(n_topics=phi.shape[1], **params)._checked()
         phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
         if n_wt is None:
             n_wt = phi.astype(np.float64)
@@ -303,9 +341,10 @@ class TopicModel:
         return corpus
 
     def _phi_regularizers(self) -> list[_reg.PhiRegularizer]:
-        regs = [r for r in self.regularizers if isinstance(r, _reg.PhiRegularizer)]
-        if self.background_topics:
-            regs.append(_reg.BackgroundPhi(1.0, topics=self.background_topics))
+        regs = [r for r in self._regularizers if isinstance(r, _reg.PhiRegularizer)]
+        background = self._background_topics
+        if background:
+            regs.append(_reg.BackgroundPhi(1.0, topics=background))
         return regs
 
     def _update(self, decay: float, apply: float, words: np.ndarray, add) -> None:
@@ -450,6 +489,7 @@ class TopicModel:
         Starts from a random Φ drawn from ``seed``; ``callback(model, epoch)`` runs after
         every epoch (epoch counts from 1), e.g. to track scores. Returns ``self``.
         """
+        self._checked()
         corpus = self._check_corpus(corpus, fitted=False)
         epochs = self.epochs if epochs is None else _arrays.positive_int("epochs", epochs)
         self._initialize(corpus.vocabulary)
@@ -534,6 +574,7 @@ class TopicModel:
         rows their ñ_wt touches and how to add it into n_wt (all E-steps of a window use
         the same Φ, so they may run in parallel anywhere; their ñ_wt enter in batch
         order). ``vocabulary_of`` reads the vocabulary of the first batch."""
+        self._checked()
         self._forget()
         try:
             updates = 0
@@ -600,7 +641,7 @@ class TopicModel:
                 "rank": np.tile(np.arange(1, k + 1, dtype=np.int64), self.n_topics),
                 "word": words[top.ravel()].tolist(),
                 "weight": weights.ravel().astype(np.float64),
-                "background": np.isin(topic, self.background_topics),
+                "background": np.isin(topic, self._background_topics),
             }
         )
 
@@ -621,6 +662,10 @@ class TopicModel:
             raise ValueError(f'method must be "model" or "linear", not {method!r}')
         frame = pl.DataFrame(theta, schema=self.topic_names)
         return frame.insert_column(0, corpus.ids.alias("id"))
+
+    def fit_transform(self, corpus: Corpus, method: str = "model", **fit_args: Any) -> pl.DataFrame:
+        """``fit(corpus, **fit_args)``, then ``transform(corpus, method)``."""
+        return self.fit(corpus, **fit_args).transform(corpus, method)
 
     def _topic_mass(self) -> np.ndarray:
         """n_t as float32 for the kernels; before the first M-step there is no mass yet,

@@ -73,10 +73,11 @@ class ARTM(TopicModel):
             background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
-        self.doc_passes = _arrays.positive_int("doc_passes", doc_passes)
+        self.doc_passes = doc_passes
 
-    def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "doc_passes": self.doc_passes}
+    def _validated(self) -> dict[str, Any]:
+        doc_passes = _arrays.positive_int("doc_passes", self.doc_passes)
+        return {**super()._validated(), "doc_passes": doc_passes}
 
     def _prepare(self, corpus: Corpus) -> BagOfWords:
         return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
@@ -84,7 +85,7 @@ class ARTM(TopicModel):
     def _run(
         self, bow: BagOfWords, accumulate: bool | str = False, into=None, weight: float = 1.0
     ) -> tuple[np.ndarray, Any]:
-        term = _reg.theta_term(self.regularizers, self.n_topics)
+        term = _reg.theta_term(self._regularizers, self.n_topics)
         return _core.artm_estep(
             bow.words,
             bow.offsets,

@@ -126,66 +126,77 @@ class AttentiveARTM(TopicModel):
             background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
-        if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):
+        self.passes = passes
+        self.beta = beta
+        self.window = window
+        self.gamma = gamma
+        self.window_backward = window_backward
+        self.gamma_backward = gamma_backward
+        self.boundaries = boundaries
+        self.token_weight = token_weight
+        self.exclude_self = exclude_self
+        self.filter = filter
+        self.document_weight = document_weight
+        self.tempering = tempering
+
+    def _validated(self) -> dict[str, Any]:
+        params = super()._validated()
+        if any(isinstance(r, _reg.ThetaRegularizer) for r in params["regularizers"]):
             raise ValueError(
                 "AttentiveARTM has no Θ (topic vectors are per position): Θ regularizers "
                 "such as SmoothSparseTheta cannot be used with it"
             )
-        self.passes = _arrays.positive_int("passes", passes)
-        self.beta = _arrays.finite_float("beta", beta)
-        if not 0.0 <= self.beta <= 1.0:
-            raise ValueError(f"beta must lie in [0, 1], but is {self.beta}")
-        if window is None and gamma is None:
-            window = 10
+        unit = {"beta": (0.0, True), "document_weight": (0.0, True), "tempering": (0.0, False)}
+        for name, (low, closed) in unit.items():
+            value = _arrays.finite_float(name, getattr(self, name))
+            if not (low <= value if closed else low < value) or value > 1.0:
+                interval = "[0, 1]" if closed else "(0, 1]"
+                raise ValueError(f"{name} must lie in {interval}, but is {value}")
+            params[name] = value
+        if self.filter not in ("p/n_t", "phi"):
+            raise ValueError(f'filter must be "p/n_t" or "phi", not {self.filter!r}')
         # Plain Python numbers, so that numpy or polars scalars in a grid still save as JSON.
         as_float = lambda v, name: None if v is None else _arrays.finite_float(name, v)  # noqa: E731
-        self.window, self.gamma = as_float(window, "window"), as_float(gamma, "gamma")
-        self.window_backward = as_float(window_backward, "window_backward")
-        self.gamma_backward = as_float(gamma_backward, "gamma_backward")
-        self._gf = _coefficient("", self.window, self.gamma)
-        self._gb = _coefficient("_backward", self.window_backward, self.gamma_backward) or self._gf
-        self.boundaries = {"sentence": 0.0, "paragraph": 0.0, **dict(boundaries or {})}
-        for level, strength in self.boundaries.items():
+        self._gammas  # noqa: B018 (checks the windows and γ)
+        return {
+            **params,
+            "passes": _arrays.positive_int("passes", self.passes),
+            **{
+                name: as_float(getattr(self, name), name)
+                for name in ("window", "gamma", "window_backward", "gamma_backward")
+            },
+            "boundaries": self._boundaries,
+            "token_weight": _plain_weights(self.token_weight),
+            "exclude_self": bool(self.exclude_self),
+            "filter": self.filter,
+        }
+
+    @property
+    def _gammas(self) -> tuple[float, float]:
+        """γ→ and γ← from the windows or γ given (a window of 10 tokens when neither is);
+        the backward one defaults to the forward one."""
+        window = 10 if self.window is None and self.gamma is None else self.window
+        forward = _coefficient("", window, self.gamma)
+        backward = _coefficient("_backward", self.window_backward, self.gamma_backward)
+        return forward, backward or forward
+
+    @property
+    def _boundaries(self) -> dict[str, float]:
+        """The reset strength of every boundary level (0 for those not given)."""
+        out = {"sentence": 0.0, "paragraph": 0.0}
+        for level, strength in dict(self.boundaries or {}).items():
             if level not in BOUNDARY_LEVELS:
                 known = sorted(BOUNDARY_LEVELS)
                 raise ValueError(f"unknown boundary level {level!r}; the corpus records {known}")
             s = _arrays.finite_float(f"boundaries[{level!r}]", strength)
             if not 0.0 <= s <= 1.0:
                 raise ValueError(f"boundaries[{level!r}] must lie in [0, 1], but is {s}")
-            self.boundaries[level] = s
-        self.token_weight = _plain_weights(token_weight)
-        self.exclude_self = bool(exclude_self)
-        if filter not in ("p/n_t", "phi"):
-            raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
-        self.filter = filter
-        self.document_weight = _arrays.finite_float("document_weight", document_weight)
-        if not 0.0 <= self.document_weight <= 1.0:
-            raise ValueError(f"document_weight must lie in [0, 1], but is {self.document_weight}")
-        self.tempering = _arrays.finite_float("tempering", tempering)
-        if not 0.0 < self.tempering <= 1.0:
-            raise ValueError(f"tempering must lie in (0, 1], but is {self.tempering}")
-
-    def get_params(self) -> dict[str, Any]:
-        weight = self.token_weight
-        return {
-            **super().get_params(),
-            "passes": self.passes,
-            "beta": self.beta,
-            "window": self.window,
-            "gamma": self.gamma,
-            "window_backward": self.window_backward,
-            "gamma_backward": self.gamma_backward,
-            "boundaries": self.boundaries,
-            "token_weight": weight,
-            "exclude_self": self.exclude_self,
-            "filter": self.filter,
-            "document_weight": self.document_weight,
-            "tempering": self.tempering,
-        }
+            out[level] = s
+        return out
 
     # ---------------------------------------------------------------- the E-step
     def _word_weights(self) -> np.ndarray | None:
-        weight = self.token_weight
+        weight = _plain_weights(self.token_weight)
         if weight is None:
             return None
         n_words = len(self._vocabulary)
@@ -204,7 +215,7 @@ class AttentiveARTM(TopicModel):
         """γ→ and γ← of every position of ``corpus`` (float32[n] each); ``window``
         replaces the model's window in both directions."""
         n = corpus.n_tokens
-        forward, backward = (self._gf, self._gb) if window is None else (1.0 / window,) * 2
+        forward, backward = self._gammas if window is None else (1.0 / window,) * 2
         gf = np.full(n, forward, dtype=np.float32)
         gb = np.full(n, backward, dtype=np.float32)
         weights = self._word_weights()
@@ -218,8 +229,9 @@ class AttentiveARTM(TopicModel):
         """Reset strength of the boundary before every position (float32[n]), from the
         corpus's boundary levels and ``boundaries``; None when no level resets. A
         paragraph start is a sentence start too, so it gets the larger of both strengths."""
-        sentence = self.boundaries["sentence"]
-        paragraph = max(self.boundaries["paragraph"], sentence)
+        boundaries = self._boundaries
+        sentence = boundaries["sentence"]
+        paragraph = max(boundaries["paragraph"], sentence)
         if sentence <= 0.0 and paragraph <= 0.0:
             return None
         strength = np.array([0.0, sentence, paragraph], dtype=np.float32)
@@ -232,7 +244,7 @@ class AttentiveARTM(TopicModel):
         return kernels._attentive_run(
             corpus.token_ids, corpus.doc_offsets, self._phi,
             self._topic_mass() if n_t is None else n_t, gamma_forward=gf, gamma_backward=gb,
-            beta=self.beta, passes=self.passes, exclude_self=self.exclude_self,
+            beta=self.beta, passes=self.passes, exclude_self=bool(self.exclude_self),
             filter=self.filter, reset=self.resets(corpus),
             document_weight=self.document_weight, tempering=self.tempering,
             output=output, top=top,

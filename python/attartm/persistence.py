@@ -88,13 +88,10 @@ def _write(model: Any, target: Any) -> None:
         _check_counts(n_wt)
     except _Invalid as e:
         raise ValueError(f"cannot save this model: {e.member[:-4]} {e.problem}") from None
-    params = {k: v for k, v in model.get_params().items() if k not in MACHINE_SETTINGS}
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "class": type(model).__name__,
-        "params": params,
-        "regularizers": [r.to_dict() for r in model.regularizers],
+        **spec(model),
         "vocabulary": list(model.vocabulary.words),
     }
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
@@ -106,6 +103,18 @@ def _write(model: Any, target: Any) -> None:
             # inflating them took most of the time of loading a model (what every
             # `attartm tag` and every Ray actor does first).
             z.writestr(f"{name}.npy", buf.getvalue(), compress_type=zipfile.ZIP_STORED)
+
+
+def spec(model: Any) -> dict[str, Any]:
+    """The model's class, parameters (checked, in plain Python types, without machine
+    settings) and regularizers, as JSON-ready values; :func:`build` makes the model again."""
+    params = model._validated()
+    regularizers = params.pop("regularizers")
+    return {
+        "class": type(model).__name__,
+        "params": {k: v for k, v in params.items() if k not in MACHINE_SETTINGS},
+        "regularizers": [r.to_dict() for r in regularizers],
+    }
 
 
 def save_model(model: Any, path: str | os.PathLike) -> None:
@@ -329,7 +338,7 @@ class _Reader:
         if counts_shape != shape:
             raise _Invalid("n_wt.npy", f"has shape {counts_shape}, but phi.npy has shape {shape}")
         header = self._header(shape)
-        model = _build(header)
+        model = build(header)
         vocabulary = header["vocabulary"]
         if shape != (len(vocabulary), model.n_topics):
             raise _Invalid(
@@ -392,21 +401,22 @@ def _checked_header(header: Any) -> dict[str, Any]:
     return header
 
 
-def _build(header: dict[str, Any]) -> Any:
-    """The (unfitted) model the header describes, without its machine settings."""
+def build(header: dict[str, Any]) -> Any:
+    """The (unfitted) model that a :func:`spec` or a model file's header describes, its
+    parameters checked, without its machine settings."""
     params = {k: v for k, v in header["params"].items() if k not in MACHINE_SETTINGS}
     regularizers = [
         _checked(f"regularizers[{i}]", _reg.from_dict, d)
         for i, d in enumerate(header["regularizers"])
     ]
     cls = _model_classes()[header["class"]]
-    return _checked("params", lambda: cls(**params, regularizers=regularizers))
+    return _checked("params", lambda: cls(**params, regularizers=regularizers)._checked())
 
 
 def _check_fitted(model: Any) -> None:
     """Parameters that depend on the vocabulary and the topics fit them (what fit checks)."""
     n_words, n_topics = len(model.vocabulary), model.n_topics
-    for i, r in enumerate(model.regularizers):
+    for i, r in enumerate(model._regularizers):
         if isinstance(r, _reg.PhiRegularizer):
             _checked(f"regularizers[{i}]", r.check, n_words, n_topics)
         else:

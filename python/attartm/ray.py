@@ -28,12 +28,12 @@ import numpy as np
 import polars as pl
 
 from . import _arrays, _core
-from . import regularizers as _reg
 from ._model import OnlineSettings, TopicModel
 from ._tagging import Tagging
 from .attentive import AttentiveARTM
 from .corpus import Corpus
-from .persistence import _model_classes, dumps, loads
+from .persistence import build, dumps, loads
+from .persistence import spec as model_spec
 from .vocabulary import Vocabulary
 
 
@@ -97,7 +97,7 @@ class _Tagger:
 
     def __init__(self, model: bytes, settings: dict[str, Any]) -> None:
         model = loads(model)
-        model.threads = 1  # one core per actor; results do not depend on it
+        model.set_params(threads=1)  # one core per actor; results do not depend on it
         self.job = Tagging(model, **settings)
 
     def __call__(self, table: Any) -> Any:
@@ -158,10 +158,7 @@ def tag(
 def _batch_n_wt(table, text, id, words, spec, phi, n_t, options) -> tuple[np.ndarray, np.ndarray]:
     """A Ray task: ñ_wt of one batch under the driver's current Φ and topic masses n_t
     (float32), as the touched words (uint32, increasing) and their rows (float64)."""
-    model = _model_classes()[spec["class"]](
-        **{**spec["params"], "threads": 1},
-        regularizers=[_reg.from_dict(d) for d in spec["regularizers"]],
-    )
+    model = build(spec).set_params(threads=1)
     model._vocabulary = _vocabulary(words)
     model._phi = phi  # the driver's, checked when it changed
     corpus = _corpus(table, text, id, model._vocabulary, options)
@@ -224,11 +221,7 @@ def fit_online(
     dataset.context.execution_options.preserve_order = True
     words_ref = ray.put(list(vocabulary.words))
     task = ray.remote(num_cpus=cpus)(_batch_n_wt)
-    spec = {
-        "class": type(model).__name__,
-        "params": model.get_params(),
-        "regularizers": [r.to_dict() for r in model.regularizers],
-    }
+    spec = model_spec(model)
 
     def batches(epoch: int):
         return dataset.iter_batches(batch_size=batch_size, batch_format="pyarrow")

@@ -176,7 +176,9 @@ def build(
                          f'{colour(int(topic), t)}" title="topic {topic}">{html.escape(word)}</span>')  # fmt: skip
         docs_html.append(f'<h3>{html.escape(str(doc.ids[0]))}</h3>{score_svg}'
                          f'<div class="doc">{" ".join(spans)}</div>')  # fmt: skip
-    params = ", ".join(f"{k}={v!r}" for k, v in model.get_params().items() if k != "token_weight")
+    # Token weights and regularizers (with their word weights) hold up to W values each.
+    long = ("token_weight", "regularizers")
+    params = ", ".join(f"{k}={v!r}" for k, v in model.get_params().items() if k not in long)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>attartm report</title>
 <style>{STYLE}</style></head><body>

@@ -50,14 +50,15 @@ class ThetalessARTM(TopicModel):
             background_topics=background_topics,
             regularizers=regularizers, seed=seed, threads=threads,
         )  # fmt: skip
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-        if any(isinstance(r, _reg.ThetaRegularizer) for r in self.regularizers):
-            raise ValueError("ThetalessARTM has no Θ: Θ regularizers cannot be used with it")
         self.variant = variant
 
-    def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "variant": self.variant}
+    def _validated(self) -> dict[str, Any]:
+        params = super()._validated()
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, not {self.variant!r}")
+        if any(isinstance(r, _reg.ThetaRegularizer) for r in params["regularizers"]):
+            raise ValueError("ThetalessARTM has no Θ: Θ regularizers cannot be used with it")
+        return {**params, "variant": self.variant}
 
     def _prepare(self, corpus: Corpus) -> BagOfWords:
         return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
