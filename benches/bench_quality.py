@@ -130,6 +130,7 @@ def main() -> None:
     args = parser.parse_args()
 
     defaults = attartm.AttentiveARTM(2).get_params()
+    defaults["window"] = defaults["window"] or attartm.AttentiveARTM.DEFAULT_WINDOW
     lines = [
         f"Test-split scores, mean ± sd over seeds {args.seeds}, {args.threads} threads; "
         f"{platform.machine()}, {time.strftime('%Y-%m-%d')}. Produced by "

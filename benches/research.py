@@ -140,6 +140,7 @@ def reference_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
 def parameter_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
     """The defaults once, then every other value of every parameter."""
     defaults = attartm.AttentiveARTM(n_topics).get_params()
+    defaults["window"] = defaults["window"] or attartm.AttentiveARTM.DEFAULT_WINDOW
 
     def run(grid: dict) -> pl.DataFrame:
         return experiments.sweep(

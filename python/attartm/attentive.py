@@ -98,6 +98,8 @@ class AttentiveARTM(TopicModel):
     """
 
     _kind = "attentive"
+    #: The window used when neither ``window`` nor ``gamma`` is given.
+    DEFAULT_WINDOW: float = 10.0
 
     def __init__(
         self,
@@ -175,7 +177,7 @@ class AttentiveARTM(TopicModel):
     def _gammas(self) -> tuple[float, float]:
         """γ→ and γ← from the windows or γ given (a window of 10 tokens when neither is);
         the backward one defaults to the forward one."""
-        window = 10 if self.window is None and self.gamma is None else self.window
+        window = self.DEFAULT_WINDOW if self.window is None and self.gamma is None else self.window
         forward = _coefficient("", window, self.gamma)
         backward = _coefficient("_backward", self.window_backward, self.gamma_backward)
         return forward, backward or forward
