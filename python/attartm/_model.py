@@ -452,14 +452,14 @@ class TopicModel(Parameters):
         """The rows of n_wt an E-step over ``data`` touches (uint32, increasing)."""
         return _core.distinct_words(self._words_of(data), self._n_wt.shape[0])
 
-    def _estep_into(self, datas: list[Any]):
+    def _estep_into(self, datas: list[Any], words: np.ndarray | None = None):
         """(words, add) of an update whose ñ_wt is the E-steps over ``datas`` with the
-        current Φ, added straight into n_wt."""
-        words = self._touched(datas[0])
-        if len(datas) > 1:
+        current Φ, added straight into n_wt; ``words`` are the rows they touch when known."""
+        if words is None and len(datas) == 1:
+            words = self._touched(datas[0])
+        elif words is None:
             words = _core.distinct_words(
-                np.concatenate([words, *(self._touched(d) for d in datas[1:])]),
-                self._n_wt.shape[0],
+                np.concatenate([self._touched(d) for d in datas]), self._n_wt.shape[0]
             )
         self._current(words)
         n_t = self._topic_mass()
@@ -500,12 +500,14 @@ class TopicModel(Parameters):
             else:
                 size = math.ceil(corpus.n_documents / updates)
                 datas = [self._prepare(batch) for batch in corpus.batches(size)]
+            # A batch touches the same rows in every epoch: find them once.
+            touched = [self._touched(data) for data in datas]
             # One batch: n_wt := ñ_wt, an update that forgets everything before it.
             decay = 1.0 - 1.0 / len(datas) if len(datas) > 1 else 0.0
             desc = f"{type(self).__name__} fit"
             for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
-                for data in datas:
-                    self._update(decay, 1.0, *self._estep_into([data]))
+                for data, words in zip(datas, touched):
+                    self._update(decay, 1.0, *self._estep_into([data], words))
                 if callback is not None:
                     self._sync()
                     callback(self, epoch + 1)

@@ -14,6 +14,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::documents::Documents;
 use crate::error::{Error, Result};
+use crate::lanes::{blocks, floats, floats_mut, F8, LANES};
 use crate::memory::zeroed;
 
 /// Entries per chunk: large enough to amortize a chunk's merge, small enough that the
@@ -34,11 +35,14 @@ const SPILL_ADDS: usize = 65_536;
 pub struct ChunkSums {
     n_words: usize,
     n_topics: usize,
+    /// Blocks per row: rows are padded to whole blocks (see `lanes`).
+    stride: usize,
     words: Vec<u32>,
-    values: Vec<f32>,
+    values: Vec<F8>,
     /// Additions since the last spill.
     adds: usize,
-    /// f64 totals of spilled partial sums (empty until the chunk's first spill).
+    /// f64 totals of spilled partial sums (empty until the chunk's first spill), with the
+    /// padded layout of `values`.
     spilled: Vec<f64>,
     /// Row of each word in `values` (allocated on the first row: kernels that accumulate
     /// nothing never pay for it).
@@ -46,10 +50,11 @@ pub struct ChunkSums {
 }
 
 impl ChunkSums {
-    fn new(n_words: usize, n_topics: usize) -> Self {
+    pub(crate) fn new(n_words: usize, n_topics: usize) -> Self {
         ChunkSums {
             n_words,
             n_topics,
+            stride: blocks(n_topics),
             words: Vec::new(),
             values: Vec::new(),
             adds: 0,
@@ -58,31 +63,54 @@ impl ChunkSums {
         }
     }
 
-    /// The row of word `w`, created as zeros on first use.
+    /// The row of word `w` (T values), created as zeros on first use.
     #[inline]
     pub fn row(&mut self, w: u32) -> &mut [f32] {
-        self.adds += 1;
-        if self.adds > SPILL_ADDS {
-            self.spill();
-        }
+        let t = self.n_topics;
+        &mut floats_mut(self.lanes(w))[..t]
+    }
+
+    /// The row of word `w` as blocks (zeros past T: keep them zero), created on first use.
+    #[inline]
+    pub fn lanes(&mut self, w: u32) -> &mut [F8] {
+        let slot = self.slot(w);
+        self.lanes_at(slot)
+    }
+
+    /// The index of word `w`'s row, the row created as zeros on first use (which adds
+    /// nothing: kernels may name a chunk's words before they add into their rows).
+    /// Indices count up from 0 in the order words are first named.
+    #[inline]
+    pub fn slot(&mut self, w: u32) -> usize {
         if self.slots.is_empty() {
             self.slots = vec![u32::MAX; self.n_words];
         }
-        let t = self.n_topics;
         let mut slot = self.slots[w as usize];
         if slot == u32::MAX {
             slot = self.words.len() as u32;
             self.slots[w as usize] = slot;
             self.words.push(w);
-            self.values.resize(self.values.len() + t, 0.0);
+            self.values
+                .resize(self.values.len() + self.stride, F8::ZERO);
         }
-        let k = slot as usize;
-        &mut self.values[k * t..(k + 1) * t]
+        slot as usize
+    }
+
+    /// Row `slot` (from [`ChunkSums::slot`]) as blocks, to add into.
+    #[inline]
+    pub fn lanes_at(&mut self, slot: usize) -> &mut [F8] {
+        self.adds += 1;
+        if self.adds > SPILL_ADDS {
+            self.spill();
+        }
+        let k = self.stride;
+        &mut self.values[slot * k..(slot + 1) * k]
     }
 
     fn spill(&mut self) {
-        self.spilled.resize(self.values.len(), 0.0);
-        for (s, v) in self.spilled.iter_mut().zip(self.values.iter_mut()) {
+        let values = floats_mut(&mut self.values);
+        self.spilled.resize(values.len(), 0.0);
+        for (s, v) in self.spilled.iter_mut().zip(values.iter_mut()) {
             *s += *v as f64;
             *v = 0.0;
         }
@@ -92,13 +120,15 @@ impl ChunkSums {
     /// Adds weight · (the rows) into the target's rows of the same words.
     fn add_into(&self, target: &mut Target<'_>) {
         let (t, weight) = (self.n_topics, target.weight);
+        let width = self.stride * LANES;
+        let values = floats(&self.values);
         for (k, &w) in self.words.iter().enumerate() {
             let row = target.slots.map_or(w as usize, |s| s[w as usize] as usize);
             let dst = &mut target.values[row * t..(row + 1) * t];
-            for (d, s) in dst.iter_mut().zip(&self.values[k * t..(k + 1) * t]) {
+            for (d, s) in dst.iter_mut().zip(&values[k * width..k * width + t]) {
                 *d += weight * (*s as f64);
             }
-            if let Some(spilled) = self.spilled.get(k * t..(k + 1) * t) {
+            if let Some(spilled) = self.spilled.get(k * width..k * width + t) {
                 dst.iter_mut()
                     .zip(spilled)
                     .for_each(|(d, s)| *d += weight * s);

@@ -6,14 +6,17 @@
 //! ñ_{w_i t} += p_ti. Within a document the two passes are sequential streams over
 //! contiguous rows of T floats; documents run in parallel.
 
-use crate::accumulate::{accumulate, Accumulate, Outputs, Rows, WordTopicSums};
+use crate::accumulate::{accumulate, Accumulate, Chunk, ChunkSums, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::{check_finite, Error, Result};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
 use std::hint::select_unpredictable;
 
-use crate::vector::{dot, has_avx2, normalize_positive, sum, tempered};
+use crate::lanes::{
+    blocks, floats, inverse_sum, load, padded, prefetch, store_scaled, uniform, F8,
+};
+use crate::vector::{dot, has_avx2, probability_power8};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,15 +163,6 @@ fn mix_coefficients(left_sum: f32, right_sum: f32, beta: f32, t: usize) -> (f32,
     }
 }
 
-/// x ← γ p + (1 − γ) x
-#[inline(always)]
-fn blend(x: &mut [f32], p: &[f32], g: f32) {
-    let h = 1.0 - g;
-    for (xi, pi) in x.iter_mut().zip(p) {
-        *xi = g * pi + h * *xi;
-    }
-}
-
 #[inline]
 fn write_normalized(dst: &mut [f32], src: &[f32], s: f32) {
     if s > 0.0 {
@@ -176,15 +170,6 @@ fn write_normalized(dst: &mut [f32], src: &[f32], s: f32) {
     } else {
         dst.fill(0.0);
     }
-}
-
-/// x ← (1 − r) x, with its sum s and sum of squared weights s2 following.
-#[inline(always)]
-fn fade(x: &mut [f32], s: &mut f32, s2: &mut f32, r: f32) {
-    let keep = 1.0 - r;
-    x.iter_mut().for_each(|v| *v *= keep);
-    *s *= keep;
-    *s2 *= keep * keep;
 }
 
 /// (Σ w)² / Σ w²: how many tokens a moving average with weights w is worth.
@@ -197,22 +182,9 @@ fn effective_count(s1: f32, s2: f32) -> f32 {
     }
 }
 
-/// Scales a non-negative row to sum 1 (uniform when it sums to 0).
-#[inline(always)]
-fn rescale(x: &mut [f32]) {
-    let s = sum(x);
-    if s >= f32::MIN_POSITIVE && s.is_finite() {
-        let inv = 1.0 / s;
-        x.iter_mut().for_each(|v| *v *= inv);
-    } else {
-        x.fill(1.0 / x.len() as f32);
-    }
-}
-
 /// The document head of one pass: Σ_j p_j over the document at the start of the pass
 /// and the weight of the mean of the other positions.
-struct DocumentHead<'a> {
-    sum: &'a [f32],
+struct DocumentHead {
     /// λ / (number of positions averaged), or 0 when there are none.
     scale: f32,
     weight: f32,
@@ -227,7 +199,7 @@ fn mix<const DOC_HEAD: bool>(
     right_sum: f32,
     beta: f32,
     t: usize,
-    head: &DocumentHead<'_>,
+    head: &DocumentHead,
 ) -> (f32, f32, f32, f32) {
     let (a, c, u) = mix_coefficients(left_sum, right_sum, beta, t);
     if !DOC_HEAD || head.scale == 0.0 {
@@ -239,68 +211,6 @@ fn mix<const DOC_HEAD: bool>(
     }
     let keep = 1.0 - head.weight;
     (keep * a, keep * c, keep * u, head.scale)
-}
-
-/// One backward step at a position, fused: reads the left context `l` (sum `ls`), updates
-/// the right stream `b` with the old p, and overwrites p with norm_t(θ p / n_t) (or
-/// norm_t(θ φ_w)). Every p row sums to 1, so |B| is carried as the scalar `bs`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn backward_step<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
-    p: &mut [f32],
-    b: &mut [f32],
-    bs: &mut f32,
-    l: &[f32],
-    ls: f32,
-    g: f32,
-    beta: f32,
-    scale: &[f32],
-    head: &DocumentHead<'_>,
-) {
-    let h = 1.0 - g;
-    let new_bs = g + h * *bs;
-    let rs = if EXCLUDE_SELF { *bs } else { new_bs };
-    let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, beta, p.len(), head);
-    if DOC_HEAD {
-        for ((((pt, bt), lt), st), dt) in p
-            .iter_mut()
-            .zip(b.iter_mut())
-            .zip(l)
-            .zip(scale)
-            .zip(head.sum)
-        {
-            let old = *pt;
-            let bn = g * old + h * *bt;
-            let r = if EXCLUDE_SELF { *bt } else { bn };
-            let others = if EXCLUDE_SELF {
-                (dt - old).max(0.0)
-            } else {
-                *dt
-            };
-            let theta = a * lt + c * r + u + d * others;
-            *bt = bn;
-            *pt = if PHI_FILTER {
-                theta * st
-            } else {
-                theta * old * st
-            };
-        }
-    } else {
-        for (((pt, bt), lt), st) in p.iter_mut().zip(b.iter_mut()).zip(l).zip(scale) {
-            let old = *pt;
-            let bn = g * old + h * *bt;
-            let r = if EXCLUDE_SELF { *bt } else { bn };
-            let theta = a * lt + c * r + u;
-            *bt = bn;
-            *pt = if PHI_FILTER {
-                theta * st
-            } else {
-                theta * old * st
-            };
-        }
-    }
-    *bs = new_bs;
-    rescale(p);
 }
 
 /// Bit i set where `x[i] >= threshold`.
@@ -473,12 +383,12 @@ pub fn attentive_estep(
     let mut doc_out = zeroed(docs.n_docs() * doc_width);
     let mut entry_out = zeroed(docs.n_entries() * entry_width);
     let mut topics = zeroed(docs.n_entries() * topics_width);
-    let (gf, gb) = (params.gamma_forward, params.gamma_backward);
     let setup = Setup {
         t,
+        k: blocks(t),
         phi,
-        n_t,
-        inv_nt: &inv_nt,
+        n_t: padded(n_t),
+        inv_nt: padded(&inv_nt),
         beta: params.beta,
         passes: params.passes,
         exclude_self: params.exclude_self,
@@ -509,51 +419,25 @@ pub fn attentive_estep(
         },
     };
 
-    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
-        let mut scratch = Scratch::new(t);
-        let first = docs.range(chunk.docs.start).start;
-        for (k, d) in chunk.docs.clone().enumerate() {
-            let range = docs.range(d);
-            let ctx = DocContext {
-                words: &docs.words()[range.clone()],
-                gf: &gf[range.clone()],
-                gb: &gb[range.clone()],
-                reset: params.reset.map(|r| &r[range.clone()]),
-                offset: range.start - first,
-            };
-            let mut out = DocOutput {
-                entries: &mut *chunk.entry_out,
-                topics: &mut *chunk.entry_topics,
-                document: &mut chunk.doc_out[k * doc_width..(k + 1) * doc_width],
-            };
-            #[cfg(target_arch = "x86_64")]
-            if simd {
-                // SAFETY: `simd` is true only where the processor runs AVX2.
-                unsafe { document_avx2(&ctx, &setup, &mut scratch, &mut out) };
-            } else {
-                document_any(&ctx, &setup, &mut scratch, &mut out);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            document_any(&ctx, &setup, &mut scratch, &mut out);
-            if accumulating {
-                let rows = if output == Output::Tokens {
-                    &out.entries[ctx.offset * t..(ctx.offset + ctx.words.len()) * t]
-                } else {
-                    &scratch.p[..ctx.words.len() * t]
-                };
-                let rows = if setup.tempering != 1.0 {
-                    &scratch.tempered[..ctx.words.len() * t]
-                } else {
-                    rows
-                };
-                for (j, &w) in ctx.words.iter().enumerate() {
-                    let acc = sums.row(w);
-                    acc.iter_mut()
-                        .zip(&rows[j * t..(j + 1) * t])
-                        .for_each(|(a, v)| *a += v);
-                }
-            }
+    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |mut chunk, sums| {
+        let mut scratch = Scratch::default();
+        let mut table = WordTable::default();
+        let run = ChunkRun {
+            docs,
+            setup: &setup,
+            params,
+            doc_width,
+            accumulating,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if simd {
+            // SAFETY: `simd` is true only where the processor runs AVX2.
+            unsafe { chunk_avx2(&run, &mut chunk, sums, &mut table, &mut scratch) };
+        } else {
+            chunk_any(&run, &mut chunk, sums, &mut table, &mut scratch);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        chunk_any(&run, &mut chunk, sums, &mut table, &mut scratch);
     })?;
     Ok(AttentiveOutput {
         n_wt,
@@ -562,14 +446,127 @@ pub fn attentive_estep(
     })
 }
 
+/// What the documents of a chunk share besides `Setup`.
+struct ChunkRun<'a> {
+    docs: &'a Documents<'a>,
+    setup: &'a Setup<'a>,
+    params: &'a AttentiveParams<'a>,
+    doc_width: usize,
+    accumulating: bool,
+}
+
+/// p(t|w) up to a factor for every word of a chunk, computed once per word rather than
+/// once per token (a chunk holds each of its words about three times on average, and a
+/// row of Φ, scattered in a large matrix, is the slowest thing a token reads): row r is
+/// q_w = φ_w ⊙ n_t for the word of the chunk's sums row r, with 1/Σ_t q_w.
+#[derive(Default)]
+struct WordTable {
+    q: Vec<F8>,
+    inv_s: Vec<f32>,
+    /// φ_w itself (the φ filter only).
+    phi: Vec<F8>,
+    /// The row of every token of the chunk.
+    slots: Vec<u32>,
+}
+
+impl WordTable {
+    /// Fills the table for the tokens `words`, naming their rows in `sums`.
+    #[inline(always)]
+    fn fill(&mut self, words: &[u32], setup: &Setup<'_>, sums: &mut ChunkSums) {
+        let k = setup.k;
+        let with_phi = setup.filter == Filter::Phi;
+        self.q.clear();
+        self.phi.clear();
+        self.slots.clear();
+        for (j, &w) in words.iter().enumerate() {
+            if let Some(&ahead) = words.get(j + PREFETCH_AHEAD) {
+                prefetch(setup.phi.row(ahead as usize));
+            }
+            let slot = sums.slot(w);
+            self.slots.push(slot as u32);
+            if slot * k < self.q.len() {
+                continue;
+            }
+            let start = self.q.len();
+            self.q.resize(start + k, F8::ZERO);
+            let row = &mut self.q[start..];
+            load(setup.phi.row(w as usize), row);
+            if with_phi {
+                self.phi.extend_from_slice(row);
+            }
+            for (x, m) in row.iter_mut().zip(&setup.n_t) {
+                *x *= *m;
+            }
+        }
+        self.inv_s.clear();
+        for row in self.q.chunks_exact_mut(k) {
+            self.inv_s.push(inverse_sum(row, setup.t));
+        }
+    }
+}
+
+/// The documents of one chunk.
+#[inline(always)]
+fn chunk_any(
+    run: &ChunkRun<'_>,
+    chunk: &mut Chunk<'_>,
+    sums: &mut ChunkSums,
+    table: &mut WordTable,
+    scratch: &mut Scratch,
+) {
+    let docs = run.docs;
+    let first = docs.range(chunk.docs.start).start;
+    let end = docs.range(chunk.docs.end - 1).end;
+    table.fill(&docs.words()[first..end], run.setup, sums);
+    let (gf, gb) = (run.params.gamma_forward, run.params.gamma_backward);
+    let width = run.doc_width;
+    for (k, d) in chunk.docs.clone().enumerate() {
+        let range = docs.range(d);
+        let ctx = DocContext {
+            words: &docs.words()[range.clone()],
+            slots: &table.slots[range.start - first..range.end - first],
+            gf: &gf[range.clone()],
+            gb: &gb[range.clone()],
+            reset: run.params.reset.map(|r| &r[range.clone()]),
+            offset: range.start - first,
+        };
+        let mut out = DocOutput {
+            entries: &mut *chunk.entry_out,
+            topics: &mut *chunk.entry_topics,
+            document: &mut chunk.doc_out[k * width..(k + 1) * width],
+            sums: if run.accumulating {
+                Some(&mut *sums)
+            } else {
+                None
+            },
+        };
+        document_any(&ctx, run.setup, table, scratch, &mut out);
+    }
+}
+
+/// [`chunk_any`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn chunk_avx2(
+    run: &ChunkRun<'_>,
+    chunk: &mut Chunk<'_>,
+    sums: &mut ChunkSums,
+    table: &mut WordTable,
+    scratch: &mut Scratch,
+) {
+    chunk_any(run, chunk, sums, table, scratch)
+}
+
 /// What every document of one E-step shares.
 struct Setup<'a> {
     t: usize,
+    /// Blocks per row of T values (see `lanes`).
+    k: usize,
     phi: Phi<'a>,
     /// The topic masses: p(t|w) = norm_t(φ_wt n_t).
-    n_t: &'a [f32],
+    n_t: Vec<F8>,
     /// 1/n_t (0 for a topic without mass).
-    inv_nt: &'a [f32],
+    inv_nt: Vec<F8>,
     beta: f32,
     passes: usize,
     exclude_self: bool,
@@ -578,104 +575,226 @@ struct Setup<'a> {
     document_weight: f32,
     /// κ of tempered EM when ñ_wt is accumulated, else 1.
     tempering: f32,
-    /// Documents longer than this keep their left contexts a block at a time.
+    /// Documents longer than this keep their left contexts a block of positions at a time.
     long_document: usize,
 }
 
 /// One document: its words and coefficients, and where its rows start in the chunk output.
 struct DocContext<'a> {
     words: &'a [u32],
+    /// The row of every token in the chunk's `WordTable` and sums.
+    slots: &'a [u32],
     gf: &'a [f32],
     gb: &'a [f32],
     reset: Option<&'a [f32]>,
     offset: usize,
 }
 
+impl DocContext<'_> {
+    /// Reset strength of the boundary before position j.
+    #[inline(always)]
+    fn reset(&self, j: usize) -> f32 {
+        self.reset.map_or(0.0, |r| r[j])
+    }
+}
+
 /// Where one document's outputs go: the chunk's entry rows and topic indices (the
-/// document's start at `DocContext::offset`), and the document's own row.
+/// document's start at `DocContext::offset`), the document's own row, and the chunk's
+/// ñ_wt rows when it is accumulated.
 struct DocOutput<'o> {
     entries: &'o mut [f32],
     topics: &'o mut [u16],
     document: &'o mut [f32],
+    sums: Option<&'o mut ChunkSums>,
 }
 
-/// Buffers reused across the documents of a chunk.
+/// Buffers reused across the documents of a chunk. Rows are `Setup::k` blocks.
+#[derive(Default)]
 struct Scratch {
-    /// p_i of every position of the document (n×T).
-    p: Vec<f32>,
-    /// The left context each position reads (n×T) and its sum.
-    left: Vec<f32>,
+    /// p_i of every position up to a factor: p_i = q_i · inv_s_i. The next step that
+    /// reads a row scales it by a scalar on the way, which spares a pass over the row to
+    /// normalize it.
+    q: Vec<F8>,
+    inv_s: Vec<f32>,
+    /// The left context each position reads, and its sum.
+    left: Vec<F8>,
     left_sum: Vec<f32>,
-    /// The forward stream's state at the start of every block of a long document.
-    checkpoints: Vec<f32>,
+    /// The left context of every block start of a long document, and its sum.
+    checkpoints: Vec<F8>,
     checkpoint_sums: Vec<f32>,
-    f: Vec<f32>,
-    b: Vec<f32>,
-    theta: Vec<f32>,
+    /// The right stream.
+    b: Vec<F8>,
+    /// A row on the side: a tempered or normalized p, a context or θ on its way out.
+    row: Vec<F8>,
     /// Σ_j p_j of the document at the start of a pass (the document head).
-    sum: Vec<f32>,
-    /// The tempered rows norm_t(p_i^κ) of the document, on their way into ñ_wt.
-    tempered: Vec<f32>,
-}
-
-impl Scratch {
-    fn new(t: usize) -> Self {
-        Scratch {
-            p: Vec::new(),
-            left: Vec::new(),
-            left_sum: Vec::new(),
-            checkpoints: Vec::new(),
-            checkpoint_sums: Vec::new(),
-            f: vec![0.0; t],
-            b: vec![0.0; t],
-            theta: vec![0.0; t],
-            sum: vec![0.0; t],
-            tempered: Vec::new(),
-        }
-    }
+    sum: Vec<F8>,
 }
 
 /// A document longer than this keeps the left contexts of one block of positions at a
-/// time rather than of all its positions: the forward stream's state is saved at every
-/// block start, and the backward stream recomputes a block's contexts when it enters the
-/// block. That costs one more forward step per position, on long documents only, and
-/// spares n×T floats of memory per thread where n is largest.
+/// time rather than of all its positions: the left context of every block start is saved,
+/// and the backward stream recomputes a block's contexts when it enters the block. That
+/// costs one more forward step per position, on long documents only, and spares n×T
+/// floats of memory per thread where n is largest.
 const LONG_DOCUMENT: usize = 4096;
+/// How many tokens ahead the Φ row of a token is prefetched.
+const PREFETCH_AHEAD: usize = 8;
 const CONTEXT_BLOCK: usize = 256;
 
-/// One position of the forward stream: a boundary before it fades the context carried in
-/// (reset strength `r`), then p_j enters with weight `g`. `left` receives the context the
-/// position reads (F_{j−1} when excluding itself, else F_j) and its sum.
+/// How the left context L_j that position j reads follows from L_{j−1}:
+/// L_j = α q_src + β L_{j−1} and |L_j| = g + β |L_{j−1}|, as (src, α, β, g); None for
+/// the empty context (position 0 excluding itself). The forward stream F enters p_i with
+/// weight γ→_i after fading by the boundary before i (strength r_i); position j reads
+/// F_{j−1} faded by r_j when excluding itself, else F_j. Rows of p sum to 1, so |L|
+/// follows the same recursion as a scalar.
+#[inline(always)]
+fn link<const EXCLUDE_SELF: bool>(
+    ctx: &DocContext<'_>,
+    inv_s: &[f32],
+    j: usize,
+) -> Option<(usize, f32, f32, f32)> {
+    let keep = 1.0 - ctx.reset(j);
+    if EXCLUDE_SELF {
+        if j == 0 {
+            return None;
+        }
+        let g = ctx.gf[j - 1];
+        Some((j - 1, keep * g * inv_s[j - 1], keep * (1.0 - g), keep * g))
+    } else {
+        let g = ctx.gf[j];
+        Some((j, g * inv_s[j], (1.0 - g) * keep, g))
+    }
+}
+
+/// `dst` = α q + β prev (prev = 0 when None).
+#[inline(always)]
+fn context_step(dst: &mut [F8], prev: Option<&[F8]>, q: &[F8], alpha: f32, beta: f32) {
+    let (a, b) = (F8::splat(alpha), F8::splat(beta));
+    let q = &q[..dst.len()];
+    match prev {
+        Some(prev) => {
+            let prev = &prev[..dst.len()];
+            for i in 0..dst.len() {
+                dst[i] = a * q[i] + b * prev[i];
+            }
+        }
+        None => {
+            for i in 0..dst.len() {
+                dst[i] = a * q[i];
+            }
+        }
+    }
+}
+
+/// Left context `j` (row `row` of `left`, the row of j − 1 at `prev`) and its sum.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn forward_step<const EXCLUDE_SELF: bool>(
-    f: &mut [f32],
-    fs: &mut f32,
-    f2: &mut f32,
-    p_j: &[f32],
-    g: f32,
-    r: f32,
-    left: Option<(&mut [f32], &mut f32)>,
+fn left_context<const EXCLUDE_SELF: bool>(
+    ctx: &DocContext<'_>,
+    q: &[F8],
+    inv_s: &[f32],
+    left: &mut [F8],
+    left_sum: &mut [f32],
+    k: usize,
+    j: usize,
+    row: usize,
+    prev: Option<usize>,
 ) {
-    if r > 0.0 {
-        fade(f, fs, f2, r);
-    }
-    let mut left = left;
-    if EXCLUDE_SELF {
-        if let Some((l, ls)) = left.as_mut() {
-            l.copy_from_slice(f);
-            **ls = *fs;
+    match link::<EXCLUDE_SELF>(ctx, inv_s, j) {
+        None => {
+            left[row * k..(row + 1) * k].fill(F8::ZERO);
+            left_sum[row] = 0.0;
+        }
+        Some((src, alpha, beta, g)) => {
+            let q_src = &q[src * k..(src + 1) * k];
+            match prev {
+                None => {
+                    context_step(&mut left[row * k..(row + 1) * k], None, q_src, alpha, beta);
+                    left_sum[row] = g;
+                }
+                Some(p) => {
+                    let (dst, prev_row) = two_rows(left, k, row, p);
+                    context_step(dst, Some(prev_row), q_src, alpha, beta);
+                    left_sum[row] = g + beta * left_sum[p];
+                }
+            }
         }
     }
-    blend(f, p_j, g);
-    *fs = g + (1.0 - g) * *fs;
-    if !EXCLUDE_SELF {
-        if let Some((l, ls)) = left.as_mut() {
-            l.copy_from_slice(f);
-            **ls = *fs;
-        }
+}
+
+/// Rows `dst` (for writing) and `src` ≠ `dst` of a buffer of rows of `k` blocks.
+#[inline(always)]
+fn two_rows(buf: &mut [F8], k: usize, dst: usize, src: usize) -> (&mut [F8], &[F8]) {
+    if dst > src {
+        let (lo, hi) = buf.split_at_mut(dst * k);
+        (&mut hi[..k], &lo[src * k..(src + 1) * k])
+    } else {
+        let (lo, hi) = buf.split_at_mut(src * k);
+        (&mut lo[dst * k..(dst + 1) * k], &hi[..k])
     }
-    *f2 = g * g + (1.0 - g) * (1.0 - g) * *f2;
+}
+
+/// The coefficients of one backward step (see `backward_row`).
+struct Step {
+    /// B_j = g q_j + h B_{j+1}: γ←_j inv_s_j and (1 − γ←_j)(1 − r_{j+1}).
+    g: F8,
+    h: F8,
+    /// θ_j = a L_j + c R_j + u + d others_j, scaled by inv_s_j under the p/n_t filter.
+    a: F8,
+    c: F8,
+    u: F8,
+    d: F8,
+    /// inv_s_j, to read p_j = q_j inv_s_j (the document head).
+    inv_s: F8,
+}
+
+/// One backward step over a row: the right stream `b` takes in p_j, and q_j becomes
+/// θ_j p_j / n_t (or θ_j φ_{w_j}) up to a factor. Returns the lane sums of the new q_j.
+/// `UNIFORM` adds the constant term u of θ (both contexts empty).
+#[inline(always)]
+fn backward_row<
+    const EXCLUDE_SELF: bool,
+    const PHI_FILTER: bool,
+    const DOC_HEAD: bool,
+    const UNIFORM: bool,
+>(
+    q: &mut [F8],
+    b: &mut [F8],
+    l: &[F8],
+    scale: &[F8],
+    head: &[F8],
+    s: &Step,
+) -> F8 {
+    let k = q.len();
+    let (b, l, scale) = (&mut b[..k], &l[..k], &scale[..k]);
+    let head = if DOC_HEAD { &head[..k] } else { &[][..] };
+    // Two sums, of the even and the odd blocks: half the chain of dependent additions.
+    let mut acc = [F8::ZERO; 2];
+    for i in 0..k {
+        let (qo, bo) = (q[i], b[i]);
+        let bn = s.g * qo + s.h * bo;
+        let r = if EXCLUDE_SELF { bo } else { bn };
+        let mut theta = s.a * l[i] + s.c * r;
+        if UNIFORM {
+            theta += s.u;
+        }
+        if DOC_HEAD {
+            let others = if EXCLUDE_SELF {
+                (head[i] - qo * s.inv_s).max(F8::ZERO)
+            } else {
+                head[i]
+            };
+            theta += s.d * others;
+        }
+        let qn = if PHI_FILTER {
+            theta * scale[i]
+        } else {
+            theta * qo * scale[i]
+        };
+        b[i] = bn;
+        q[i] = qn;
+        acc[i % 2] += qn;
+    }
+    acc[0] + acc[1]
 }
 
 /// [`document`] for the options of `setup`, as eight monomorphic copies.
@@ -683,104 +802,99 @@ fn forward_step<const EXCLUDE_SELF: bool>(
 fn document_any(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
+    table: &WordTable,
     scratch: &mut Scratch,
     out: &mut DocOutput<'_>,
 ) {
     let head = setup.document_weight > 0.0;
     match (setup.exclude_self, setup.filter, head) {
-        (true, Filter::POverNt, false) => document::<true, false, false>(ctx, setup, scratch, out),
-        (true, Filter::Phi, false) => document::<true, true, false>(ctx, setup, scratch, out),
-        (false, Filter::POverNt, false) => {
-            document::<false, false, false>(ctx, setup, scratch, out)
+        (true, Filter::POverNt, false) => {
+            document::<true, false, false>(ctx, setup, table, scratch, out)
         }
-        (false, Filter::Phi, false) => document::<false, true, false>(ctx, setup, scratch, out),
-        (true, Filter::POverNt, true) => document::<true, false, true>(ctx, setup, scratch, out),
-        (true, Filter::Phi, true) => document::<true, true, true>(ctx, setup, scratch, out),
-        (false, Filter::POverNt, true) => document::<false, false, true>(ctx, setup, scratch, out),
-        (false, Filter::Phi, true) => document::<false, true, true>(ctx, setup, scratch, out),
+        (true, Filter::Phi, false) => {
+            document::<true, true, false>(ctx, setup, table, scratch, out)
+        }
+        (false, Filter::POverNt, false) => {
+            document::<false, false, false>(ctx, setup, table, scratch, out)
+        }
+        (false, Filter::Phi, false) => {
+            document::<false, true, false>(ctx, setup, table, scratch, out)
+        }
+        (true, Filter::POverNt, true) => {
+            document::<true, false, true>(ctx, setup, table, scratch, out)
+        }
+        (true, Filter::Phi, true) => document::<true, true, true>(ctx, setup, table, scratch, out),
+        (false, Filter::POverNt, true) => {
+            document::<false, false, true>(ctx, setup, table, scratch, out)
+        }
+        (false, Filter::Phi, true) => {
+            document::<false, true, true>(ctx, setup, table, scratch, out)
+        }
     }
 }
 
-/// [`document_any`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn document_avx2(
-    ctx: &DocContext<'_>,
-    setup: &Setup<'_>,
-    scratch: &mut Scratch,
-    out: &mut DocOutput<'_>,
-) {
-    document_any(ctx, setup, scratch, out)
-}
-
 /// The localized E-step of one document: `passes` forward and backward streams over its
-/// rows; leaves the final p_i in `scratch.p` and writes the requested output.
+/// rows; the last backward stream adds each final p_j into ñ_wt and writes the requested
+/// output as it goes.
 #[inline(always)]
 fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
     ctx: &DocContext<'_>,
     setup: &Setup<'_>,
+    table: &WordTable,
     scratch: &mut Scratch,
     doc_out: &mut DocOutput<'_>,
 ) {
-    let t = setup.t;
+    let (t, k) = (setup.t, setup.k);
     let n = ctx.words.len();
+    if n == 0 {
+        if setup.output == Output::DocumentMean {
+            doc_out.document.fill(1.0 / t as f32);
+        }
+        return;
+    }
     let Scratch {
-        p,
+        q,
+        inv_s,
         left,
         left_sum,
         checkpoints,
         checkpoint_sums,
-        f,
         b,
-        theta,
+        row: side,
         sum,
-        tempered: tempered_rows,
     } = scratch;
-    // For token output the rows are refined in place in the output itself; every other
-    // output goes to `out`.
-    let (p, out): (&mut [f32], &mut [f32]) = if setup.output == Output::Tokens {
-        (
-            &mut doc_out.entries[ctx.offset * t..(ctx.offset + n) * t],
-            &mut [],
-        )
-    } else {
-        p.resize(n * t, 0.0);
-        (&mut p[..n * t], &mut *doc_out.entries)
-    };
-    // p(t|w_j) = norm_t(φ_{w_j t} n_t), in two sweeps: the products first, whose loads
-    // of scattered Φ rows then overlap one another, the normalizations after.
-    for (j, &w) in ctx.words.iter().enumerate() {
-        let row = &mut p[j * t..(j + 1) * t];
-        for ((o, f), n) in row.iter_mut().zip(setup.phi.row(w as usize)).zip(setup.n_t) {
-            *o = f * n;
-        }
-    }
-    for row in p.chunks_exact_mut(t) {
-        normalize_positive(row);
+    q.resize(n * k, F8::ZERO);
+    inv_s.resize(n, 0.0);
+    b.resize(k, F8::ZERO);
+    side.resize(k, F8::ZERO);
+    sum.resize(k, F8::ZERO);
+    // p(t|w_j) = norm_t(φ_{w_j t} n_t), from the chunk's table.
+    for (j, &slot) in ctx.slots.iter().enumerate() {
+        let slot = slot as usize;
+        q[j * k..(j + 1) * k].copy_from_slice(&table.q[slot * k..(slot + 1) * k]);
+        inv_s[j] = table.inv_s[slot];
     }
     let blocked = n > setup.long_document;
     let kept = if blocked { CONTEXT_BLOCK } else { n };
-    left.resize(kept * t, 0.0);
+    left.resize(kept * k, F8::ZERO);
     left_sum.resize(kept, 0.0);
     if blocked {
-        checkpoints.resize(n.div_ceil(CONTEXT_BLOCK) * t, 0.0);
+        checkpoints.resize(n.div_ceil(CONTEXT_BLOCK) * k, F8::ZERO);
         checkpoint_sums.resize(n.div_ceil(CONTEXT_BLOCK), 0.0);
     }
-    let reset = |j: usize| ctx.reset.map_or(0.0, |r| r[j]);
+    let ring = |j: usize| if blocked { j % CONTEXT_BLOCK } else { j };
+    let output = setup.output;
     for pass in 0..setup.passes {
         let last = pass + 1 == setup.passes;
-        // Forward stream: the left context of every position. Rows of p sum to 1, so
-        // |F| follows the same recursion as a scalar.
-        f.fill(0.0);
         if DOC_HEAD {
-            sum.fill(0.0);
-            for row in p.chunks_exact(t) {
-                sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            sum.fill(F8::ZERO);
+            for (row, &s) in q.chunks_exact(k).zip(inv_s.iter()) {
+                let s = F8::splat(s);
+                sum.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
             }
         }
-        let others = if EXCLUDE_SELF { n.saturating_sub(1) } else { n };
+        let others = if EXCLUDE_SELF { n - 1 } else { n };
         let head = DocumentHead {
-            sum,
             scale: if DOC_HEAD && others > 0 {
                 setup.document_weight / others as f32
             } else {
@@ -788,123 +902,206 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             },
             weight: setup.document_weight,
         };
-        let (mut fs, mut f2) = (0f32, 0f32);
+        // Forward stream: the left context of every position.
+        let mut f2 = 0f32;
         for j in 0..n {
-            let left_j = if blocked {
-                if j % CONTEXT_BLOCK == 0 {
-                    let k = j / CONTEXT_BLOCK;
-                    checkpoints[k * t..(k + 1) * t].copy_from_slice(f);
-                    checkpoint_sums[k] = fs;
-                }
-                None
-            } else {
-                Some((&mut left[j * t..(j + 1) * t], &mut left_sum[j]))
-            };
-            let p_j = &p[j * t..(j + 1) * t];
-            forward_step::<EXCLUDE_SELF>(f, &mut fs, &mut f2, p_j, ctx.gf[j], reset(j), left_j);
-            if last && setup.output == Output::Contexts {
+            let row = ring(j);
+            let prev = if j == 0 { None } else { Some(ring(j - 1)) };
+            left_context::<EXCLUDE_SELF>(ctx, q, inv_s, left, left_sum, k, j, row, prev);
+            if blocked && j % CONTEXT_BLOCK == 0 {
+                let c = j / CONTEXT_BLOCK;
+                checkpoints[c * k..(c + 1) * k].copy_from_slice(&left[row * k..(row + 1) * k]);
+                checkpoint_sums[c] = left_sum[row];
+            }
+            if last && output == Output::Contexts {
+                // F_j, which takes in p_j: the context position j reads, or the one
+                // after it.
+                let (g, keep) = (ctx.gf[j], 1.0 - ctx.reset(j));
+                let l = &left[row * k..(row + 1) * k];
+                let fs = if EXCLUDE_SELF {
+                    let qj = &q[j * k..(j + 1) * k];
+                    context_step(side, Some(l), qj, g * inv_s[j], 1.0 - g);
+                    g + (1.0 - g) * left_sum[row]
+                } else {
+                    side.copy_from_slice(l);
+                    left_sum[row]
+                };
+                f2 = g * g + (1.0 - g) * (1.0 - g) * (keep * keep * f2);
                 let e = (ctx.offset + j) * (2 * t + 2);
-                write_normalized(&mut out[e..e + t], f, fs);
-                out[e + 2 * t] = effective_count(fs, f2);
+                write_normalized(&mut doc_out.entries[e..e + t], &floats(side)[..t], fs);
+                doc_out.entries[e + 2 * t] = effective_count(fs, f2);
             }
         }
-        // Backward stream, fused with θ_i and the new p_i.
-        b.fill(0.0);
+        // Backward stream, fused with θ_j and the new p_j.
+        b.fill(F8::ZERO);
         let (mut bs, mut b2) = (0f32, 0f32);
         for j in (0..n).rev() {
             if blocked && (j + 1 == n || (j + 1) % CONTEXT_BLOCK == 0) {
                 // Entering a block from its end: its positions are still unchanged by
-                // this pass, so the forward stream recomputed from the block's
-                // checkpoint gives the same contexts, bit for bit.
-                let (k, start) = (j / CONTEXT_BLOCK, j / CONTEXT_BLOCK * CONTEXT_BLOCK);
-                f.copy_from_slice(&checkpoints[k * t..(k + 1) * t]);
-                let (mut s, mut unused) = (checkpoint_sums[k], 0f32);
-                for i in start..=j {
-                    let row = i - start;
-                    let left_i = Some((&mut left[row * t..(row + 1) * t], &mut left_sum[row]));
-                    let p_i = &p[i * t..(i + 1) * t];
-                    forward_step::<EXCLUDE_SELF>(
-                        f,
-                        &mut s,
-                        &mut unused,
-                        p_i,
-                        ctx.gf[i],
-                        reset(i),
-                        left_i,
+                // this pass, so the contexts recomputed from the block's checkpoint are
+                // the same, bit for bit.
+                let (c, start) = (j / CONTEXT_BLOCK, j / CONTEXT_BLOCK * CONTEXT_BLOCK);
+                left[..k].copy_from_slice(&checkpoints[c * k..(c + 1) * k]);
+                left_sum[0] = checkpoint_sums[c];
+                for i in start + 1..=j {
+                    let (row, prev) = (i - start, i - start - 1);
+                    left_context::<EXCLUDE_SELF>(
+                        ctx,
+                        q,
+                        inv_s,
+                        left,
+                        left_sum,
+                        k,
+                        i,
+                        row,
+                        Some(prev),
                     );
                 }
             }
-            let row = if blocked { j % CONTEXT_BLOCK } else { j };
-            // A boundary after j (before j + 1): the right context fades the same way.
-            let r = match ctx.reset {
-                Some(r) if j + 1 < n => r[j + 1],
-                _ => 0.0,
+            let row = ring(j);
+            // A boundary after j (before j + 1) fades the right context the same way.
+            let keep = match ctx.reset {
+                Some(r) if j + 1 < n => 1.0 - r[j + 1],
+                _ => 1.0,
             };
-            if r > 0.0 {
-                fade(b, &mut bs, &mut b2, r);
-            }
-            let phi_w = setup.phi.row(ctx.words[j] as usize);
-            let (l, ls) = (&left[row * t..(row + 1) * t], left_sum[row]);
+            bs *= keep;
+            b2 *= keep * keep;
             let g = ctx.gb[j];
-            if last && setup.output == Output::LogLikelihood {
-                let h = 1.0 - g;
-                let rs = if EXCLUDE_SELF { bs } else { g + h * bs };
-                let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
-                for (((th, lt), (bt, pt)), st) in theta
-                    .iter_mut()
-                    .zip(l)
-                    .zip(b.iter().zip(&p[j * t..(j + 1) * t]))
-                    .zip(head.sum)
-                {
-                    let r = if EXCLUDE_SELF { *bt } else { g * pt + h * bt };
-                    let others = if EXCLUDE_SELF {
-                        (st - pt).max(0.0)
+            let h = 1.0 - g;
+            let new_bs = g + h * bs;
+            let rs = if EXCLUDE_SELF { bs } else { new_bs };
+            let ls = left_sum[row];
+            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
+            let is = inv_s[j];
+            // Excluding itself, θ reads the faded B_{j+1} that `b` holds unfaded.
+            let c_b = if EXCLUDE_SELF { c * keep } else { c };
+            if last && output == Output::LogLikelihood {
+                let (q_j, l) = (&q[j * k..(j + 1) * k], &left[row * k..(row + 1) * k]);
+                let p_scale = F8::splat(is);
+                let (av, cv, uv, dv) = (F8::splat(a), F8::splat(c_b), F8::splat(u), F8::splat(d));
+                let (gv, hv) = (F8::splat(g * is), F8::splat(h * keep));
+                for i in 0..k {
+                    let r = if EXCLUDE_SELF {
+                        b[i]
                     } else {
-                        *st
+                        gv * q_j[i] + hv * b[i]
                     };
-                    *th = a * lt + c * r + u + d * others;
+                    let others = if EXCLUDE_SELF {
+                        (sum[i] - q_j[i] * p_scale).max(F8::ZERO)
+                    } else {
+                        sum[i]
+                    };
+                    let head_term = if DOC_HEAD { dv * others } else { F8::ZERO };
+                    side[i] = av * l[i] + cv * r + uv + head_term;
                 }
-                out[ctx.offset + j] = dot(phi_w, theta).ln();
+                let phi_w = setup.phi.row(ctx.words[j] as usize);
+                doc_out.entries[ctx.offset + j] = dot(phi_w, &floats(side)[..t]).ln();
             }
-            let scale = if PHI_FILTER { phi_w } else { setup.inv_nt };
-            let pj = &mut p[j * t..(j + 1) * t];
-            backward_step::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD>(
-                pj, b, &mut bs, l, ls, g, setup.beta, scale, &head,
-            );
-            b2 = g * g + (1.0 - g) * (1.0 - g) * b2;
-            if last {
-                match setup.output {
-                    Output::Contexts => {
-                        let e = (ctx.offset + j) * (2 * t + 2);
-                        write_normalized(&mut out[e + t..e + 2 * t], b, bs);
-                        out[e + 2 * t + 1] = effective_count(bs, b2);
+            // Under the p/n_t filter θ_j multiplies q_j, so inv_s_j goes into θ's
+            // coefficients; the φ filter reads no p_j.
+            let sc = if PHI_FILTER { 1.0 } else { is };
+            let step = Step {
+                g: F8::splat(g * is),
+                h: F8::splat(h * keep),
+                a: F8::splat(a * sc),
+                c: F8::splat(c_b * sc),
+                u: F8::splat(u * sc),
+                d: F8::splat(d * sc),
+                inv_s: F8::splat(is),
+            };
+            let scale = if PHI_FILTER {
+                let slot = ctx.slots[j] as usize;
+                &table.phi[slot * k..(slot + 1) * k]
+            } else {
+                &setup.inv_nt[..]
+            };
+            let l = &left[row * k..(row + 1) * k];
+            let q_j = &mut q[j * k..(j + 1) * k];
+            let acc = if u != 0.0 {
+                backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true>(
+                    q_j, b, l, scale, sum, &step,
+                )
+            } else {
+                backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false>(
+                    q_j, b, l, scale, sum, &step,
+                )
+            };
+            let s = acc.sum();
+            let is = if s >= f32::MIN_POSITIVE && s.is_finite() {
+                1.0 / s
+            } else {
+                uniform(q_j, t);
+                1.0
+            };
+            inv_s[j] = is;
+            bs = new_bs;
+            b2 = g * g + h * h * b2;
+            if !last {
+                continue;
+            }
+            if let Some(sums) = doc_out.sums.as_deref_mut() {
+                let acc = sums.lanes_at(ctx.slots[j] as usize);
+                if setup.tempering == 1.0 {
+                    let p_scale = F8::splat(is);
+                    for (a, v) in acc.iter_mut().zip(q_j.iter()) {
+                        *a += *v * p_scale;
                     }
-                    // The final p_j is still in cache: pick its best topics now.
-                    Output::TopK(k) => {
-                        let e = (ctx.offset + j) * k;
-                        select_top(pj, &mut doc_out.topics[e..e + k], &mut out[e..e + k]);
+                } else {
+                    // Tempered EM: norm_t(p_j^κ).
+                    let p_scale = F8::splat(is);
+                    for (o, v) in side.iter_mut().zip(q_j.iter()) {
+                        *o = probability_power8(*v * p_scale, setup.tempering);
                     }
-                    _ => {}
+                    let w = F8::splat(inverse_sum(side, t));
+                    for (a, v) in acc.iter_mut().zip(side.iter()) {
+                        *a += *v * w;
+                    }
                 }
+            }
+            match output {
+                Output::Contexts => {
+                    let e = (ctx.offset + j) * (2 * t + 2);
+                    write_normalized(&mut doc_out.entries[e + t..e + 2 * t], &floats(b)[..t], bs);
+                    doc_out.entries[e + 2 * t + 1] = effective_count(bs, b2);
+                }
+                // The final p_j is still in cache: pick its best topics now.
+                Output::TopK(top) => {
+                    let p_scale = F8::splat(is);
+                    for (o, v) in side.iter_mut().zip(q_j.iter()) {
+                        *o = *v * p_scale;
+                    }
+                    let e = (ctx.offset + j) * top;
+                    select_top(
+                        &floats(side)[..t],
+                        &mut doc_out.topics[e..e + top],
+                        &mut doc_out.entries[e..e + top],
+                    );
+                }
+                _ => {}
             }
         }
     }
-    if setup.tempering != 1.0 {
-        tempered_rows.resize(n * t, 0.0);
-        for (dst, src) in tempered_rows.chunks_exact_mut(t).zip(p.chunks_exact(t)) {
-            tempered(src, setup.tempering, dst);
+    match output {
+        Output::Tokens => {
+            for j in 0..n {
+                let e = (ctx.offset + j) * t;
+                store_scaled(
+                    &q[j * k..(j + 1) * k],
+                    inv_s[j],
+                    &mut doc_out.entries[e..e + t],
+                );
+            }
         }
-    }
-    if setup.output == Output::DocumentMean {
-        let doc_row = &mut *doc_out.document;
-        doc_row.fill(0.0);
-        for j in 0..n {
-            doc_row
-                .iter_mut()
-                .zip(&p[j * t..(j + 1) * t])
-                .for_each(|(a, v)| *a += v);
+        Output::DocumentMean => {
+            side.fill(F8::ZERO);
+            for (row, &s) in q.chunks_exact(k).zip(inv_s.iter()) {
+                let s = F8::splat(s);
+                side.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
+            }
+            let s = inverse_sum(side, t);
+            store_scaled(side, s, doc_out.document);
         }
-        rescale(doc_row);
+        _ => {}
     }
 }
 
@@ -943,9 +1140,10 @@ mod tests {
                 let run = |long_document| {
                     let setup = Setup {
                         t,
+                        k: blocks(t),
                         phi: Phi::checked(&phi, t).unwrap(),
-                        n_t: &n_t,
-                        inv_nt: &inv_nt,
+                        n_t: padded(&n_t),
+                        inv_nt: padded(&inv_nt),
                         beta: 0.3,
                         passes: 3,
                         exclude_self,
@@ -955,8 +1153,12 @@ mod tests {
                         tempering: 1.0,
                         long_document,
                     };
+                    let mut sums = ChunkSums::new(n_words, t);
+                    let mut table = WordTable::default();
+                    table.fill(&words, &setup, &mut sums);
                     let ctx = DocContext {
                         words: &words,
+                        slots: &table.slots,
                         gf: &gf,
                         gb: &gb,
                         reset: Some(&reset),
@@ -968,8 +1170,9 @@ mod tests {
                         entries: &mut entries,
                         topics: &mut [],
                         document: &mut [],
+                        sums: None,
                     };
-                    document_any(&ctx, &setup, &mut Scratch::new(t), &mut out);
+                    document_any(&ctx, &setup, &table, &mut Scratch::default(), &mut out);
                     entries
                 };
                 assert_eq!(run(usize::MAX), run(0));

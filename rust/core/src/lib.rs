@@ -8,6 +8,7 @@ pub mod classic;
 pub mod coherence;
 pub mod documents;
 pub mod error;
+pub mod lanes;
 pub mod matrix;
 pub mod memory;
 pub mod online;

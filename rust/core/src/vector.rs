@@ -2,6 +2,8 @@
 //! the compiler vectorizes them without reassociating float sums on its own, which keeps
 //! every result bit-for-bit reproducible.
 
+use crate::lanes::F8;
+
 const LANES: usize = 8;
 
 #[inline]
@@ -164,6 +166,16 @@ pub fn probability_power(x: f32, kappa: f32) -> f32 {
     let scale = f32::from_bits(((shifted + 127) as u32) << 23);
     let nonzero = (exponent != 0) as u32 as f32;
     pow * scale * nonzero
+}
+
+/// [`probability_power`] of eight lanes.
+#[inline(always)]
+pub fn probability_power8(x: F8, kappa: f32) -> F8 {
+    let mut r = [0.0; 8];
+    for (r, &v) in r.iter_mut().zip(&x.0) {
+        *r = probability_power(v, kappa);
+    }
+    F8(r)
 }
 
 /// `out` = norm(x^κ) for a row of probabilities: the tempered posterior of tempered EM.

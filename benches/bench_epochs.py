@@ -1,0 +1,95 @@
+"""Epoch times on 20 Newsgroups beside BigARTM's, in one process.
+
+    python benches/bench_epochs.py [--models big,artm,att2,recipe] [--epochs 3] [--rounds 1]
+
+Each model trains on the train split (T=50, 2 threads) for ``--epochs`` epochs per round;
+the figure is the best round's mean epoch, as wall seconds and as process CPU seconds
+(all threads). CPU seconds stay comparable when the machine is busy, which is how two
+builds are compared: run this under each, in alternation. The ratio to BigARTM is printed
+when ``big`` is among the models. ``recipe`` is AttentiveARTM with tempering κ = 0.7 and
+50 stepwise updates per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import attartm
+from _data import newsgroups
+
+T, THREADS = 50, 2
+MODELS = {
+    "artm": lambda: attartm.ARTM(T, doc_passes=10, threads=THREADS),
+    "att2": lambda: attartm.AttentiveARTM(T, passes=2, window=10, threads=THREADS),
+    "recipe": lambda: attartm.AttentiveARTM(
+        T, passes=2, window=10, tempering=0.7, updates_per_epoch=50, threads=THREADS
+    ),
+}
+
+
+def timed(fit, epochs: int) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fit()
+    return (time.perf_counter() - wall) / epochs, (time.process_time() - cpu) / epochs
+
+
+def bigartm(train: attartm.Corpus, epochs: int):
+    """One round of BigARTM (doc_passes=10) on batches written once."""
+    import artm
+
+    from attartm.peers import write_vowpal_wabbit
+
+    folder = Path(tempfile.mkdtemp())
+    os.chdir(folder)  # BigARTM writes its logs into the working directory
+    write_vowpal_wabbit(train, folder / "corpus.vw")
+    batches = artm.BatchVectorizer(
+        data_path=str(folder / "corpus.vw"), data_format="vowpal_wabbit",
+        target_folder=str(folder / "batches"), batch_size=1000,
+    )  # fmt: skip
+
+    def run() -> tuple[float, float]:
+        model = artm.ARTM(
+            num_topics=T, num_document_passes=10, num_processors=THREADS,
+            dictionary=batches.dictionary, seed=0,
+        )  # fmt: skip
+        return timed(lambda: model.fit_offline(batches, num_collection_passes=epochs), epochs)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", default="big,artm,att2,recipe")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    train, _ = newsgroups()
+    names = args.models.split(",")
+    runs = {
+        name: bigartm(train, args.epochs)
+        if name == "big"
+        else lambda name=name: timed(
+            lambda: MODELS[name]().fit(train, epochs=args.epochs, progress_bar=False),
+            args.epochs,
+        )
+        for name in names
+    }
+    best = {name: (float("inf"), float("inf")) for name in names}
+    for _ in range(args.rounds):
+        for name in names:
+            wall, cpu = runs[name]()
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    for name, (wall, cpu) in best.items():
+        line = f"{name:<7} epoch wall {1000 * wall:8.1f} ms  cpu {1000 * cpu:8.1f} ms"
+        if "big" in best and name != "big":
+            big_wall, big_cpu = best["big"]
+            line += f"  × BigARTM: wall {wall / big_wall:.3f}, cpu {cpu / big_cpu:.3f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
