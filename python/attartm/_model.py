@@ -18,6 +18,7 @@ import polars as pl
 from . import _arrays, _core, kernels, scores
 from . import regularizers as _reg
 from ._heldout import Evaluation
+from ._interrupt import DeferredInterrupt
 from ._params import Parameters
 from ._progress import progress
 from .corpus import Corpus
@@ -488,6 +489,11 @@ class TopicModel(Parameters):
 
         Starts from a random Φ drawn from ``seed``; ``callback(model, epoch)`` runs after
         every epoch (epoch counts from 1), e.g. to track scores. Returns ``self``.
+
+        Ctrl-C (SIGINT) ends training after the update of Φ in progress: the model keeps
+        every completed update (``epochs_done_`` complete epochs, ``updates_done_``
+        updates) and ``KeyboardInterrupt`` is raised; a second Ctrl-C raises at once and
+        discards the model. Any other failure discards it too.
         """
         self._checked()
         corpus = self._check_corpus(corpus, fitted=False)
@@ -505,21 +511,40 @@ class TopicModel(Parameters):
             # One batch: n_wt := ñ_wt, an update that forgets everything before it.
             decay = 1.0 - 1.0 / len(datas) if len(datas) > 1 else 0.0
             desc = f"{type(self).__name__} fit"
-            for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
-                for data, words in zip(datas, touched):
-                    self._update(decay, 1.0, *self._estep_into([data], words))
-                if callback is not None:
-                    self._sync()
-                    callback(self, epoch + 1)
+            self.epochs_done_ = self.updates_done_ = 0
+            with DeferredInterrupt() as interrupt:
+                for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
+                    for data, words in zip(datas, touched):
+                        self._update(decay, 1.0, *self._estep_into([data], words))
+                        self.updates_done_ += 1
+                        if interrupt.received:
+                            break
+                    self.epochs_done_ = self.updates_done_ // len(datas)
+                    if interrupt.received:
+                        break
+                    if callback is not None:
+                        self._sync()
+                        callback(self, epoch + 1)
             self._finish()
         except BaseException:
             self._forget()  # a failed fit must not leave a model that looks fitted
             raise
+        if interrupt.received:
+            raise KeyboardInterrupt(self._interrupted_message(f"{epochs} epochs"))
         return self
+
+    def _interrupted_message(self, planned: str) -> str:
+        return (
+            f"training interrupted after {self.epochs_done_} complete epochs "
+            f"({self.updates_done_} updates of Φ) of {planned}; the model keeps every "
+            "completed update (epochs_done_, updates_done_)"
+        )
 
     def _forget(self) -> None:
         self._phi = self._n_wt = self._vocabulary = None
         self._reset_counts()
+        self.__dict__.pop("epochs_done_", None)
+        self.__dict__.pop("updates_done_", None)
 
     def fit_online(
         self,
@@ -579,20 +604,28 @@ class TopicModel(Parameters):
         self._checked()
         self._forget()
         try:
-            updates = 0
-            for epoch in range(settings.epochs):
-                for window in _windows(batches(epoch), settings.update_every):
-                    if self._phi is None:
-                        self._initialize(vocabulary_of(window[0]))
-                    words, add = estep_window(window)
-                    updates += 1
-                    self._update(*settings.weights(updates), words, add)
+            self.epochs_done_ = self.updates_done_ = 0
+            with DeferredInterrupt() as interrupt:
+                for epoch in range(settings.epochs):
+                    for window in _windows(batches(epoch), settings.update_every):
+                        if self._phi is None:
+                            self._initialize(vocabulary_of(window[0]))
+                        words, add = estep_window(window)
+                        self.updates_done_ += 1
+                        self._update(*settings.weights(self.updates_done_), words, add)
+                        if interrupt.received:
+                            break
+                    if interrupt.received:
+                        break
+                    self.epochs_done_ = epoch + 1
             if self._phi is None:
                 raise ValueError("fit_online got no batches: the corpus or iterable is empty")
             self._finish()
         except BaseException:
             self._forget()
             raise
+        if interrupt.received:
+            raise KeyboardInterrupt(self._interrupted_message(f"{settings.epochs} epochs"))
         return self
 
     def _batches(self, data, batch_size: int, *, reuse: bool) -> Iterator[Corpus]:

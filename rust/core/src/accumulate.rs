@@ -28,7 +28,7 @@ const SPARE_SUMS: usize = 1;
 /// Additions into a chunk's f32 rows before they are spilled into f64. Only a document
 /// with more entries than this ever spills (a chunk holds more only through one large
 /// document): ordinary chunks pay nothing, and no f32 partial sum runs over more than
-/// this many additions (n_wt itself is f64, DESIGN §2).
+/// this many additions (n_wt itself is f64).
 const SPILL_ADDS: usize = 65_536;
 
 /// Sums of one chunk over the words it touched.

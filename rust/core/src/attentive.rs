@@ -1,4 +1,4 @@
-//! The localized E-step of Attentive ARTM (DESIGN 1.3).
+//! The localized E-step of Attentive ARTM (docs/mathematics.md §3).
 //!
 //! Each position i gets its own topic vector θ_i from two exponential moving averages of
 //! the topic vectors p_j along the text: F from the left, B from the right, both reset at
@@ -354,7 +354,7 @@ fn select_top(row: &[f32], topics: &mut [u16], probs: &mut [f32]) {
     }
 }
 
-/// Runs DESIGN 1.3 on every document. `phi` is W×T, `n_t` the topic masses; `sums` says
+/// Runs docs/mathematics.md §3 on every document. `phi` is W×T, `n_t` the topic masses; `sums` says
 /// what becomes of ñ_wt = Σ of the final p_i over the positions of each word.
 pub fn attentive_estep(
     docs: &Documents<'_>,

@@ -58,7 +58,7 @@ pub fn axpy_prod(s: f32, a: &[f32], b: &[f32], y: &mut [f32]) {
     }
 }
 
-/// norm_t of DESIGN 1: x ← max(x, 0) / Σ max(x, 0), uniform when that sum is 0.
+/// norm_t of docs/mathematics.md: x ← max(x, 0) / Σ max(x, 0), uniform when that sum is 0.
 /// Returns the sum of the positive parts before normalizing.
 #[inline(always)]
 pub fn normalize_positive(x: &mut [f32]) -> f32 {
