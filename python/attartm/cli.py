@@ -101,12 +101,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.input, args.text, args.id, vocabulary=vocabulary,
             batch_size=args.batch_size, language=args.language,
         )  # fmt: skip
-        model.fit_online(batches, epochs=args.epochs)
+        model.fit_online(batches, epochs=args.epochs or 1)
     else:
         corpus = corpus_from_args(args)
         print(f"corpus: {corpus}", file=sys.stderr)
         if args.online:
-            model.fit_online(corpus, batch_size=args.batch_size, epochs=args.epochs)
+            model.fit_online(corpus, batch_size=args.batch_size, epochs=args.epochs or 1)
         else:
             model.fit(corpus, epochs=args.epochs)
     print(f"trained in {time.perf_counter() - start:.1f} s", file=sys.stderr)
@@ -236,14 +236,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"demo corpus: {corpus}\n(Wikipedia introductions, CC BY-SA 3.0; see attartm/data/NOTICE)"
     )
-    model = AttentiveARTM(
-        n_topics=args.topics, passes=2, window=10, regularizers=[SmoothSparsePhi(-0.05)],
-        seed=args.seed,
-    )  # fmt: skip
+    model = AttentiveARTM(n_topics=args.topics, seed=args.seed)  # the default recipe
     start = time.perf_counter()
     model.fit(corpus, epochs=args.epochs)
     print(
-        f"trained AttentiveARTM (L=2, window 10) with {args.topics} topics, {args.epochs} "
+        f"trained AttentiveARTM (defaults) with {args.topics} topics, {model.epochs_done_} "
         f"epochs, in {time.perf_counter() - start:.1f} s\n"
     )
     print(format_topics(model, 10))
@@ -318,7 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, help="model file to write")
     train.add_argument("--model", default="artm", choices=sorted(MODELS))
     train.add_argument("--topics", type=int, default=20)
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument(
+        "--epochs", type=int, default=None,
+        help="passes over the corpus (default: the model's own, e.g. 50 for attentive; 1 online)",
+    )  # fmt: skip
     train.add_argument("--min-df", type=int, default=5)
     train.add_argument("--max-df", type=float, default=0.5)
     train.add_argument("--doc-passes", type=int, default=10, help="ARTM: inner iterations")
@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="train on the shipped demo corpus and print topics")
     demo.add_argument("--topics", type=int, default=16)
-    demo.add_argument("--epochs", type=int, default=40)
+    demo.add_argument("--epochs", type=int, default=None, help="default: the model's (50)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)
     return parser
