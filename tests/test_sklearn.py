@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from attartm.sklearn import TopicTransformer, _corpus_from_counts  # noqa: E402
+from attartm.sklearn import TopicTransformer  # noqa: E402
 
 
 def models() -> list[attartm.TopicModel]:
@@ -164,7 +164,7 @@ def test_a_document_term_matrix_becomes_the_same_bag_of_words():
     vectorizer = CountVectorizer()
     matrix = vectorizer.fit_transform([*texts, ""])
     vocabulary = attartm.Vocabulary(vectorizer.get_feature_names_out())
-    corpus = _corpus_from_counts(matrix.tocsr(), vocabulary)
+    corpus = attartm.Corpus.from_bow(matrix, vocabulary)
     assert corpus.n_documents == 13 and corpus.n_tokens == matrix.sum()
     offsets, tokens = corpus.doc_offsets, corpus.token_ids
     for d in range(13):

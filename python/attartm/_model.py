@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import _arrays, _core, kernels, scores
+from . import _arrays, _core, _pyldavis, kernels, scores
 from . import regularizers as _reg
 from ._heldout import Evaluation
 from ._interrupt import DeferredInterrupt
@@ -661,6 +661,8 @@ class TopicModel(Parameters):
         raise NotImplementedError
 
     # ---------------------------------------------------------------- outputs
+    to_pyldavis = _pyldavis.to_pyldavis
+
     def topics(self, k: int = 10) -> pl.DataFrame:
         """The top ``k`` words of every topic: columns topic, rank, word, weight (p(w|t))
         and background (whether the topic is one of ``background_topics``)."""

@@ -254,6 +254,18 @@ class AttentiveARTM(TopicModel):
             checked_phi=True,
         )  # fmt: skip
 
+    def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:
+        corpus = super()._check_corpus(corpus, fitted=fitted)
+        if not corpus.word_order:
+            # Contexts are the tokens before and after each position: a bag has none.
+            raise ValueError(
+                "AttentiveARTM reads word order, and this corpus is a bag of words (built "
+                "from counts: from_bow, from_gensim, from_vowpal_wabbit or from_uci); build "
+                "it from the texts (Corpus.from_texts / from_polars), or use ARTM or "
+                "ThetalessARTM"
+            )
+        return corpus
+
     def _words_of(self, corpus: Corpus) -> np.ndarray:
         return corpus.token_ids
 

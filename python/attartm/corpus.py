@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from . import _bow
 from ._core import WordCounter
 from ._paths import parquet_files
 from ._tokenize import KIND_PARAGRAPH, resolve_stopwords, text_column
@@ -33,7 +34,9 @@ class Corpus:
     in document order then position order. Documents are identified by :attr:`ids`.
 
     Build a corpus with :meth:`from_polars`, :meth:`from_parquet`, :meth:`from_texts`
-    or :meth:`from_token_ids`, not with the constructor.
+    or :meth:`from_token_ids`, or from word counts with :meth:`from_bow`,
+    :meth:`from_gensim`, :meth:`from_vowpal_wabbit` or :meth:`from_uci`, not with the
+    constructor. A corpus built from counts is a bag of words (:attr:`word_order` is False).
 
     Examples
     --------
@@ -49,6 +52,7 @@ class Corpus:
         vocabulary: Vocabulary,
         *,
         dropped: np.ndarray | None = None,
+        word_order: bool = True,
     ) -> None:
         if tokens.schema != pl.Schema(_TOKEN_SCHEMA):
             raise TypeError(
@@ -63,8 +67,15 @@ class Corpus:
         self._vocabulary = vocabulary
         self._dropped = dropped
         self._offsets: np.ndarray | None = None
+        self._word_order = bool(word_order)
 
     # --- constructors -------------------------------------------------------------------
+
+    # Bag-of-words inputs (count matrices, gensim, BigARTM's files) live in _bow.
+    from_bow = classmethod(_bow.from_bow)
+    from_gensim = classmethod(_bow.from_gensim)
+    from_vowpal_wabbit = classmethod(_bow.from_vowpal_wabbit)
+    from_uci = classmethod(_bow.from_uci)
 
     @classmethod
     def from_polars(
@@ -247,6 +258,8 @@ class Corpus:
         vocabulary: Vocabulary | Sequence[str],
         ids: Sequence[Any] | pl.Series | np.ndarray | None = None,
         boundaries: Any = None,
+        *,
+        word_order: bool = True,
     ) -> Corpus:
         """Build a corpus from token id arrays (already tokenized text).
 
@@ -262,6 +275,9 @@ class Corpus:
             Document ids; default 0..D-1.
         boundaries : array-like of int, shape (N,), optional
             Boundary levels 0/1/2 per token; default all 0.
+        word_order : bool
+            False if the tokens of a document stand in no meaningful order (a bag of
+            words); AttentiveARTM then refuses the corpus.
 
         Returns
         -------
@@ -321,7 +337,7 @@ class Corpus:
             {"doc": doc, "token": tok.astype(np.uint32), "boundary": bnd},
             schema=_TOKEN_SCHEMA,
         )
-        return cls(frame, id_series, vocab)
+        return cls(frame, id_series, vocab, word_order=word_order)
 
     @classmethod
     def _from_text_series(
@@ -403,6 +419,12 @@ class Corpus:
         return 0 if self._dropped is None else int(self._dropped.sum())
 
     @property
+    def word_order(self) -> bool:
+        """Whether the tokens of a document stand in text order; False for a bag of words
+        (built from counts), whose tokens are in an arbitrary order."""
+        return self._word_order
+
+    @property
     def n_documents(self) -> int:
         """The number of documents D (documents without tokens included)."""
         return len(self._ids)
@@ -475,7 +497,10 @@ class Corpus:
             schema=_TOKEN_SCHEMA,
         )
         dropped = None if self._dropped is None else self._dropped[idx]
-        return Corpus(frame, self._ids.gather(idx), self._vocabulary, dropped=dropped)
+        return Corpus(
+            frame, self._ids.gather(idx), self._vocabulary, dropped=dropped,
+            word_order=self._word_order,
+        )  # fmt: skip
 
     def split(self, test_size: float = 0.2, seed: int | None = 0) -> tuple[Corpus, Corpus]:
         """Split the documents at random into a train and a test corpus.
@@ -538,8 +563,9 @@ class Corpus:
             )
             dropped = None if self._dropped is None else self._dropped[start:end]
             yield Corpus(
-                frame, self._ids.slice(start, end - start), self._vocabulary, dropped=dropped
-            )
+                frame, self._ids.slice(start, end - start), self._vocabulary, dropped=dropped,
+                word_order=self._word_order,
+            )  # fmt: skip
 
     # --- views --------------------------------------------------------------------------
 
@@ -595,7 +621,9 @@ class Corpus:
     def __repr__(self) -> str:
         return (
             f"Corpus({self.n_documents:,} documents, {self.n_tokens:,} tokens, "
-            f"vocabulary of {len(self._vocabulary):,} words)"
+            f"vocabulary of {len(self._vocabulary):,} words"
+            + ("" if self._word_order else ", bag of words")
+            + ")"
         )
 
     # --- helpers ------------------------------------------------------------------------

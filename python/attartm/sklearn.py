@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._bow import count_matrix
 from ._model import TopicModel
 from .attentive import AttentiveARTM
 from .corpus import Corpus
@@ -39,33 +40,6 @@ def _texts(x: Any) -> list[str] | pl.Series:
     if isinstance(x, str):
         raise TypeError("expected a sequence of texts, not a single str")
     return x.tolist() if hasattr(x, "tolist") else list(x)
-
-
-def _counts(x: Any) -> sp.csr_matrix:
-    """A document-term matrix as CSR with whole, non-negative counts."""
-    matrix = sp.csr_matrix(x)
-    matrix.sum_duplicates()
-    data = matrix.data
-    if data.dtype.kind not in "biuf":
-        raise TypeError(f"the document-term matrix must hold numbers, not {data.dtype}")
-    if data.size and (
-        not np.isfinite(data).all() or (data < 0).any() or (data != np.round(data)).any()
-    ):
-        raise ValueError(
-            "the document-term matrix must hold whole, non-negative word counts (e.g. from "
-            "CountVectorizer), not weights such as TF-IDF"
-        )
-    return matrix
-
-
-def _corpus_from_counts(matrix: sp.csr_matrix, vocabulary: Vocabulary) -> Corpus:
-    """The corpus in which document d holds word w as often as matrix[d, w] says (the
-    words of a document in column order: the matrix keeps no word order)."""
-    counts = matrix.data.astype(np.int64)
-    tokens = np.repeat(matrix.indices.astype(np.uint32), counts)
-    # Row d's entries are indptr[d]:indptr[d+1], so its tokens start at the counts before.
-    offsets = np.concatenate([[0], np.cumsum(counts)])[matrix.indptr]
-    return Corpus.from_token_ids(tokens, offsets, vocabulary)
 
 
 class TopicTransformer(TransformerMixin, BaseEstimator):
@@ -109,7 +83,7 @@ class TopicTransformer(TransformerMixin, BaseEstimator):
                     "AttentiveARTM reads word order, which a document-term matrix does not "
                     "keep: give the TopicTransformer the raw texts"
                 )
-            matrix = _counts(x)
+            matrix = count_matrix(x)
             if vocabulary is None:
                 names = range(matrix.shape[1]) if feature_names is None else feature_names
                 vocabulary = Vocabulary([str(name) for name in names])
@@ -119,7 +93,7 @@ class TopicTransformer(TransformerMixin, BaseEstimator):
                     f"{'the model was fitted on' if self._fitted() else 'feature_names has'} "
                     f"{len(vocabulary)} words"
                 )
-            return _corpus_from_counts(matrix, vocabulary)
+            return Corpus.from_bow(matrix, vocabulary)
         if feature_names is not None:
             raise ValueError("feature_names goes with a document-term matrix, not with texts")
         options = dict(self.corpus_options or {})
