@@ -1,7 +1,8 @@
 """Saving and loading models: one portable zip file, no pickle.
 
 The file holds exactly three members: ``model.json`` (format name and version, model
-class and parameters, regularizers, vocabulary; deflated) and ``phi.npy`` (W×T float32)
+class and parameters, regularizers, vocabulary, the training counters ``epochs_done`` and
+``updates_done`` when the model has them; deflated) and ``phi.npy`` (W×T float32)
 and ``n_wt.npy`` (W×T float64), stored as they are (files of earlier versions deflated
 them, which loads the same). It is written to a temporary file beside the target and
 renamed, so an interrupted save never leaves a half-written model.
@@ -44,6 +45,8 @@ FORMAT = "attartm-model"
 FORMAT_VERSION = 1
 ARRAYS = {"phi": np.dtype(np.float32), "n_wt": np.dtype(np.float64)}
 MEMBERS = ("model.json", *(f"{key}.npy" for key in ARRAYS))
+# Training counters a file may hold (files of earlier versions do not: loaded without them).
+COUNTERS = ("epochs_done", "updates_done")
 # Parameters that describe the machine a model ran on, not the model.
 MACHINE_SETTINGS = ("threads",)
 
@@ -93,6 +96,8 @@ def _write(model: Any, target: Any) -> None:
         "format_version": FORMAT_VERSION,
         **spec(model),
         "vocabulary": list(model.vocabulary.words),
+        # So that a loaded model's partial_fit continues the τ0/κ schedule.
+        **{key: getattr(model, f"{key}_") for key in COUNTERS if hasattr(model, f"{key}_")},
     }
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("model.json", json.dumps(header, ensure_ascii=False))
@@ -353,6 +358,9 @@ class _Reader:
         _check_counts(n_wt)
         model._set_fitted(vocabulary, phi, n_wt)
         _check_fitted(model)
+        for key in COUNTERS:
+            if key in header:
+                setattr(model, f"{key}_", header[key])
         return model
 
 
@@ -395,6 +403,10 @@ def _checked_header(header: Any) -> dict[str, Any]:
             )
     if not header["vocabulary"]:
         raise _Invalid(member, "vocabulary is empty")
+    for key in COUNTERS:
+        value = header.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _Invalid(member, f"{key} must be a non-negative integer, not {value!r}")
     for i, r in enumerate(header["regularizers"]):
         if not isinstance(r, dict):
             raise _Invalid(member, f"regularizers[{i}] must be a JSON object")
