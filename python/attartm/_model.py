@@ -134,6 +134,11 @@ def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield window
 
 
+#: Every model class by its kind ("artm", "attentive", "thetaless"), filled as the classes
+#: are defined: the one registry that persistence, the command line and experiments use.
+MODEL_KINDS: dict[str, type[TopicModel]] = {}
+
+
 class TopicModel(Parameters):
     """Base class of the attartm models (not used directly).
 
@@ -143,6 +148,11 @@ class TopicModel(Parameters):
     """
 
     _kind = "base"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_kind" in cls.__dict__:
+            MODEL_KINDS[cls._kind] = cls
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ import polars as pl
 
 from . import _tagging
 from ._atomic import atomic_write
+from ._model import MODEL_KINDS
 from ._paths import parquet_files
 from ._progress import progress
 from ._tagging import Tagging, steps, write_parquet
@@ -28,7 +29,7 @@ from .streaming import row_batches
 from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
-MODELS = {"artm": ARTM, "attentive": AttentiveARTM, "thetaless": ThetalessARTM}
+MODELS = MODEL_KINDS
 
 
 def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:

@@ -23,17 +23,13 @@ from typing import Any
 import polars as pl
 
 from . import _arrays
-from ._model import TopicModel
+from ._model import MODEL_KINDS, TopicModel
 from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .thetaless import ThetalessARTM
 
-MODELS: dict[str, type[TopicModel]] = {
-    "artm": ARTM,
-    "attentive": AttentiveARTM,
-    "thetaless": ThetalessARTM,
-}
+MODELS: dict[str, type[TopicModel]] = MODEL_KINDS
 SCORES = (
     "perplexity", "sparsity_phi", "diversity", "js_distance", "npmi", "c_npmi_10",
     "c_npmi_110", "kernel_purity",

@@ -65,11 +65,11 @@ _CHUNK = 1 << 22
 
 
 def _model_classes() -> dict[str, type]:
-    from .artm import ARTM
-    from .attentive import AttentiveARTM
-    from .thetaless import ThetalessARTM
+    """The model classes by name, as model.json names them."""
+    from . import artm, attentive, thetaless  # noqa: F401 - defining them registers them
+    from ._model import MODEL_KINDS
 
-    return {cls.__name__: cls for cls in (ARTM, AttentiveARTM, ThetalessARTM)}
+    return {cls.__name__: cls for cls in MODEL_KINDS.values()}
 
 
 class _Invalid(ValueError):
