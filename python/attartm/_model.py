@@ -757,7 +757,28 @@ class TopicModel(Parameters):
         raise NotImplementedError
 
     # ---------------------------------------------------------------- outputs
-    to_pyldavis = _pyldavis.to_pyldavis
+    def to_pyldavis(self, corpus: Corpus | Iterable[Corpus]) -> dict[str, Any]:
+        """The keyword arguments of ``pyLDAvis.prepare`` for this model on ``corpus``.
+
+        Parameters
+        ----------
+        corpus : Corpus or iterable of Corpus
+            The documents to show, built with the model's vocabulary; or batches of them
+            (e.g. ``Corpus.scan_parquet(...)``), read once, for a corpus larger than memory.
+
+        Returns
+        -------
+        dict
+            ``topic_term_dists`` (T×W, p(w|t)), ``doc_topic_dists`` (D×T, p(t|d) as
+            ``transform`` infers it), ``doc_lengths`` (D), ``vocab`` (W words) and
+            ``term_frequency`` (W, each word's count in ``corpus``): numpy arrays and a list.
+            Use as ``pyLDAvis.prepare(**model.to_pyldavis(corpus))``.
+        """
+        self._require_fitted()
+        return _pyldavis.arguments(
+            self.phi, self._vocabulary.words,
+            lambda batch: self.transform(batch).select(self.topic_names).to_numpy(), corpus,
+        )  # fmt: skip
 
     def topics(self, k: int = 10) -> pl.DataFrame:
         """The top ``k`` words of every topic: columns topic, rank, word, weight (p(w|t))

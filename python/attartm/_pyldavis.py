@@ -1,53 +1,40 @@
-"""The keyword arguments of ``pyLDAvis.prepare`` for a fitted model (attached to every
-model as ``to_pyldavis``); pyLDAvis itself is not needed to build them."""
+"""The keyword arguments of ``pyLDAvis.prepare``, built from a model's arrays (pyLDAvis
+itself is not needed to build them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .corpus import Corpus
 
-if TYPE_CHECKING:
-    from ._model import TopicModel
 
-
-def to_pyldavis(model: TopicModel, corpus: Corpus | Iterable[Corpus]) -> dict[str, Any]:
-    """The keyword arguments of ``pyLDAvis.prepare`` for this model on ``corpus``.
-
-    Parameters
-    ----------
-    corpus : Corpus or iterable of Corpus
-        The documents to show, built with the model's vocabulary; or batches of them
-        (e.g. ``Corpus.scan_parquet(...)``), read once, for a corpus larger than memory.
-
-    Returns
-    -------
-    dict
-        ``topic_term_dists`` (T×W, p(w|t)), ``doc_topic_dists`` (D×T, p(t|d) as
-        ``transform`` infers it), ``doc_lengths`` (D), ``vocab`` (W words) and
-        ``term_frequency`` (W, each word's count in ``corpus``): numpy arrays and a list.
-        Use as ``pyLDAvis.prepare(**model.to_pyldavis(corpus))``.
-    """
-    model._require_fitted()
+def arguments(
+    phi: np.ndarray,
+    words: Sequence[str],
+    theta_of: Callable[[Corpus], np.ndarray],
+    corpus: Corpus | Iterable[Corpus],
+) -> dict[str, Any]:
+    """The keyword arguments of ``pyLDAvis.prepare`` from Φ (W×T), the vocabulary's
+    words and ``theta_of(batch)`` (p(t|d) of a batch's documents, D×T), over ``corpus``
+    or its batches (read once); see ``TopicModel.to_pyldavis``."""
     batches = [corpus] if isinstance(corpus, Corpus) else corpus
-    n_words = len(model.vocabulary)
+    n_words = len(words)
     thetas, lengths = [], []
     term_frequency = np.zeros(n_words, dtype=np.int64)
     for batch in batches:
-        theta = model.transform(batch).select(model.topic_names).to_numpy()
-        thetas.append(theta)
+        thetas.append(theta_of(batch))
         lengths.append(batch.document_lengths)
         term_frequency += np.bincount(batch.token_ids, minlength=n_words)
     if not thetas:
         raise ValueError("to_pyldavis got no documents")
-    phi = np.asarray(model.phi, dtype=np.float64).T
+    topic_term = np.asarray(phi, dtype=np.float64).T
     return {
-        "topic_term_dists": phi / phi.sum(axis=1, keepdims=True),
+        "topic_term_dists": topic_term / topic_term.sum(axis=1, keepdims=True),
         "doc_topic_dists": np.vstack(thetas).astype(np.float64),
         "doc_lengths": np.concatenate(lengths),
-        "vocab": list(model.vocabulary.words),
+        "vocab": list(words),
         "term_frequency": term_frequency,
     }
