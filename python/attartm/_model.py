@@ -21,7 +21,9 @@ from ._heldout import Evaluation
 from ._interrupt import DeferredInterrupt
 from ._params import Parameters
 from ._progress import progress
+from ._registry import MODEL_KINDS
 from .corpus import Corpus
+from .persistence import save_model
 from .vocabulary import Vocabulary
 
 
@@ -132,11 +134,6 @@ def _windows(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             window = []
     if window:
         yield window
-
-
-#: Every model class by its kind ("artm", "attentive", "thetaless"), filled as the classes
-#: are defined: the one registry that persistence, the command line and experiments use.
-MODEL_KINDS: dict[str, type[TopicModel]] = {}
 
 
 class TopicModel(Parameters):
@@ -896,7 +893,5 @@ class TopicModel(Parameters):
     # ---------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Writes the model to one portable file (atomically; see :func:`attartm.load`)."""
-        from .persistence import save_model
-
         self._require_fitted()
         save_model(self, path)
