@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import attartm
-from attartm import ARTM, AttentiveARTM, Corpus, ThetalessARTM, persistence
+from attartm import ARTM, AttentiveARTM, Corpus, ThetalessARTM, _model_file, persistence
 
 from .conftest import synthetic_texts
 
@@ -421,7 +421,7 @@ def test_loads_needs_bytes():
 
 
 def test_a_model_bigger_than_memory_is_refused_before_reading(members, monkeypatch):
-    monkeypatch.setattr(persistence, "_memory_limit", lambda: 1000)
+    monkeypatch.setattr(_model_file, "_memory_limit", lambda: 1000)
     with pytest.raises(
         ValueError,
         match=r"zip directory: its members declare \d+ bytes, more than this machine's memory \(1000 bytes\)",
@@ -431,8 +431,8 @@ def test_a_model_bigger_than_memory_is_refused_before_reading(members, monkeypat
 
 def test_load_reads_the_header_only_after_the_array_headers(members, monkeypatch):
     # model.json may take HEADER_BYTES plus HEADER_BYTES_PER_WORD per row and column of Φ.
-    monkeypatch.setattr(persistence, "HEADER_BYTES", 0)
-    monkeypatch.setattr(persistence, "HEADER_BYTES_PER_WORD", 1)
+    monkeypatch.setattr(_model_file, "HEADER_BYTES", 0)
+    monkeypatch.setattr(_model_file, "HEADER_BYTES_PER_WORD", 1)
     with pytest.raises(
         ValueError,
         match=r"model.json: declares \d+ bytes, more than the header of a \d+-word, 3-topic model",

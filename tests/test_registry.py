@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import attartm
 from attartm import cli, experiments, persistence
-from attartm._model import MODEL_KINDS, TopicModel
+from attartm._model import TopicModel
+from attartm._registry import MODEL_KINDS
 
 
 def test_every_model_class_is_registered_once_by_its_kind():

@@ -17,16 +17,15 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from .vocabulary import Vocabulary
-
-if TYPE_CHECKING:
-    from .corpus import Corpus
+from ._documents import D
+from ._token_ids import from_token_ids
+from .vocabulary import Vocabulary, as_vocabulary
 
 _MAX_LINE = 64 * 1024 * 1024  # bytes; a longer line is refused, not read whole
 _MAX_TOKENS = 1_000_000_000  # default max_tokens of the file readers
@@ -58,11 +57,11 @@ def count_matrix(matrix: Any) -> sp.csr_matrix:
 
 
 def from_bow(
-    cls: type[Corpus],
+    cls: type[D],
     matrix: Any,
     vocabulary: Vocabulary | Sequence[str],
     ids: Sequence[Any] | pl.Series | np.ndarray | None = None,
-) -> Corpus:
+) -> D:
     """Build a bag-of-words corpus from a document-term count matrix.
 
     Parameters
@@ -82,7 +81,7 @@ def from_bow(
         ThetalessARTM train on it; AttentiveARTM refuses it.
     """
     counts = count_matrix(matrix)
-    vocab = vocabulary if isinstance(vocabulary, Vocabulary) else _vocabulary(vocabulary)
+    vocab = as_vocabulary(vocabulary)
     if counts.shape[1] != len(vocab):
         raise ValueError(
             f"the document-term matrix has {counts.shape[1]} columns but the vocabulary "
@@ -94,10 +93,10 @@ def from_bow(
     tokens = np.repeat(counts.indices.astype(np.uint32), n)
     # Row d's entries are indptr[d]:indptr[d+1], so its tokens start at the counts before.
     offsets = np.concatenate([[0], np.cumsum(n)])[counts.indptr]
-    return cls.from_token_ids(tokens, offsets, vocab, ids=ids, word_order=False)
+    return from_token_ids(cls, tokens, offsets, vocab, ids=ids, word_order=False)
 
 
-def from_gensim(cls: type[Corpus], bow_corpus: Iterable[Iterable[Any]], dictionary: Any) -> Corpus:
+def from_gensim(cls: type[D], bow_corpus: Iterable[Iterable[Any]], dictionary: Any) -> D:
     """Build a bag-of-words corpus from gensim's bag-of-words corpus and its dictionary.
 
     Parameters
@@ -147,9 +146,7 @@ def from_gensim(cls: type[Corpus], bow_corpus: Iterable[Iterable[Any]], dictiona
     return from_bow(cls, matrix, words)
 
 
-def from_vowpal_wabbit(
-    cls: type[Corpus], path: str | Path, *, max_tokens: int = _MAX_TOKENS
-) -> Corpus:
+def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX_TOKENS) -> D:
     """Read a bag-of-words corpus in BigARTM's Vowpal Wabbit format.
 
     One document a line: ``doc_id word word:count ...``; a word without ``:count``
@@ -214,12 +211,12 @@ def from_vowpal_wabbit(
 
 
 def from_uci(
-    cls: type[Corpus],
+    cls: type[D],
     docword: str | Path,
     vocab: str | Path,
     *,
     max_tokens: int = _MAX_TOKENS,
-) -> Corpus:
+) -> D:
     """Read a corpus in the UCI bag-of-words format (as BigARTM and the UCI repository).
 
     Parameters
@@ -287,12 +284,6 @@ def from_uci(
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _vocabulary(words: Sequence[str]) -> Vocabulary:
-    if isinstance(words, str):
-        raise TypeError("vocabulary must be a Vocabulary or a list of words, not a str")
-    return Vocabulary(words)
 
 
 def _lines(path: str | Path) -> Iterator[tuple[int, str]]:

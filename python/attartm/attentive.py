@@ -10,42 +10,11 @@ import polars as pl
 
 from . import _arrays, kernels
 from . import regularizers as _reg
+from ._attention import boundary_strengths, coefficient, plain_weights
 from ._heldout import Evaluation
 from ._model import TopicModel
 from .corpus import Corpus
-from .segments import find_segments
-
-BOUNDARY_LEVELS = {"sentence": 1, "paragraph": 2}
-
-
-def _plain_weights(weights: Any) -> list[float] | dict[str, float] | None:
-    """token_weight as a plain list or dict of floats (checked against the vocabulary at
-    fit time)."""
-    if weights is None:
-        return None
-    if isinstance(weights, Mapping):
-        return {str(k): float(v) for k, v in weights.items()}
-    values = np.asarray(weights, dtype=np.float64)
-    if values.ndim != 1:
-        raise ValueError("token_weight must be one weight per vocabulary word, or a dict")
-    return values.tolist()
-
-
-def _coefficient(name: str, window: Any, gamma: Any) -> float | None:
-    """γ from either a window h (γ = 1/h) or γ itself; None when neither is given."""
-    if gamma is not None and window is not None:
-        raise ValueError(f"give either window{name} or gamma{name}, not both")
-    if gamma is not None:
-        g = _arrays.finite_float(f"gamma{name}", gamma)
-        if not 0.0 < g <= 1.0:
-            raise ValueError(f"gamma{name} must lie in (0, 1], but is {g}")
-        return g
-    if window is not None:
-        h = _arrays.finite_float(f"window{name}", window)
-        if h < 1.0:
-            raise ValueError(f"window{name} must be at least 1 token, but is {h}")
-        return 1.0 / h
-    return None
+from .segments import between_positions, evidence_scores, find_segments
 
 
 class AttentiveARTM(TopicModel):
@@ -168,7 +137,7 @@ class AttentiveARTM(TopicModel):
                 for name in ("window", "gamma", "window_backward", "gamma_backward")
             },
             "boundaries": self._boundaries,
-            "token_weight": _plain_weights(self.token_weight),
+            "token_weight": plain_weights(self.token_weight),
             "exclude_self": bool(self.exclude_self),
             "filter": self.filter,
         }
@@ -178,27 +147,18 @@ class AttentiveARTM(TopicModel):
         """γ→ and γ← from the windows or γ given (a window of 10 tokens when neither is);
         the backward one defaults to the forward one."""
         window = self.DEFAULT_WINDOW if self.window is None and self.gamma is None else self.window
-        forward = _coefficient("", window, self.gamma)
-        backward = _coefficient("_backward", self.window_backward, self.gamma_backward)
+        forward = coefficient("", window, self.gamma)
+        backward = coefficient("_backward", self.window_backward, self.gamma_backward)
         return forward, backward or forward
 
     @property
     def _boundaries(self) -> dict[str, float]:
         """The reset strength of every boundary level (0 for those not given)."""
-        out = {"sentence": 0.0, "paragraph": 0.0}
-        for level, strength in dict(self.boundaries or {}).items():
-            if level not in BOUNDARY_LEVELS:
-                known = sorted(BOUNDARY_LEVELS)
-                raise ValueError(f"unknown boundary level {level!r}; the corpus records {known}")
-            s = _arrays.finite_float(f"boundaries[{level!r}]", strength)
-            if not 0.0 <= s <= 1.0:
-                raise ValueError(f"boundaries[{level!r}] must lie in [0, 1], but is {s}")
-            out[level] = s
-        return out
+        return boundary_strengths(self.boundaries)
 
     # ---------------------------------------------------------------- the E-step
     def _word_weights(self) -> np.ndarray | None:
-        weight = _plain_weights(self.token_weight)
+        weight = plain_weights(self.token_weight)
         if weight is None:
             return None
         n_words = len(self._vocabulary)
@@ -349,7 +309,7 @@ class AttentiveARTM(TopicModel):
         """‖F_i/|F_i| − B_{i+1}/|B_{i+1}|‖₁ between positions i and i+1 (NaN at the last
         position of each document): a peak marks a topic change."""
         left, right = self.contexts(corpus, window)
-        return _between(corpus, np.abs(left[:-1] - right[1:]).sum(axis=1))
+        return between_positions(corpus.doc_offsets, np.abs(left[:-1] - right[1:]).sum(axis=1))
 
     def segments(
         self,
@@ -388,12 +348,7 @@ class AttentiveARTM(TopicModel):
             self.topic_names, max_cuts,
         )  # fmt: skip
 
-    @staticmethod
-    def evidence_scores(left, right, n_left, n_right) -> np.ndarray:
-        """Boundary scores between i and i+1 weighted by √(n_F n_B / (n_F + n_B))."""
-        nl, nr = n_left[:-1].astype(np.float64), n_right[1:].astype(np.float64)
-        weight = np.sqrt(np.divide(nl * nr, nl + nr, out=np.zeros_like(nl), where=nl + nr > 0))
-        return np.abs(left[:-1] - right[1:]).sum(axis=1) * weight
+    evidence_scores = staticmethod(evidence_scores)
 
     def segment_topic(self, corpus: Corpus, document: int, start: int, end: int) -> np.ndarray:
         """Topic vector of positions start..end (inclusive) of a document: ½(F_end + B_start)
@@ -412,12 +367,3 @@ class AttentiveARTM(TopicModel):
         v = 0.5 * (left[end].astype(np.float64) + right[start])
         s = v.sum()
         return v / s if s > 0 else np.full(self.n_topics, 1.0 / self.n_topics)
-
-
-def _between(corpus: Corpus, values: np.ndarray) -> np.ndarray:
-    """Scores between consecutive positions as float32[n], NaN after each document's end."""
-    out = np.full(corpus.n_tokens, np.nan, dtype=np.float32)
-    out[:-1] = values
-    ends = corpus.doc_offsets[1:] - 1
-    out[ends[ends >= 0]] = np.nan
-    return out

@@ -16,9 +16,9 @@ import polars as pl
 
 from . import _tagging
 from ._atomic import atomic_write
-from ._model import MODEL_KINDS
 from ._paths import parquet_files
 from ._progress import progress
+from ._registry import MODEL_KINDS
 from ._tagging import Tagging, steps, write_parquet
 from .artm import ARTM
 from .attentive import AttentiveARTM

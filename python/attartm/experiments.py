@@ -23,7 +23,8 @@ from typing import Any
 import polars as pl
 
 from . import _arrays
-from ._model import MODEL_KINDS, TopicModel
+from ._model import TopicModel
+from ._registry import MODEL_KINDS
 from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus

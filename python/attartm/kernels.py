@@ -256,23 +256,20 @@ def _attentive_run(
     tokens = _arrays.token_ids("tokens", tokens)
     n = _len(tokens)
     t = phi.shape[1]
-    if filter not in ("p/n_t", "phi"):
-        raise ValueError(f'filter must be "p/n_t" or "phi", not {filter!r}')
-    beta = _arrays.finite_float("beta", beta)
-    if not 0.0 <= beta <= 1.0:
-        raise ValueError(f"beta must lie in [0, 1], but is {beta}")
+    # The core checks the ranges of β, the γ, the resets, document_weight and tempering,
+    # and the filter's name; here they are only converted (and refused if not finite).
     return _core.attentive_estep(
         tokens,
         _arrays.offsets("doc_offsets", doc_offsets),
         phi,
         _arrays.vector("n_t", n_t, t),
-        gamma_forward=_gamma("gamma_forward", gamma_forward, n),
-        gamma_backward=_gamma("gamma_backward", gamma_backward, n),
-        beta=beta,
+        gamma_forward=_arrays.vector("gamma_forward", gamma_forward, n),
+        gamma_backward=_arrays.vector("gamma_backward", gamma_backward, n),
+        beta=_arrays.finite_float("beta", beta),
         passes=_arrays.positive_int("passes", passes),
         exclude_self=bool(exclude_self),
         filter=filter,
-        reset=None if reset is None else _gamma("reset", reset, n),
+        reset=None if reset is None else _arrays.vector("reset", reset, n),
         document_weight=_arrays.finite_float("document_weight", document_weight),
         tempering=_arrays.finite_float("tempering", tempering),
         output=output,
@@ -374,15 +371,6 @@ def _linear_theta(
         threads=_arrays.threads(threads),
         checked_phi=checked_phi,
     )
-
-
-def _gamma(name: str, values: Any, n: int) -> np.ndarray:
-    gamma = _arrays.vector(name, values, n)
-    if n and (gamma.min() < 0.0 or gamma.max() > 1.0):
-        raise ValueError(
-            f"{name} must lie in [0, 1], found values in [{gamma.min()}, {gamma.max()}]"
-        )
-    return gamma
 
 
 def _len(values: Any) -> int:

@@ -22,7 +22,8 @@ import numpy as np
 import polars as pl
 
 from ._tokenize import resolve_stopwords, text_column
-from .vocabulary import Vocabulary
+from .corpus import Corpus
+from .vocabulary import Vocabulary, as_vocabulary
 
 if TYPE_CHECKING:
     from ._model import TopicModel
@@ -71,7 +72,7 @@ class ArtmExpr:
         polars.Expr
             One list of ids per text, in text order (null for a null text).
         """
-        vocab = vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(vocabulary)
+        vocab = as_vocabulary(vocabulary)
         tokenizer = vocab._tokenizer(resolve_stopwords(stopwords, language))
 
         def run(texts: pl.Series) -> pl.Series:
@@ -105,8 +106,6 @@ class ArtmExpr:
         polars.Expr
             One vector of T topic probabilities per text (null for a null text).
         """
-        from .corpus import Corpus
-
         model._require_fitted()
         vocab, n_topics = model.vocabulary, model.n_topics
         stop = resolve_stopwords(stopwords, language)

@@ -28,7 +28,8 @@ import numpy as np
 import polars as pl
 
 from . import _arrays, _core
-from ._model import OnlineSettings, TopicModel
+from ._model import TopicModel
+from ._online import OnlineSettings
 from ._tagging import Tagging
 from .attentive import AttentiveARTM
 from .corpus import Corpus

@@ -70,3 +70,20 @@ def find_segments(
         }
     )
     return pl.concat([frame, pl.DataFrame(topics, schema=topic_names)], how="horizontal")
+
+
+def evidence_scores(left, right, n_left, n_right) -> np.ndarray:
+    """Boundary scores between i and i+1 weighted by √(n_F n_B / (n_F + n_B))."""
+    nl, nr = n_left[:-1].astype(np.float64), n_right[1:].astype(np.float64)
+    weight = np.sqrt(np.divide(nl * nr, nl + nr, out=np.zeros_like(nl), where=nl + nr > 0))
+    return np.abs(left[:-1] - right[1:]).sum(axis=1) * weight
+
+
+def between_positions(offsets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Scores between consecutive positions of a token stream with document ``offsets``
+    as float32[n], NaN after each document's end."""
+    out = np.full(int(offsets[-1]), np.nan, dtype=np.float32)
+    out[:-1] = values
+    ends = offsets[1:] - 1
+    out[ends[ends >= 0]] = np.nan
+    return out

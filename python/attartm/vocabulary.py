@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import overload
 
 import polars as pl
 
-from ._core import Tokenizer
+from . import _arrays
+from ._core import Tokenizer, WordCounter
+from ._document_frequency import check_df_arguments, document_count_limits
+from ._parquet import file_chunks
+from ._paths import parquet_files
+from ._pipeline import prefetch
+from ._tokenize import resolve_stopwords
 
-__all__ = ["Vocabulary"]
+__all__ = ["Vocabulary", "as_vocabulary"]
 
 
 class Vocabulary:
@@ -86,26 +93,49 @@ class Vocabulary:
     @classmethod
     def from_parquet(
         cls,
-        source: Any,
+        source: str | os.PathLike | Sequence[str | os.PathLike],
         text: str = "text",
         *,
         language: str = "en",
         min_df: float = 1,
         max_df: float = 1.0,
         max_vocab: int | None = None,
-        stopwords: Any = True,
+        stopwords: bool | Iterable[str] = True,
         batch_size: int = 10_000,
     ) -> Vocabulary:
         """The vocabulary of parquet files (a path, folder, glob or list), built in one
-        streaming pass over batches of at most ``batch_size`` documents, with memory
-        bounded by the number of distinct words and two batches of text; the same words
-        in the same order as ``Corpus.from_parquet(...).vocabulary``."""
-        from .streaming import vocabulary_from_parquet
+        streaming pass; the same words in the same order as
+        ``Corpus.from_parquet(...).vocabulary``, whatever the batch size.
 
-        return vocabulary_from_parquet(
-            source, text, language=language, min_df=min_df, max_df=max_df,
-            max_vocab=max_vocab, stopwords=stopwords, batch_size=batch_size,
-        )  # fmt: skip
+        Per batch of at most ``batch_size`` documents, each word's count and document
+        frequency are added into running totals whose size is the number of distinct
+        words, never the corpus size. The next batch is read in a background thread while
+        the current one is counted. The batches are the reader's chunks as they come
+        (counting needs no fixed batch size), and large ones by default: the per-batch work
+        of merging counts is then paid rarely, and memory holds the texts of two batches
+        besides the totals.
+        """
+        check_df_arguments(min_df, max_df, max_vocab)
+        batch_size = _arrays.positive_int("batch_size", batch_size)
+        counter = WordCounter(sorted(resolve_stopwords(stopwords, language)))
+        chunks = file_chunks(parquet_files(source), [text], batch_size)
+        for frame in prefetch(chunks, name="attartm-vocabulary-reader"):
+            texts = frame.get_column(text)
+            if texts.dtype != pl.String:
+                raise TypeError(
+                    f"the text column {text!r} has dtype {texts.dtype}, expected String"
+                )
+            counter.update(texts)
+        n_docs = counter.n_documents
+        if n_docs == 0:
+            raise ValueError("the parquet files hold no documents (0 rows)")
+        lo, hi = document_count_limits(min_df, max_df, n_docs)
+        words = counter.most_frequent(lo, hi, max_vocab)
+        if not words:
+            raise ValueError(
+                f"no word passes min_df={min_df!r}, max_df={max_df!r} over {n_docs} documents"
+            )
+        return cls(words)
 
     @classmethod
     def from_tokens(cls, tokens: Iterable[str] | pl.Series) -> Vocabulary:
@@ -201,3 +231,12 @@ class Vocabulary:
 
     def __reduce__(self) -> tuple[type[Vocabulary], tuple[Sequence[str]]]:
         return (Vocabulary, (self._words,))
+
+
+def as_vocabulary(vocabulary: Vocabulary | Iterable[str]) -> Vocabulary:
+    """A ``vocabulary`` argument: a Vocabulary as it is, a list of words made one."""
+    if isinstance(vocabulary, Vocabulary):
+        return vocabulary
+    if isinstance(vocabulary, str):
+        raise TypeError("vocabulary must be a Vocabulary or a list of words, not a str")
+    return Vocabulary(vocabulary)

@@ -1,0 +1,178 @@
+"""The M-step and the bookkeeping of n_wt: an update n_wt := δ n_wt + α ñ_wt costs
+the rows its E-steps touch, not the vocabulary (docs/mathematics.md §4), and Φ follows.
+
+:class:`MStep` is a part of :class:`attartm.TopicModel`; it works on the model's state
+(``_phi``, ``_n_wt`` and the counters that ``_reset_counts`` describes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from . import regularizers as _reg
+
+
+def normalize_columns(x: np.ndarray) -> np.ndarray:
+    """norm_w of docs/mathematics.md per column: max(x, 0) / Σ_w max(x, 0), uniform at 0."""
+    x = np.maximum(x, 0.0)
+    s = x.sum(axis=0, keepdims=True)
+    out = np.divide(x, s, out=np.zeros_like(x), where=s > 0)
+    out[:, (s[0] <= 0)] = 1.0 / x.shape[0]
+    return out
+
+
+# Rows per block of the regularized M-step: its temporaries are a few blocks, never W×T.
+BLOCK_ROWS = 1024
+# Below float32's normal range a probability is noise that only risks overflow later.
+TINY = float(np.finfo(np.float32).tiny)
+
+
+def random_phi(seed: int, n_words: int, n_topics: int) -> np.ndarray:
+    """norm_w of a uniform random W×T matrix drawn from ``seed``, as float32, made a block
+    of rows at a time (twice: the column sums first) so that no W×T float64 is held."""
+    sums = np.zeros(n_topics)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_words, BLOCK_ROWS):
+        sums += rng.random((min(BLOCK_ROWS, n_words - start), n_topics)).sum(axis=0)
+    phi = np.empty((n_words, n_topics), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_words, BLOCK_ROWS):
+        block = rng.random((min(BLOCK_ROWS, n_words - start), n_topics))
+        phi[start : start + block.shape[0]] = block / sums
+    return phi
+
+
+class MStep:
+    """Updates of n_wt and the M-step φ = norm_w(n_wt + φ ∂R/∂φ) (docs/mathematics.md)."""
+
+    def _update(self, decay: float, apply: float, words: np.ndarray, add) -> None:
+        """n_wt := δ n_wt + α ñ_wt, then the M-step φ = norm_w(n_wt + φ ∂R/∂φ).
+
+        ``words`` are the rows ñ_wt touches (uint32, increasing) and ``add(weight)`` adds
+        weight · ñ_wt into ``_n_wt``. With n_wt = scale · _n_wt, δ only multiplies the
+        scale and α ñ_wt enters as (α / scale) ñ_wt; the column sums follow from the
+        touched rows before and after. Without Φ regularizers the M-step is then O(T):
+        Φ's rows are brought up to date when an E-step is about to read them
+        (``_current``). With them it is one in-place pass over Φ.
+        """
+        self._decay(decay)
+        total, positive = _core.row_sums(self._n_wt, words)
+        add(apply / self._scale)
+        new_total, new_positive = _core.row_sums(self._n_wt, words)
+        self._n_t += new_total - total
+        self._positive += new_positive - positive
+        self._version += 1
+        if self._phi_regularizers():
+            self._regularized_mstep()
+
+    def _decay(self, decay: float) -> None:
+        """n_wt := δ n_wt: on the scale alone, unless δ ≤ 0 or the scale would leave the
+        range where _n_wt = n_wt / scale stays comfortably finite; then in place."""
+        scale = self._scale * decay
+        if decay > 0 and 1e-150 < scale < 1e150:
+            self._scale = scale
+            return
+        self._n_wt *= scale
+        self._n_t *= scale
+        if scale >= 0:
+            self._positive *= scale
+        else:
+            everything = np.arange(self._n_wt.shape[0], dtype=np.uint32)
+            self._positive = _core.row_sums(self._n_wt, everything)[1]
+        self._scale = 1.0
+
+    def _current(self, words: np.ndarray | None = None) -> None:
+        """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update)."""
+        if words is None:
+            stale = np.flatnonzero(self._stamp != self._version)
+        else:
+            stale = words[self._stamp[words] != self._version]
+        if stale.size:
+            stale = stale.astype(np.uint32)
+            _core.refresh_rows(self._phi, self._n_wt, self._positive, stale)
+            self._stamp[stale] = self._version
+
+    def _sync(self) -> None:
+        """Every row of Φ current and the scale folded into n_wt: the state outside
+        training."""
+        self._current()
+        if self._scale != 1.0:
+            self._n_wt *= self._scale
+            self._n_t *= self._scale
+            self._positive *= self._scale
+            self._scale = 1.0
+
+    def _finish(self) -> None:
+        """The state after training: synced, and n_t the exact column sums of n_wt (the
+        running sums of the updates differ from them by rounding), as a reloaded model
+        computes them."""
+        self._sync()
+        self._n_t = self._n_wt.sum(axis=0)
+
+    def _regularized_mstep(self) -> None:
+        """φ = norm_w(n_wt + Σ φ ∂R/∂φ) in place, a block of rows at a time: one pass for
+        the column sums, one to write Φ (the terms read the old Φ, row by row)."""
+        regs = self._phi_regularizers()
+        local = [r for r in regs if r.row_local]
+        whole = [r for r in regs if not r.row_local]
+        # A regularizer that needs all of Φ at once gets it, as a W×T term.
+        extra = None
+        if whole:
+            n_wt = self._n_wt * self._scale
+            extra = _reg.phi_term(whole, self._phi, n_wt)
+            del n_wt
+        n_words = self._n_wt.shape[0]
+
+        def block(start: int) -> tuple[slice, np.ndarray]:
+            rows = slice(start, min(start + BLOCK_ROWS, n_words))
+            n_wt = self._n_wt[rows] * self._scale
+            x = n_wt.copy()
+            for r in local:
+                x += r.phi_term(self._phi[rows], n_wt, rows)
+            if extra is not None:
+                x += extra[rows]
+            return rows, np.maximum(x, 0.0, out=x)
+
+        sums = np.zeros(self.n_topics)
+        for start in range(0, n_words, BLOCK_ROWS):
+            sums += block(start)[1].sum(axis=0)
+        empty = sums <= 0
+        inverse = np.divide(1.0, sums, out=np.zeros_like(sums), where=~empty)
+        for start in range(0, n_words, BLOCK_ROWS):
+            rows, x = block(start)
+            x *= inverse
+            x[:, empty] = 1.0 / n_words
+            x[x < TINY] = 0.0
+            self._phi[rows] = x
+        self._stamp[:] = self._version
+
+    def _touched(self, data: Any) -> np.ndarray:
+        """The rows of n_wt an E-step over ``data`` touches (uint32, increasing)."""
+        return _core.distinct_words(self._words_of(data), self._n_wt.shape[0])
+
+    def _estep_into(self, datas: list[Any], words: np.ndarray | None = None):
+        """(words, add) of an update whose ñ_wt is the E-steps over ``datas`` with the
+        current Φ, added straight into n_wt; ``words`` are the rows they touch when known."""
+        if words is None and len(datas) == 1:
+            words = self._touched(datas[0])
+        elif words is None:
+            words = _core.distinct_words(
+                np.concatenate([self._touched(d) for d in datas]), self._n_wt.shape[0]
+            )
+        self._current(words)
+        n_t = self._topic_mass()
+
+        def add(weight: float) -> None:
+            for data in datas:
+                self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)
+
+        return words, add
+
+    def _topic_mass(self) -> np.ndarray:
+        """n_t as float32 for the kernels; before the first M-step there is no mass yet,
+        and ones make p(t|w) start as φ normalized over topics."""
+        n_t = self._n_t * self._scale
+        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)

@@ -1,0 +1,42 @@
+"""Reading parquet files a bounded number of rows at a time: the piece that streaming
+corpora, the streaming vocabulary and the command line share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+
+def file_chunks(files: list[str], columns: list[str], chunk_size: int) -> Iterator[pl.DataFrame]:
+    """The rows of the files in order, as frames of at most ``chunk_size`` rows.
+
+    The files are scanned one after the other: a reader cannot hold less than one row group
+    of a file, and scanning them together lets it read ahead into several files, so memory
+    would grow with the number of files.
+    """
+    for path in files:
+        lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ValueError(f"column(s) {missing} not in the parquet file {path}; it has {names}")
+        yield from lf.select(columns).collect_batches(chunk_size=chunk_size)
+
+
+def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
+    """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
+    lazily from the files in order (see :func:`file_chunks`)."""
+    buffer: list[pl.DataFrame] = []
+    held = 0
+    for chunk in file_chunks(files, columns, batch_size):
+        buffer.append(chunk)
+        held += chunk.height
+        while held >= batch_size:
+            frame = pl.concat(buffer)
+            yield frame.head(batch_size)
+            rest = frame.slice(batch_size)
+            buffer, held = ([rest] if rest.height else []), rest.height
+    if held:
+        yield pl.concat(buffer)
