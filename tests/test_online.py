@@ -42,9 +42,18 @@ def _all_sums(name: str, tokens, offsets, phi, n_t, rng, **kw):
 
     dense = run()
     words, rows = run(accumulate="rows")
-    base = rng.random(phi.shape)
+    # Some entries negative, so that the positive parts of the column sums change apart
+    # from the totals.
+    base = rng.random(phi.shape) - 0.3
     into = base.copy()
-    assert run(into=into, weight=0.5) is None
+    total, positive = run(into=into, weight=0.5)
+    # The call reports how the addition changed the column sums of `into`.
+    np.testing.assert_allclose(total, into.sum(axis=0) - base.sum(axis=0), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        positive,
+        np.maximum(into, 0).sum(axis=0) - np.maximum(base, 0).sum(axis=0),
+        rtol=1e-9, atol=1e-9,
+    )  # fmt: skip
     return dense, words, rows, base, into
 
 

@@ -40,9 +40,14 @@ _Accumulate: TypeAlias = Literal["none", "dense", "rows", "into"]
 """What an E-step does with ñ_wt: nothing (None is returned), a float64[W, T] matrix, the
 rows of the touched words only (a pair uint32[U] increasing word ids, float64[U, T]), or
 ``into`` += ``weight`` · ñ_wt in place (``into``: a writable C-contiguous float64[W, T];
-None is returned)."""
+returned is the change of its column sums, (Δ Σ_w, Δ Σ_w max(·, 0)) as two float64[T])."""
 
-_Sums: TypeAlias = NDArray[np.float64] | tuple[NDArray[np.uint32], NDArray[np.float64]] | None
+_Sums: TypeAlias = (
+    NDArray[np.float64]
+    | tuple[NDArray[np.uint32], NDArray[np.float64]]
+    | tuple[NDArray[np.float64], NDArray[np.float64]]
+    | None
+)
 
 def artm_estep(
     words: _TokenIds,
@@ -308,14 +313,17 @@ def add_rows(
     words: NDArray[np.uint32],
     rows: NDArray[np.float64],
     weight: float,
-) -> None:
-    """n_wt[words[k]] += weight · rows[k] in place (n_wt C-contiguous float64[W, T])."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """n_wt[words[k]] += weight · rows[k] in place (n_wt C-contiguous float64[W, T]);
+    returns the change of n_wt's column sums, (Δ Σ_w, Δ Σ_w max(·, 0)) as two float64[T]."""
 
 def refresh_rows(
     phi: NDArray[np.float32],
     n_wt: NDArray[np.float64],
     positive: NDArray[np.float64],
     rows: NDArray[np.uint32],
+    *,
+    threads: int | None = None,
 ) -> None:
-    """φ_wt = max(n_wt, 0) / positive_t in place for the given rows (1/W where
-    positive_t ≤ 0; below float32's normal range, 0)."""
+    """φ_wt = max(n_wt, 0) / positive_t in place for the given rows, which must be
+    increasing (1/W where positive_t ≤ 0; below float32's normal range, 0)."""

@@ -7,6 +7,7 @@ the rows its E-steps touch, not the vocabulary (docs/mathematics.md §4), and Φ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,15 @@ def random_phi(seed: int, n_words: int, n_topics: int) -> np.ndarray:
     return phi
 
 
+def column_change(
+    changes: Iterable[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The change of n_wt's column sums (Σ_w, Σ_w max(·, 0)) over several additions into
+    it, from the change each reported."""
+    total, positive = zip(*changes)
+    return np.sum(total, axis=0), np.sum(positive, axis=0)
+
+
 class MStep:
     """Updates of n_wt and the M-step φ = norm_w(n_wt + φ ∂R/∂φ) (docs/mathematics.md)."""
 
@@ -52,18 +62,17 @@ class MStep:
         """n_wt := δ n_wt + α ñ_wt, then the M-step φ = norm_w(n_wt + φ ∂R/∂φ).
 
         ``words`` are the rows ñ_wt touches (uint32, increasing) and ``add(weight)`` adds
-        weight · ñ_wt into ``_n_wt``. With n_wt = scale · _n_wt, δ only multiplies the
-        scale and α ñ_wt enters as (α / scale) ñ_wt; the column sums follow from the
-        touched rows before and after. Without Φ regularizers the M-step is then O(T):
-        Φ's rows are brought up to date when an E-step is about to read them
-        (``_current``). With them it is one in-place pass over Φ.
+        weight · ñ_wt into ``_n_wt`` and returns how that changed its column sums (Σ_w and
+        Σ_w max(·, 0), as the kernels report them). With n_wt = scale · _n_wt, δ only
+        multiplies the scale and α ñ_wt enters as (α / scale) ñ_wt. Without Φ
+        regularizers the M-step is then O(T): Φ's rows are brought up to date when an
+        E-step is about to read them (``_current``). With them it is one in-place pass
+        over Φ.
         """
         self._decay(decay)
-        total, positive = _core.row_sums(self._n_wt, words)
-        add(apply / self._scale)
-        new_total, new_positive = _core.row_sums(self._n_wt, words)
-        self._n_t += new_total - total
-        self._positive += new_positive - positive
+        total, positive = add(apply / self._scale)
+        self._n_t += total
+        self._positive += positive
         self._version += 1
         if self._phi_regularizers():
             self._regularized_mstep()
@@ -92,7 +101,7 @@ class MStep:
             stale = words[self._stamp[words] != self._version]
         if stale.size:
             stale = stale.astype(np.uint32)
-            _core.refresh_rows(self._phi, self._n_wt, self._positive, stale)
+            _core.refresh_rows(self._phi, self._n_wt, self._positive, stale, threads=self.threads)
             self._stamp[stale] = self._version
 
     def _sync(self) -> None:
@@ -165,9 +174,11 @@ class MStep:
         self._current(words)
         n_t = self._topic_mass()
 
-        def add(weight: float) -> None:
-            for data in datas:
+        def add(weight: float) -> tuple[np.ndarray, np.ndarray]:
+            return column_change(
                 self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)
+                for data in datas
+            )
 
         return words, add
 

@@ -8,8 +8,10 @@ The E-steps give ñ_wt in one of three ways (``accumulate``): a dense float64[W,
 matrix (True, the default); only the rows of the words that occur (``"rows"``: a pair of
 uint32[U] word ids in increasing order and float64[U, T] rows), which is what a batch of
 a large vocabulary touches; or added into a matrix of the caller's (``into=n_wt``,
-``weight=w``: n_wt += w · ñ_wt in place, nothing returned), an online update without a
-W×T ñ_wt of its own.
+``weight=w``: n_wt += w · ñ_wt in place), an online update without a W×T ñ_wt of its own.
+In place of ñ_wt that call returns how the addition changed n_wt's column sums, a pair of
+float64[T] arrays (Δ Σ_w n_wt, Δ Σ_w max(n_wt, 0)), found while the rows are written, so
+that a caller keeping n_t of a large n_wt never sums its rows again.
 
 An output (or a document's scratch) larger than this machine's memory raises MemoryError
 with the size asked, before anything runs: pass fewer tokens or documents per call.

@@ -29,6 +29,7 @@ import polars as pl
 
 from . import _arrays, _core
 from ._model import TopicModel
+from ._mstep import column_change
 from ._online import OnlineSettings
 from ._tagging import Tagging
 from .attentive import AttentiveARTM
@@ -236,9 +237,10 @@ def fit_online(
         parts = ray.get(refs)
         touched = np.unique(np.concatenate([w for w, _ in parts]))
 
-        def add(weight: float) -> None:
-            for words, rows in parts:
-                _core.add_rows(model._n_wt, words, rows, weight)
+        def add(weight: float) -> tuple[np.ndarray, np.ndarray]:
+            return column_change(
+                _core.add_rows(model._n_wt, words, rows, weight) for words, rows in parts
+            )
 
         return touched.astype(np.uint32), add
 

@@ -125,13 +125,10 @@ impl ChunkSums {
         for (k, &w) in self.words.iter().enumerate() {
             let row = target.slots.map_or(w as usize, |s| s[w as usize] as usize);
             let dst = &mut target.values[row * t..(row + 1) * t];
-            for (d, s) in dst.iter_mut().zip(&values[k * width..k * width + t]) {
-                *d += weight * (*s as f64);
-            }
+            let src = &values[k * width..k * width + t];
+            add_row(dst, src, weight, target.columns.as_mut());
             if let Some(spilled) = self.spilled.get(k * width..k * width + t) {
-                dst.iter_mut()
-                    .zip(spilled)
-                    .for_each(|(d, s)| *d += weight * s);
+                add_row(dst, spilled, weight, target.columns.as_mut());
             }
         }
     }
@@ -154,6 +151,57 @@ pub struct Target<'a> {
     pub values: &'a mut [f64],
     pub slots: Option<&'a [u32]>,
     pub weight: f64,
+    /// When present, how the additions change the column sums of `values`.
+    pub columns: Option<ColumnChange>,
+}
+
+/// How additions into a W×T matrix m changed its column sums: Σ_w m_wt and
+/// Σ_w max(m_wt, 0) after them minus before, per topic. Found while the rows are written,
+/// so that a caller who keeps the column sums of a large matrix up to date (n_t of
+/// online EM) never sums its rows again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnChange {
+    pub total: Vec<f64>,
+    pub positive: Vec<f64>,
+}
+
+impl ColumnChange {
+    pub fn zeros(n_topics: usize) -> Self {
+        ColumnChange {
+            total: vec![0.0; n_topics],
+            positive: vec![0.0; n_topics],
+        }
+    }
+
+    /// `dst` += weight · `src`, recording the change.
+    #[inline]
+    pub fn add<S: Copy + Into<f64>>(&mut self, dst: &mut [f64], src: &[S], weight: f64) {
+        let columns = self.total.iter_mut().zip(self.positive.iter_mut());
+        for ((d, &s), (total, positive)) in dst.iter_mut().zip(src).zip(columns) {
+            let old = *d;
+            let new = old + weight * s.into();
+            *d = new;
+            *total += new - old;
+            *positive += new.max(0.0) - old.max(0.0);
+        }
+    }
+}
+
+/// `dst` += weight · `src`, recording the change of the column sums when asked.
+#[inline]
+fn add_row<S: Copy + Into<f64>>(
+    dst: &mut [f64],
+    src: &[S],
+    weight: f64,
+    columns: Option<&mut ColumnChange>,
+) {
+    match columns {
+        Some(c) => c.add(dst, src, weight),
+        None => dst
+            .iter_mut()
+            .zip(src)
+            .for_each(|(d, &s)| *d += weight * s.into()),
+    }
 }
 
 /// The distinct words of `docs` in increasing order, and the row of each word among them
@@ -304,7 +352,7 @@ impl Drop for FailOnPanic<'_, '_> {
 /// Runs `kernel` on every chunk of `docs` in parallel and adds what the kernels put into
 /// their `ChunkSums` into `target` (nothing when None), chunk after chunk. Each chunk gets
 /// its documents' rows of `out.doc` and its entries' rows of `out.entry` and
-/// `out.entry_topics`.
+/// `out.entry_topics`. Returns the target's column change, when it asked for one.
 pub fn run_chunks<F>(
     docs: &Documents<'_>,
     n_words: usize,
@@ -312,7 +360,8 @@ pub fn run_chunks<F>(
     mut out: Outputs<'_>,
     target: Option<Target<'_>>,
     kernel: F,
-) where
+) -> Option<ColumnChange>
+where
     F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
 {
     assert_eq!(out.doc.values.len(), docs.n_docs() * out.doc.width);
@@ -375,6 +424,11 @@ pub fn run_chunks<F>(
             s.spawn(|_| worker());
         }
     });
+    let merge = pipeline
+        .merge
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    merge.target.and_then(|t| t.columns)
 }
 
 /// What an E-step does with the word–topic sums ñ_wt it computes.
@@ -399,8 +453,10 @@ impl Accumulate<'_> {
 /// ñ_wt as an E-step returns it.
 #[derive(Debug, PartialEq)]
 pub enum WordTopicSums {
-    /// Not computed, or added into the caller's matrix.
+    /// Not computed.
     None,
+    /// Added into the caller's matrix, which changed its column sums so.
+    Added(ColumnChange),
     /// W×T, row-major.
     Dense(Vec<f64>),
     /// The touched words in increasing order and their rows (T values each).
@@ -424,6 +480,7 @@ where
             values,
             slots,
             weight,
+            columns: None,
         })
     };
     Ok(match how {
@@ -462,15 +519,14 @@ where
                     "the weight must be finite, not {weight}"
                 )));
             }
-            run_chunks(
-                docs,
-                n_words,
-                n_topics,
-                out,
-                target(n_wt, None, weight),
-                kernel,
-            );
-            WordTopicSums::None
+            let target = Target {
+                values: n_wt,
+                slots: None,
+                weight,
+                columns: Some(ColumnChange::zeros(n_topics)),
+            };
+            let change = run_chunks(docs, n_words, n_topics, out, Some(target), kernel);
+            WordTopicSums::Added(change.expect("asked for"))
         }
     })
 }
@@ -486,6 +542,7 @@ mod tests {
             values: &mut values,
             slots,
             weight: 0.5,
+            columns: None,
         };
         run_chunks(
             docs,
@@ -544,6 +601,7 @@ mod tests {
                     values: &mut values,
                     slots: None,
                     weight: 1.0,
+                    columns: None,
                 };
                 run_chunks(
                     &docs,

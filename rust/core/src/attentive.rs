@@ -1039,23 +1039,12 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             if !last {
                 continue;
             }
-            if let Some(sums) = doc_out.sums.as_deref_mut() {
+            // Tempered sums wait until the pass is over (below).
+            if let (Some(sums), true) = (doc_out.sums.as_deref_mut(), setup.tempering == 1.0) {
                 let acc = sums.lanes_at(ctx.slots[j] as usize);
-                if setup.tempering == 1.0 {
-                    let p_scale = F8::splat(is);
-                    for (a, v) in acc.iter_mut().zip(q_j.iter()) {
-                        *a += *v * p_scale;
-                    }
-                } else {
-                    // Tempered EM: norm_t(p_j^κ).
-                    let p_scale = F8::splat(is);
-                    for (o, v) in side.iter_mut().zip(q_j.iter()) {
-                        *o = probability_power8(*v * p_scale, setup.tempering);
-                    }
-                    let w = F8::splat(inverse_sum(side, t));
-                    for (a, v) in acc.iter_mut().zip(side.iter()) {
-                        *a += *v * w;
-                    }
+                let p_scale = F8::splat(is);
+                for (a, v) in acc.iter_mut().zip(q_j.iter()) {
+                    *a += *v * p_scale;
                 }
             }
             match output {
@@ -1081,6 +1070,9 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             }
         }
     }
+    if let (Some(sums), true) = (doc_out.sums.as_deref_mut(), setup.tempering != 1.0) {
+        tempered_sums(ctx, q, inv_s, side, sums, setup.tempering, t);
+    }
     match output {
         Output::Tokens => {
             for j in 0..n {
@@ -1102,6 +1094,36 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             store_scaled(side, s, doc_out.document);
         }
         _ => {}
+    }
+}
+
+/// Tempered EM's statistics of one document: ñ_{w_j t} += norm_t(p_jt^κ) for the final
+/// p_j = q_j · inv_s_j, in the order the backward stream visits the positions (so the sums
+/// are those an addition at each position would give). Kept out of that stream: here
+/// the positions are independent of each other, so the processor overlaps the long
+/// chains of the power function across positions, which inside the stream's loop wait
+/// behind its recurrence.
+#[inline(always)]
+fn tempered_sums(
+    ctx: &DocContext<'_>,
+    q: &[F8],
+    inv_s: &[f32],
+    side: &mut [F8],
+    sums: &mut ChunkSums,
+    kappa: f32,
+    t: usize,
+) {
+    let k = side.len();
+    for j in (0..inv_s.len()).rev() {
+        let p_scale = F8::splat(inv_s[j]);
+        for (o, v) in side.iter_mut().zip(&q[j * k..(j + 1) * k]) {
+            *o = probability_power8(*v * p_scale, kappa);
+        }
+        let w = F8::splat(inverse_sum(side, t));
+        let acc = sums.lanes_at(ctx.slots[j] as usize);
+        for (a, v) in acc.iter_mut().zip(side.iter()) {
+            *a += *v * w;
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub mod thetaless;
 pub mod tokenize;
 pub mod vector;
 
-pub use accumulate::{Accumulate, WordTopicSums};
+pub use accumulate::{Accumulate, ColumnChange, WordTopicSums};
 pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};

@@ -4,10 +4,12 @@
 //! The model keeps n_wt = c · m with a scalar c, so that the decay δ only multiplies c; m
 //! changes in the rows ñ_wt touches, where `add_rows` (or an E-step adding into m
 //! directly) puts (α / c) ñ_wt. The column sums Σ_w m_wt and Σ_w max(m_wt, 0) follow from
-//! `row_sums` of those rows before and after. Without a Φ regularizer φ_wt =
+//! the change that either reports (`ColumnChange`); `row_sums` computes them afresh.
+//! Without a Φ regularizer φ_wt =
 //! max(m_wt, 0) / Σ_v max(m_vt, 0), which `refresh_rows` writes for the rows an E-step is
 //! about to read.
 
+use crate::accumulate::ColumnChange;
 use crate::error::{Error, Result};
 
 fn check_rows(rows: &[u32], n_words: usize) -> Result<()> {
@@ -43,26 +45,30 @@ pub fn row_sums(m: &[f64], n_topics: usize, rows: &[u32]) -> Result<(Vec<f64>, V
     Ok((total, positive))
 }
 
-/// m_w += weight · values_k for the k-th of `words` (each row of `values` has T values).
+/// m_w += weight · values_k for the k-th of `words` (each row of `values` has T values);
+/// returns how that changed the column sums of m.
 pub fn add_rows(
     m: &mut [f64],
     n_topics: usize,
     words: &[u32],
     values: &[f64],
     weight: f64,
-) -> Result<()> {
+) -> Result<ColumnChange> {
     check_rows(words, m.len() / n_topics.max(1))?;
     check_matrix("the rows", values.len(), words.len(), n_topics)?;
+    let mut change = ColumnChange::zeros(n_topics);
     for (&w, src) in words.iter().zip(values.chunks_exact(n_topics)) {
         let dst = &mut m[w as usize * n_topics..(w as usize + 1) * n_topics];
-        dst.iter_mut().zip(src).for_each(|(d, s)| *d += weight * s);
+        change.add(dst, src, weight);
     }
-    Ok(())
+    Ok(change)
 }
 
 /// φ_wt = max(m_wt, 0) / positive_t for the given rows (1/W where positive_t ≤ 0, the
 /// uniform column of norm_w), as float32, with values below float32's normal range set
-/// to 0 (they are noise that only risks overflow later).
+/// to 0 (they are noise that only risks overflow later). Rows must be increasing; large
+/// sets of rows are split between the threads (each value is computed the same way on
+/// any thread, so the result does not depend on their number).
 pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) -> Result<()> {
     let t = positive.len();
     if t == 0 {
@@ -74,17 +80,62 @@ pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) 
     check_matrix("n_wt", m.len(), n_words, t)?;
     check_matrix("phi", phi.len(), n_words, t)?;
     check_rows(rows, n_words)?;
-    let uniform = 1.0 / n_words as f64;
+    if let Some(k) = rows.windows(2).position(|p| p[0] >= p[1]) {
+        return Err(Error::Value(format!(
+            "rows must be increasing, but rows[{k}] = {} is followed by {}",
+            rows[k],
+            rows[k + 1]
+        )));
+    }
+    let columns = Columns {
+        uniform: 1.0 / n_words as f64,
+        // Branch-free per value, so that the row loop runs on vectors: the divisor of an
+        // empty column is 1 and its quotient is replaced by the uniform value.
+        filled: positive.iter().map(|&s| s > 0.0).collect(),
+        divisor: positive
+            .iter()
+            .map(|&s| if s > 0.0 { s } else { 1.0 })
+            .collect(),
+    };
+    refresh_split(phi, 0, m, &columns, rows);
+    Ok(())
+}
+
+/// Rows fewer than this are refreshed on one thread.
+const REFRESH_SPLIT: usize = 1024;
+
+struct Columns {
+    uniform: f64,
+    /// Columns with positive mass (the others are uniform).
+    filled: Vec<bool>,
+    divisor: Vec<f64>,
+}
+
+/// `refresh_rows` of `rows` into `phi`, which holds Φ from row `first` on.
+fn refresh_split(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
+    let t = columns.divisor.len();
+    if rows.len() >= 2 * REFRESH_SPLIT {
+        let (low, high) = rows.split_at(rows.len() / 2);
+        let cut = high[0] as usize;
+        let (phi_low, phi_high) = phi.split_at_mut((cut - first) * t);
+        rayon::join(
+            || refresh_split(phi_low, first, m, columns, low),
+            || refresh_split(phi_high, cut, m, columns, high),
+        );
+        return;
+    }
     let tiny = f32::MIN_POSITIVE as f64;
     for &w in rows {
         let w = w as usize;
         let src = &m[w * t..(w + 1) * t];
-        for ((dst, &v), &s) in phi[w * t..(w + 1) * t].iter_mut().zip(src).zip(positive) {
-            let q = if s > 0.0 { v.max(0.0) / s } else { uniform };
+        let dst = &mut phi[(w - first) * t..(w - first + 1) * t];
+        let divisors = columns.divisor.iter().zip(&columns.filled);
+        for ((dst, &v), (&s, &e)) in dst.iter_mut().zip(src).zip(divisors) {
+            let q = v.max(0.0) / s;
+            let q = if e { q } else { columns.uniform };
             *dst = if q < tiny { 0.0 } else { q as f32 };
         }
     }
-    Ok(())
 }
 
 /// The distinct values of `words` in increasing order (the rows a batch touches).
@@ -102,11 +153,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refreshing_many_rows_on_threads_equals_one_thread() {
+        let (n_words, t) = (10_000, 3);
+        let m: Vec<f64> = (0..n_words * t)
+            .map(|i| ((i * 7919) % 101) as f64 - 20.0)
+            .collect();
+        let (_, positive) = row_sums(&m, t, &(0..n_words as u32).collect::<Vec<_>>()).unwrap();
+        let rows: Vec<u32> = (0..n_words as u32).filter(|w| w % 3 != 1).collect();
+        let refreshed = |threads| {
+            let mut phi = vec![-1.0f32; n_words * t];
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows))
+                .unwrap();
+            phi
+        };
+        let one = refreshed(1);
+        assert_eq!(one, refreshed(3));
+        for w in 0..n_words {
+            for k in 0..t {
+                let want = if w % 3 == 1 {
+                    -1.0
+                } else {
+                    (m[w * t + k].max(0.0) / positive[k]) as f32
+                };
+                assert_eq!(one[w * t + k], want);
+            }
+        }
+    }
+
+    #[test]
     fn rows_update_and_refresh() {
         // 3 words × 2 topics.
         let mut m = vec![1.0, 0.0, 2.0, -1.0, 0.0, 0.0];
-        add_rows(&mut m, 2, &[2], &[4.0, 6.0], 0.5).unwrap();
-        assert_eq!(m, vec![1.0, 0.0, 2.0, -1.0, 2.0, 3.0]);
+        let change = add_rows(&mut m, 2, &[2, 1], &[4.0, 6.0, 2.0, 4.0], 0.5).unwrap();
+        assert_eq!(m, vec![1.0, 0.0, 3.0, 1.0, 2.0, 3.0]);
+        // Column sums 3, −1 before (positive parts 3, 0); 6, 4 after.
+        assert_eq!(change.total, vec![3.0, 5.0]);
+        assert_eq!(change.positive, vec![3.0, 4.0]);
+        m[3] = -1.0;
+        m[2] = 2.0;
         let (total, positive) = row_sums(&m, 2, &[0, 1, 2]).unwrap();
         assert_eq!((total, positive.clone()), (vec![5.0, 2.0], vec![5.0, 3.0]));
         let mut phi = vec![9.0; 6];
@@ -116,6 +204,7 @@ mod tests {
         refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0]).unwrap();
         assert_eq!(phi[..2], [1.0 / 3.0, 0.0]);
         assert!(add_rows(&mut m, 2, &[3], &[1.0, 1.0], 1.0).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1]).is_err());
         assert_eq!(distinct_words(&[2, 0, 2], 3).unwrap(), vec![0, 2]);
     }
 }

@@ -390,14 +390,29 @@ fn sparse_rows_and_adding_into_n_wt_equal_the_dense_sums() {
             let w = w as usize;
             assert_eq!(values[k * t..(k + 1) * t], full[w * t..(w + 1) * t]);
         }
-        let mut n_wt: Vec<f64> = (0..full.len()).map(|i| i as f64).collect();
+        // Negative entries, so that the positive parts of the column sums change apart
+        // from the totals.
+        let start = |i: usize| i as f64 - (full.len() / 2) as f64;
+        let mut n_wt: Vec<f64> = (0..full.len()).map(start).collect();
         let how = Accumulate::Into {
             n_wt: &mut n_wt,
             weight: 0.25,
         };
-        assert_eq!(on_threads(2, || kernel(how)), WordTopicSums::None);
+        let WordTopicSums::Added(change) = on_threads(2, || kernel(how)) else {
+            panic!("expected the column change")
+        };
         for (i, (a, b)) in n_wt.iter().zip(&full).enumerate() {
-            assert!((a - (i as f64 + 0.25 * b)).abs() < 1e-9);
+            assert!((a - (start(i) + 0.25 * b)).abs() < 1e-9);
+        }
+        for topic in 0..t {
+            let column = |m: &dyn Fn(usize) -> f64, f: fn(f64) -> f64| -> f64 {
+                (0..full.len() / t).map(|w| f(m(w * t + topic))).sum()
+            };
+            let after = |i: usize| n_wt[i];
+            let total = column(&after, |v| v) - column(&start, |v| v);
+            let positive = column(&after, |v| v.max(0.0)) - column(&start, |v| v.max(0.0));
+            assert!((change.total[topic] - total).abs() < 1e-6 * (1.0 + total.abs()));
+            assert!((change.positive[topic] - positive).abs() < 1e-6 * (1.0 + positive.abs()));
         }
     }
 }

@@ -8,8 +8,8 @@ mod sizes;
 mod text;
 
 use attartm_core::{
-    Accumulate, AttentiveParams, ClassicParams, CountSpec, Documents, Filter, Output, Phi, Sliding,
-    Variant, WordTopicSums,
+    Accumulate, AttentiveParams, ClassicParams, ColumnChange, CountSpec, Documents, Filter, Output,
+    Phi, Sliding, Variant, WordTopicSums,
 };
 use numpy::ndarray::{Array2, Ix2};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -117,7 +117,16 @@ impl<'py> Sums<'py> {
     }
 }
 
-/// ñ_wt for Python: a W×T matrix, (words, rows) or None.
+/// The change of the column sums of a matrix added into, for Python: (Σ_w, Σ_w max(·, 0))
+/// per topic as two float64 arrays.
+fn column_change<'py>(py: Python<'py>, change: ColumnChange) -> PyResult<Bound<'py, PyAny>> {
+    let ColumnChange { total, positive } = change;
+    Ok((total.into_pyarray(py), positive.into_pyarray(py))
+        .into_pyobject(py)?
+        .into_any())
+}
+
+/// ñ_wt for Python: a W×T matrix, (words, rows), the column change of `into`, or None.
 fn sums_to_python<'py>(
     py: Python<'py>,
     sums: WordTopicSums,
@@ -126,6 +135,7 @@ fn sums_to_python<'py>(
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     Ok(match sums {
         WordTopicSums::None => None,
+        WordTopicSums::Added(change) => Some(column_change(py, change)?),
         WordTopicSums::Dense(v) => Some(to_matrix(py, n_words, n_topics, v)?.into_any()),
         WordTopicSums::Rows { words, values } => {
             let rows = to_matrix(py, words.len(), n_topics, values)?;
@@ -490,7 +500,8 @@ fn row_sums<'py>(
     Ok((total.into_pyarray(py), positive.into_pyarray(py)))
 }
 
-/// n_wt[words[k]] += weight · rows[k], in place.
+/// n_wt[words[k]] += weight · rows[k], in place; returns the change of n_wt's column sums
+/// (Σ_w, Σ_w max(·, 0)).
 #[pyfunction]
 fn add_rows<'py>(
     py: Python<'py>,
@@ -498,24 +509,27 @@ fn add_rows<'py>(
     words: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
     weight: f64,
-) -> PyResult<()> {
+) -> PyResult<Bound<'py, PyAny>> {
     let (mut m, [_, t]) = matrix_mut::<f64>("n_wt", n_wt)?;
     let words = vector::<u32>("words", words)?;
     let (rows, _) = matrix::<f64>("rows", rows)?;
     let (w, r, m) = (words.as_slice(), rows.as_slice(), m.as_slice_mut());
-    run(py, Some(1), || {
+    let change = run(py, Some(1), || {
         attartm_core::online::add_rows(m, t, w, r, weight)
-    })
+    })?;
+    column_change(py, change)
 }
 
-/// φ_wt = max(n_wt, 0) / positive_t for the given rows of Φ, in place.
+/// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place.
 #[pyfunction]
+#[pyo3(signature = (phi, n_wt, positive, rows, *, threads=None))]
 fn refresh_rows<'py>(
     py: Python<'py>,
     phi: &Bound<'py, PyAny>,
     n_wt: &Bound<'py, PyAny>,
     positive: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
+    threads: Option<usize>,
 ) -> PyResult<()> {
     let (mut phi, _) = matrix_mut::<f32>("phi", phi)?;
     let (m, _) = matrix::<f64>("n_wt", n_wt)?;
@@ -523,7 +537,7 @@ fn refresh_rows<'py>(
     let rows = vector::<u32>("rows", rows)?;
     let (m, s, r) = (m.as_slice(), positive.as_slice(), rows.as_slice());
     let phi = phi.as_slice_mut();
-    run(py, Some(1), || {
+    run(py, threads, || {
         attartm_core::online::refresh_rows(phi, m, s, r)
     })
 }
