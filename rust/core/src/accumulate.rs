@@ -21,6 +21,18 @@ use crate::memory::zeroed;
 /// distinct words of a chunk (whose f32 rows are held until its turn to merge) stay few.
 pub const CHUNK_ENTRIES: usize = 8_192;
 
+/// Chunks a call is cut into at least, while its chunks stay above [`MIN_CHUNK_ENTRIES`]:
+/// a small call (one of stepwise EM's batches) still gives every worker several chunks,
+/// so that the last chunk, which one worker runs alone, is a small share of the call.
+const MIN_CHUNKS: usize = 16;
+const MIN_CHUNK_ENTRIES: usize = 1_024;
+
+/// The chunk size of a call over `n_entries` entries: a function of the input alone,
+/// never of the thread count.
+pub fn chunk_entries(n_entries: usize) -> usize {
+    (n_entries / MIN_CHUNKS).clamp(MIN_CHUNK_ENTRIES, CHUNK_ENTRIES)
+}
+
 /// Sums of finished chunks that may wait for an earlier chunk's merge, besides one per
 /// worker: a worker that finishes early goes on with the next chunk instead of idling.
 const SPARE_SUMS: usize = 1;
@@ -376,7 +388,7 @@ where
             .map_or(n_words, |s| s.iter().filter(|&&r| r != u32::MAX).count());
         assert_eq!(t.values.len(), rows * n_topics);
     }
-    let chunks = docs.chunks(CHUNK_ENTRIES);
+    let chunks = docs.chunks(chunk_entries(docs.n_entries()));
 
     // Cut the output buffers into the disjoint pieces each chunk owns.
     let mut pieces = Vec::with_capacity(chunks.len());
