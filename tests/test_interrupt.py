@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -109,6 +110,15 @@ def test_an_interrupt_is_held_until_the_update_ends_and_a_second_one_raises(
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_an_interrupt_inside_an_undoable_update_raises_at_once(interactive_sigint):
+    with DeferredInterrupt() as interrupt:
+        with pytest.raises(KeyboardInterrupt), interrupt.undoable():
+            signal.raise_signal(signal.SIGINT)
+        assert interrupt.received
+        with pytest.raises(KeyboardInterrupt):  # and training stops there
+            signal.raise_signal(signal.SIGINT)
+
+
 def test_nothing_is_deferred_where_sigint_is_ignored():
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -118,7 +128,7 @@ def test_nothing_is_deferred_where_sigint_is_ignored():
         signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
-def test_fit_online_interrupted_keeps_its_updates(monkeypatch, interactive_sigint):
+def test_fit_online_interrupted_keeps_its_completed_updates(monkeypatch, interactive_sigint):
     corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=300, seed=5))
     model = attartm.ARTM(3, seed=0)
     calls = {"n": 0}
@@ -127,15 +137,164 @@ def test_fit_online_interrupted_keeps_its_updates(monkeypatch, interactive_sigin
     def update_then_interrupt(self, *args):
         update(self, *args)
         calls["n"] += 1
-        if calls["n"] == 2:  # Ctrl-C arrives while the second update runs
+        if calls["n"] == 2:  # Ctrl-C arrives while the second update runs: it is undone
             signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(type(model), "_update", update_then_interrupt)
-    with pytest.raises(KeyboardInterrupt, match="2 updates"):
+    with pytest.raises(KeyboardInterrupt, match="1 updates"):
         model.fit_online(corpus, batch_size=50, epochs=3, progress_bar=False)
-    assert model.updates_done_ == 2 and model.epochs_done_ == 0
+    assert model.updates_done_ == 1 and model.epochs_done_ == 0
     monkeypatch.undo()
     again = attartm.ARTM(3, seed=0).fit_online(
-        corpus.select(np.arange(100)), batch_size=50, progress_bar=False
+        corpus.select(np.arange(50)), batch_size=50, progress_bar=False
     )
     np.testing.assert_allclose(model.phi, again.phi, rtol=1e-6, atol=1e-9)
+
+
+# A child whose every epoch is one long kernel call (offline EM on 8 M tokens, about a
+# second or more per epoch): SIGINT 2 s into fit must not wait for the epoch to end.
+def long_corpus() -> attartm.Corpus:
+    """8 M random tokens: an epoch of 100 topics takes a second or more."""
+    rng = np.random.default_rng(0)
+    n_words, n_docs, length = 5000, 40_000, 200
+    tokens = rng.integers(0, n_words, n_docs * length).astype(np.uint32)
+    words = [f"w{i}" for i in range(n_words)]
+    return attartm.Corpus.from_token_ids(tokens, np.arange(n_docs + 1) * length, words)
+
+
+LONG_CHILD = r"""
+import json, signal, sys, time
+import attartm
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from tests.test_interrupt import long_corpus
+
+corpus = long_corpus()
+model = attartm.ARTM(100, seed=1, updates_per_epoch=1, epochs=100_000, threads={threads})
+ends = []
+
+def tell(model, epoch):
+    ends.append(time.monotonic())
+    print(json.dumps({{"end": ends[-1]}}), flush=True)
+
+print(json.dumps({{"started": time.monotonic()}}), flush=True)
+try:
+    model.fit(corpus, progress_bar=False, callback=tell)
+except KeyboardInterrupt as e:
+    caught = time.monotonic()
+    model.save(sys.argv[1])
+    print(json.dumps({{"caught": caught, "message": str(e), "epochs": model.epochs_done_,
+                      "ends": ends}}), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX signals")
+@pytest.mark.parametrize("threads", [1, None])
+def test_sigint_inside_a_long_epoch_answers_within_a_second(tmp_path, threads):
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    path = tmp_path / "kept.attartm"
+    code = textwrap.dedent(LONG_CHILD.format(threads=threads))
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+    )  # fmt: skip
+    try:
+        line = child.stdout.readline()
+        assert line, child.stderr.read()
+        started = json.loads(line)["started"]
+        # 2 s into fit, and inside an epoch after the first (so that there is one to keep).
+        first = json.loads(child.stdout.readline())["end"]
+        time.sleep(max(0.0, started + 2.0 - time.monotonic(), first + 0.3 - time.monotonic()))
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    report = json.loads(out.splitlines()[-1])
+    latency = report["caught"] - sent
+    ends = report["ends"]
+    epoch = max((b - a for a, b in itertools.pairwise(ends)), default=ends[0] - started)
+    print(
+        f"\nthreads={threads}: KeyboardInterrupt {latency:.3f} s after SIGINT, {epoch:.2f} s epochs"
+    )
+    assert latency < 1.0
+    assert "interrupted after" in report["message"]
+    # The epochs completed before the signal, and only those, are kept.
+    assert report["epochs"] == sum(end < sent for end in report["ends"])
+    kept = attartm.load(path)
+    np.testing.assert_allclose(kept.phi.sum(axis=0), 1.0, atol=1e-5)
+    if report["epochs"]:
+        again = attartm.ARTM(100, seed=1, updates_per_epoch=1, epochs=report["epochs"])
+        again.fit(long_corpus(), progress_bar=False)
+        np.testing.assert_array_equal(kept.phi, again.phi)
+
+
+def test_a_failing_update_leaves_the_previous_partial_fit_model(monkeypatch):
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=300, seed=5))
+    model = attartm.ARTM(3, seed=0).partial_fit(corpus.select(np.arange(100)))
+    phi, n_wt = model.phi.copy(), model._n_wt.copy()
+    done = model.updates_done_
+    estep = type(model)._estep
+    calls = {"n": 0}
+
+    def fail_on_the_second_batch(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return estep(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "_estep", fail_on_the_second_batch)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.partial_fit(corpus.select(np.arange(100, 300)), batch_size=100)
+    monkeypatch.undo()
+    # The first batch of the failed call is kept; its second one left no trace.
+    assert model.updates_done_ == done + 1
+    again = attartm.ARTM(3, seed=0).partial_fit(corpus.select(np.arange(100)))
+    again.partial_fit(corpus.select(np.arange(100, 200)), batch_size=100)
+    np.testing.assert_array_equal(model.phi, again.phi)
+    np.testing.assert_array_equal(model._n_wt, again._n_wt)
+    assert not np.array_equal(model.phi, phi) or not np.array_equal(model._n_wt, n_wt)
+    model.transform(corpus)  # still usable
+
+
+def test_a_failing_callback_keeps_the_completed_epochs():
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
+
+    def fail_in_epoch_3(model, epoch):
+        if epoch == 3:
+            raise RuntimeError("boom")
+
+    model = attartm.ARTM(3, seed=0, updates_per_epoch=4)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(corpus, epochs=10, callback=fail_in_epoch_3, progress_bar=False)
+    assert model.epochs_done_ == 3 and model.updates_done_ == 12
+    again = attartm.ARTM(3, seed=0, updates_per_epoch=4).fit(corpus, epochs=3, progress_bar=False)
+    np.testing.assert_array_equal(model.phi, again.phi)
+
+
+def test_an_update_undone_in_the_middle_leaves_offline_em_intact(monkeypatch):
+    """An E-step that fails after part of its sums entered n_wt (U = 1: the decay to 0
+    already replaced n_wt) leaves the model of the epochs before it, bit for bit."""
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
+    model = attartm.ARTM(3, seed=0, updates_per_epoch=1)
+    estep = type(model)._estep
+    calls = {"n": 0}
+
+    def add_then_fail(self, *args, **kwargs):
+        calls["n"] += 1
+        out = estep(self, *args, **kwargs)
+        if calls["n"] == 3:
+            raise RuntimeError("boom")
+        return out
+
+    monkeypatch.setattr(type(model), "_estep", add_then_fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(corpus, epochs=5, progress_bar=False)
+    monkeypatch.undo()
+    assert model.epochs_done_ == 2
+    again = attartm.ARTM(3, seed=0, updates_per_epoch=1).fit(corpus, epochs=2, progress_bar=False)
+    np.testing.assert_array_equal(model.phi, again.phi)
+    np.testing.assert_array_equal(model._n_wt, again._n_wt)

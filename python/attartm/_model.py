@@ -295,15 +295,20 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         Starts from a random Φ drawn from ``seed``; ``callback(model, epoch)`` runs after
         every epoch (epoch counts from 1), e.g. to track scores. Returns ``self``.
 
-        Ctrl-C (SIGINT) ends training after the update of Φ in progress: the model keeps
-        every completed update (``epochs_done_`` complete epochs, ``updates_done_``
-        updates) and ``KeyboardInterrupt`` is raised; a second Ctrl-C raises at once and
-        discards the model. Any other failure discards it too.
+        Ctrl-C (SIGINT) ends training within a fraction of a second: the update of Φ in
+        progress is stopped (the kernels look for it between chunks) and undone, the
+        model keeps every completed update (``epochs_done_`` complete epochs,
+        ``updates_done_`` updates) and ``KeyboardInterrupt`` is raised. Ctrl-C during a
+        callback ends training after it. Any other failure (a callback's, say) leaves the
+        model of the completed updates too, and is raised; before the first one there is
+        no model. Undoing costs a copy of the rows an update touches (with U = 1, all of
+        n_wt, held while the epoch runs).
         """
         self._checked()
         corpus = self._check_corpus(corpus, fitted=False)
         epochs = self.epochs if epochs is None else _arrays.positive_int("epochs", epochs)
         self._initialize(corpus.vocabulary)
+        self.epochs_done_ = self.updates_done_ = 0
         try:
             updates = min(self.updates_per_epoch, corpus.n_documents)
             if updates == 1:
@@ -316,14 +321,14 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
             # One batch: n_wt := ñ_wt, an update that forgets everything before it.
             decay = 1.0 - 1.0 / len(datas) if len(datas) > 1 else 0.0
             desc = f"{type(self).__name__} fit"
-            self.epochs_done_ = self.updates_done_ = 0
             with DeferredInterrupt() as interrupt:
                 for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
                     for data, words in zip(datas, touched):
-                        self._update(decay, 1.0, *self._estep_into([data], words))
-                        self.updates_done_ += 1
                         if interrupt.received:
                             break
+                        with interrupt.undoable(), self._undone_on_failure(decay, words):
+                            self._update(decay, 1.0, *self._estep_into([data], words))
+                        self.updates_done_ += 1
                     self.epochs_done_ = self.updates_done_ // len(datas)
                     if interrupt.received:
                         break
@@ -331,12 +336,24 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
                         self._sync()
                         callback(self, epoch + 1)
             self._finish()
+        except KeyboardInterrupt:
+            message = self._interrupted_message(f"{epochs} epochs")
+            self._keep_or_forget()
+            raise KeyboardInterrupt(message) from None
         except BaseException:
-            self._forget()  # a failed fit must not leave a model that looks fitted
+            self._keep_or_forget()
             raise
         if interrupt.received:
             raise KeyboardInterrupt(self._interrupted_message(f"{epochs} epochs"))
         return self
+
+    def _keep_or_forget(self) -> None:
+        """After a failure in training: the model of the completed updates (the update
+        that failed was undone), or none when there is none."""
+        if getattr(self, "updates_done_", 0) > 0 and self._phi is not None:
+            self._finish()
+        else:
+            self._forget()
 
     def _interrupted_message(self, planned: str) -> str:
         return (

@@ -7,7 +7,8 @@ the rows its E-steps touch, not the vocabulary (docs/mathematics.md §4), and Φ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -77,14 +78,52 @@ class MStep:
         if self._phi_regularizers():
             self._regularized_mstep()
 
+    @contextmanager
+    def _undone_on_failure(self, decay: float, words: np.ndarray) -> Iterator[None]:
+        """Around one ``_update(decay, ·, words, ·)``: when anything raises inside
+        (KeyboardInterrupt from a cancelled kernel, a failing regularizer), the state from
+        before it is restored, so the model is that of the completed updates. What it
+        keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is applied
+        in place (δ = 0: the old n_wt itself, the update writes a new one)."""
+        scale, version = self._scale, self._version
+        n_t, positive = self._n_t.copy(), self._positive.copy()
+        phi, stamp = self._phi, (self._stamp.copy() if self._phi_regularizers() else None)
+        whole = rows = None
+        if self._decays_in_place(decay):
+            whole = self._n_wt if scale * decay == 0 else self._n_wt.copy()
+        else:
+            rows = self._n_wt[words]
+        try:
+            yield
+        except BaseException:
+            self._scale, self._version = scale, version
+            self._n_t, self._positive = n_t, positive
+            if whole is not None:
+                self._n_wt = whole
+            else:
+                self._n_wt[words] = rows
+            self._phi = phi
+            if stamp is not None:
+                self._stamp = stamp
+            raise
+
+    def _decays_in_place(self, decay: float) -> bool:
+        scale = self._scale * decay
+        return not (decay > 0 and 1e-150 < scale < 1e150)
+
     def _decay(self, decay: float) -> None:
         """n_wt := δ n_wt: on the scale alone, unless δ ≤ 0 or the scale would leave the
-        range where _n_wt = n_wt / scale stays comfortably finite; then in place."""
+        range where _n_wt = n_wt / scale stays comfortably finite; then in place (at 0, a
+        new zero n_wt, whose pages cost nothing until written: the old one is what
+        ``_undone_on_failure`` keeps)."""
         scale = self._scale * decay
-        if decay > 0 and 1e-150 < scale < 1e150:
+        if not self._decays_in_place(decay):
             self._scale = scale
             return
-        self._n_wt *= scale
+        if scale == 0:
+            self._n_wt = np.zeros(self._n_wt.shape)
+        else:
+            self._n_wt *= scale
         self._n_t *= scale
         if scale >= 0:
             self._positive *= scale
@@ -122,8 +161,9 @@ class MStep:
         self._n_t = self._n_wt.sum(axis=0)
 
     def _regularized_mstep(self) -> None:
-        """φ = norm_w(n_wt + Σ φ ∂R/∂φ) in place, a block of rows at a time: one pass for
-        the column sums, one to write Φ (the terms read the old Φ, row by row)."""
+        """φ = norm_w(n_wt + Σ φ ∂R/∂φ), a block of rows at a time: one pass for the
+        column sums, one to write the new Φ (the terms read the old Φ, which stays as it
+        is until the new one replaces it at the end: a failure midway leaves it whole)."""
         regs = self._phi_regularizers()
         local = [r for r in regs if r.row_local]
         whole = [r for r in regs if not r.row_local]
@@ -150,12 +190,14 @@ class MStep:
             sums += block(start)[1].sum(axis=0)
         empty = sums <= 0
         inverse = np.divide(1.0, sums, out=np.zeros_like(sums), where=~empty)
+        phi = np.empty_like(self._phi)
         for start in range(0, n_words, BLOCK_ROWS):
             rows, x = block(start)
             x *= inverse
             x[:, empty] = 1.0 / n_words
             x[x < TINY] = 0.0
-            self._phi[rows] = x
+            phi[rows] = x
+        self._phi = phi
         self._stamp[:] = self._version
 
     def _touched(self, data: Any) -> np.ndarray:

@@ -208,21 +208,24 @@ class OnlineTraining:
             self._forget()
             self.epochs_done_ = self.updates_done_ = 0
         start, updates = self.epochs_done_, self.updates_done_
-        # What a failure may keep: a warm model that is not in the middle of an update.
+        # What a failure keeps: the model of the completed updates (the failed one is
+        # undone), the warm model before this call when none completed.
         keep = warm and self._phi is not None
+        planned = "this partial_fit" if warm else f"{settings.epochs} epochs"
         try:
             with DeferredInterrupt() as interrupt:
                 for epoch in range(settings.epochs):
                     for window in windows(batches(epoch), settings.update_every):
+                        if interrupt.received:
+                            break
                         if self._phi is None:
                             self._initialize(vocabulary_of(window[0]))
                         words, add = estep_window(window)
+                        decay, apply = settings.weights(self.updates_done_ + 1)
+                        with interrupt.undoable(), self._undone_on_failure(decay, words):
+                            self._update(decay, apply, words, add)
                         self.updates_done_ += 1
-                        keep = False
-                        self._update(*settings.weights(self.updates_done_), words, add)
-                        keep = warm
-                        if interrupt.received:
-                            break
+                        keep = True
                     if interrupt.received:
                         break
                     self.epochs_done_ = start + epoch + 1
@@ -232,14 +235,16 @@ class OnlineTraining:
                     "iterable is empty"
                 )
             self._finish()
-        except BaseException:
+        except BaseException as error:
+            message = self._interrupted_message(planned)
             if keep:
                 self._finish()
             else:
                 self._forget()
+            if isinstance(error, KeyboardInterrupt):
+                raise KeyboardInterrupt(message) from None
             raise
         if interrupt.received:
-            planned = "this partial_fit" if warm else f"{settings.epochs} epochs"
             raise KeyboardInterrupt(self._interrupted_message(planned))
         return self
 

@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::cancel;
 use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::lanes::{blocks, floats, floats_mut, F8, LANES};
@@ -385,7 +386,9 @@ impl Drop for FailOnPanic<'_, '_> {
 /// Runs `kernel` on every chunk of `docs` in parallel and adds what the kernels put into
 /// their `ChunkSums` into `target` (nothing when None), chunk after chunk. Each chunk gets
 /// its documents' rows of `out.doc` and its entries' rows of `out.entry` and
-/// `out.entry_topics`. Returns the target's column change, when it asked for one.
+/// `out.entry_topics`. Returns the target's column change, when it asked for one, or
+/// `Error::Interrupted` when the call's cancel request (see `cancel`) stopped it: no
+/// worker takes a chunk once it is set, and the target holds the chunks merged by then.
 pub fn run_chunks<F>(
     docs: &Documents<'_>,
     n_words: usize,
@@ -393,7 +396,7 @@ pub fn run_chunks<F>(
     mut out: Outputs<'_>,
     target: Option<Target<'_>>,
     kernel: F,
-) -> Option<ColumnChange>
+) -> Result<Option<ColumnChange>>
 where
     F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
 {
@@ -410,6 +413,7 @@ where
         assert_eq!(t.values.len(), rows * n_topics);
     }
     let chunks = docs.chunks(chunk_entries(docs.n_entries()));
+    let cancel = cancel::current();
 
     // Cut the output buffers into the disjoint pieces each chunk owns.
     let mut pieces = Vec::with_capacity(chunks.len());
@@ -443,7 +447,11 @@ where
     let worker = || {
         let _guard = FailOnPanic(&pipeline);
         while let Some(mut sums) = pipeline.acquire() {
-            let next = lock(&pieces).next();
+            let next = if cancel.is_cancelled() {
+                None
+            } else {
+                lock(&pieces).next()
+            };
             let Some((index, chunk)) = next else {
                 pipeline.release(sums);
                 break;
@@ -457,11 +465,14 @@ where
             s.spawn(|_| worker());
         }
     });
+    if cancel.is_cancelled() {
+        return Err(Error::Interrupted);
+    }
     let merge = pipeline
         .merge
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
-    merge.target.and_then(|t| t.columns)
+    Ok(merge.target.and_then(|t| t.columns))
 }
 
 /// What an E-step does with the word–topic sums ñ_wt it computes.
@@ -518,7 +529,7 @@ where
     };
     Ok(match how {
         Accumulate::None => {
-            run_chunks(docs, n_words, n_topics, out, None, kernel);
+            run_chunks(docs, n_words, n_topics, out, None, kernel)?;
             WordTopicSums::None
         }
         Accumulate::Dense => {
@@ -530,14 +541,14 @@ where
                 out,
                 target(&mut n_wt, None, 1.0),
                 kernel,
-            );
+            )?;
             WordTopicSums::Dense(n_wt)
         }
         Accumulate::Rows => {
             let (words, slots) = touched_words(docs, n_words);
             let mut values = zeroed(words.len() * n_topics);
             let t = target(&mut values, Some(&slots[..]), 1.0);
-            run_chunks(docs, n_words, n_topics, out, t, kernel);
+            run_chunks(docs, n_words, n_topics, out, t, kernel)?;
             WordTopicSums::Rows { words, values }
         }
         Accumulate::Into { n_wt, weight } => {
@@ -558,7 +569,7 @@ where
                 weight,
                 columns: Some(ColumnChange::zeros(n_topics)),
             };
-            let change = run_chunks(docs, n_words, n_topics, out, Some(target), kernel);
+            let change = run_chunks(docs, n_words, n_topics, out, Some(target), kernel)?;
             WordTopicSums::Added(change.expect("asked for"))
         }
     })
@@ -590,7 +601,8 @@ mod tests {
                     row[1] += i as f32;
                 }
             },
-        );
+        )
+        .unwrap();
         values
     }
 
@@ -646,9 +658,43 @@ mod tests {
                         assert!(chunk.docs.start < 20, "boom");
                         sums.row(0)[0] += 1.0;
                     },
-                );
+                )
+                .unwrap();
             })
         }));
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn a_cancel_request_stops_the_workers_before_their_next_chunk() {
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Arc;
+
+        let words = vec![0u32; 50_000];
+        let offsets: Vec<i64> = (0..=50_000).step_by(100).collect();
+        let docs = Documents::new(&words, None, &offsets, 1).unwrap();
+        let n_chunks = docs.chunks(chunk_entries(docs.n_entries())).len();
+        assert!(n_chunks > 4);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let cancel = Arc::new(cancel::Cancel::default());
+            let ran = AtomicUsize::new(0);
+            let outcome = pool.install(|| {
+                cancel::with(cancel.clone(), || {
+                    run_chunks(&docs, 1, 1, Outputs::default(), None, |_, _| {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                        cancel.cancel();
+                    })
+                })
+            });
+            assert!(matches!(outcome, Err(Error::Interrupted)));
+            // Each worker finishes the chunk it holds, and takes no other.
+            assert!(ran.load(Ordering::Relaxed) <= threads);
+        }
+        // Outside `with`, nothing cancels.
+        assert!(!cancel::current().is_cancelled());
     }
 }

@@ -9,12 +9,15 @@ pub enum Error {
     Shape(String),
     /// An argument holds a value the algorithm cannot use (NaN, out of range, ...).
     Value(String),
+    /// The computation was cancelled (see `cancel`) before it was complete.
+    Interrupted,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Shape(msg) | Error::Value(msg) => f.write_str(msg),
+            Error::Interrupted => f.write_str("interrupted"),
         }
     }
 }

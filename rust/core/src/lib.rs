@@ -4,6 +4,7 @@
 
 pub mod accumulate;
 pub mod attentive;
+pub mod cancel;
 pub mod classic;
 pub mod coherence;
 pub mod documents;

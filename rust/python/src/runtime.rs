@@ -1,11 +1,21 @@
 //! Running core work from Python: without the GIL, on a rayon pool of the requested size,
-//! with core errors turned into ValueError and a panic into RuntimeError (never an abort).
+//! with core errors turned into ValueError and a panic into RuntimeError (never an abort),
+//! answering Ctrl-C while it runs: the work runs on the pool while the calling thread
+//! waits, and every `SIGNAL_POLL` it takes the GIL and runs Python's signal handlers. When
+//! a handler raises (KeyboardInterrupt), the work's cancel request is set, the workers
+//! stop before their next chunk, and the call raises what the handler raised.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use attartm_core::cancel::{self, Cancel};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+
+/// How often a running call looks for signals (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// More threads than this is a typo, not a machine: refuse before spawning them.
 const MAX_THREADS: usize = 1024;
@@ -42,6 +52,31 @@ fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
     Ok(p)
 }
 
+/// Waits for the message of a job running elsewhere, running Python's signal handlers
+/// every `SIGNAL_POLL`; the first error one raises sets `cancel` and comes back with the
+/// message.
+fn wait_answering_signals<M>(
+    rx: &std::sync::mpsc::Receiver<M>,
+    cancel: &Cancel,
+) -> (M, Option<PyErr>) {
+    let mut raised: Option<PyErr> = None;
+    loop {
+        match rx.recv_timeout(SIGNAL_POLL) {
+            Ok(message) => return (message, raised),
+            Err(RecvTimeoutError::Timeout) if raised.is_none() => {
+                if let Err(e) = Python::attach(|py| py.check_signals()) {
+                    cancel.cancel();
+                    raised = Some(e);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                unreachable!("the job sends its message before it ends")
+            }
+        }
+    }
+}
+
 /// Runs `work` with the GIL released on `threads` threads (None: all cores).
 pub fn run<T, F>(py: Python<'_>, threads: Option<usize>, work: F) -> PyResult<T>
 where
@@ -56,14 +91,34 @@ where
         }
     }
     let pool = threads.map(pool).transpose()?;
-    let outcome = py.detach(move || {
-        catch_unwind(AssertUnwindSafe(move || match pool {
-            Some(p) => p.install(work),
-            None => work(),
-        }))
+    let cancel = Arc::new(Cancel::default());
+    let (outcome, raised) = py.detach(move || {
+        let (tx, rx) = channel();
+        let job = {
+            let cancel = cancel.clone();
+            move || {
+                let outcome = catch_unwind(AssertUnwindSafe(move || cancel::with(cancel, work)));
+                // The receiver waits for this message, so it is there to take it.
+                let _ = tx.send(outcome);
+            }
+        };
+        match pool {
+            Some(p) => p.in_place_scope(|s| {
+                s.spawn(move |_| job());
+                wait_answering_signals(&rx, &cancel)
+            }),
+            None => rayon::in_place_scope(|s| {
+                s.spawn(move |_| job());
+                wait_answering_signals(&rx, &cancel)
+            }),
+        }
     });
+    if let Some(e) = raised {
+        return Err(e);
+    }
     match outcome {
         Ok(Ok(v)) => Ok(v),
+        Ok(Err(attartm_core::Error::Interrupted)) => Err(PyKeyboardInterrupt::new_err(())),
         Ok(Err(e)) => Err(PyValueError::new_err(e.to_string())),
         Err(panic) => {
             let msg = panic
