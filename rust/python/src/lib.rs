@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 
 use buffers::{matrix, matrix_mut, token_ids, vector, Written};
 use collection::Collection;
-use runtime::run;
+use runtime::{run, run_here};
 
 type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
 
@@ -479,9 +479,7 @@ fn distinct_words<'py>(
 ) -> PyResult<Bound<'py, PyArray1<u32>>> {
     let tokens = token_ids("tokens", tokens)?;
     let t = tokens.as_slice();
-    let words = run(py, Some(1), || {
-        attartm_core::online::distinct_words(t, n_words)
-    })?;
+    let words = run_here(py, || attartm_core::online::distinct_words(t, n_words))?;
     Ok(words.into_pyarray(py))
 }
 
@@ -496,7 +494,7 @@ fn row_sums<'py>(
     let (m, [_, t]) = matrix::<f64>("n_wt", n_wt)?;
     let rows = vector::<u32>("rows", rows)?;
     let (m, r) = (m.as_slice(), rows.as_slice());
-    let (total, positive) = run(py, Some(1), || attartm_core::online::row_sums(m, t, r))?;
+    let (total, positive) = run_here(py, || attartm_core::online::row_sums(m, t, r))?;
     Ok((total.into_pyarray(py), positive.into_pyarray(py)))
 }
 
@@ -514,9 +512,7 @@ fn add_rows<'py>(
     let words = vector::<u32>("words", words)?;
     let (rows, _) = matrix::<f64>("rows", rows)?;
     let (w, r, m) = (words.as_slice(), rows.as_slice(), m.as_slice_mut());
-    let change = run(py, Some(1), || {
-        attartm_core::online::add_rows(m, t, w, r, weight)
-    })?;
+    let change = run_here(py, || attartm_core::online::add_rows(m, t, w, r, weight))?;
     column_change(py, change)
 }
 

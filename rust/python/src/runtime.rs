@@ -116,6 +116,23 @@ where
     if let Some(e) = raised {
         return Err(e);
     }
+    python_result(outcome)
+}
+
+/// Runs `work`, a short bookkeeping pass that uses no threads (the rows of one update), on
+/// the calling thread with the GIL released: without the hop to a pool and back, and
+/// without looking for signals (it ends within a fraction of a second anyway).
+pub fn run_here<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> attartm_core::Result<T> + Send,
+{
+    python_result(py.detach(move || catch_unwind(AssertUnwindSafe(work))))
+}
+
+/// The outcome of core work as Python sees it: core errors as ValueError (an interrupted
+/// one as KeyboardInterrupt), a panic as RuntimeError.
+fn python_result<T>(outcome: std::thread::Result<attartm_core::Result<T>>) -> PyResult<T> {
     match outcome {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(attartm_core::Error::Interrupted)) => Err(PyKeyboardInterrupt::new_err(())),
