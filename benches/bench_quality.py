@@ -33,16 +33,22 @@ SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # Each ablation turns one mechanism of the default recipe back to what the model did
 # before it (docs/research.md explains each).
 ABLATIONS = {
+    "inference in the training contexts (inference_window=None, inference_passes=None)": {
+        "inference_window": None,
+        "inference_passes": None,
+    },
     "tempering=1 (plain EM)": {"tempering": 1.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
+    "updates_per_epoch=50 (the previous recipe)": {"updates_per_epoch": 50},
     "epochs=15": {"epochs": 15},
     "passes=1": {"passes": 1},
-    "window=7": {"window": 7},
-    "the old defaults (passes=1, window 10, plain offline EM, 15 epochs)": {
+    "the old defaults (passes=1, window 10, plain offline EM, 15 epochs, training contexts)": {
         "passes": 1,
         "tempering": 1.0,
         "updates_per_epoch": 1,
         "epochs": 15,
+        "inference_window": None,
+        "inference_passes": None,
     },
 }
 CLASSIC_EPOCHS = 15
@@ -59,19 +65,31 @@ def scored(model: attartm.TopicModel, test: attartm.Corpus) -> dict[str, float]:
     }
 
 
-def timed_fit(cls, n_topics: int, train, params: dict) -> tuple[attartm.TopicModel, float]:
+def timed_fit(cls, n_topics: int, train, params: dict) -> tuple[attartm.TopicModel, float, float]:
+    """The fitted model, its seconds per epoch and the seconds of choosing its inference
+    contexts (AttentiveARTM: made once at the end of fit, docs/mathematics.md §5.1; timed
+    apart so that the epoch figure is one pass of training)."""
     model = cls(n_topics, **params)
+    inference = {
+        k: v for k, v in model.get_params().items() if k in ("inference_window", "inference_passes")
+    }
+    model.set_params(**dict.fromkeys(inference))  # training alone: the same Φ
     start = time.perf_counter()
     model.fit(train, progress_bar=False)
-    return model, (time.perf_counter() - start) / model.epochs
+    epoch = (time.perf_counter() - start) / model.epochs
+    model.set_params(**inference)
+    start = time.perf_counter()
+    if "auto" in inference.values():
+        model.choose_inference(train)
+    return model, epoch, time.perf_counter() - start
 
 
 def runs(train, test, n_topics: int, seeds, threads: int) -> dict[str, list[dict]]:
     """Every model and seed: scores and epoch seconds."""
     out: dict[str, list[dict]] = {}
 
-    def add(name: str, model, epoch_s: float) -> None:
-        row = {**scored(model, test), "epoch_ms": 1000 * epoch_s}
+    def add(name: str, model, epoch_s: float, choice_s: float = 0.0) -> None:
+        row = {**scored(model, test), "epoch_ms": 1000 * epoch_s, "choice_s": choice_s}
         out.setdefault(name, []).append(row)
         print(f"  {name:<44} " + "  ".join(f"{k} {v:.4g}" for k, v in row.items()), flush=True)
 
@@ -107,15 +125,15 @@ def table(means: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
     lda = next((v for k, v in means.items() if k.startswith("tomotopy")), None)
     big = means.get("BigARTM 0.9.2")
     lines = [
-        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM | inference choice s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in means.items():
         ratio = m["perplexity"][0] / lda["perplexity"][0] if lda else float("nan")
         speed = m["epoch_ms"][0] / big["epoch_ms"][0] if big else float("nan")
         cells = [f"{m['perplexity'][0]:.0f} ± {m['perplexity'][1]:.0f}", f"{ratio:.3f}"]
         cells += [f"{m[k][0]:.3f} ± {m[k][1]:.3f}" for k in ("npmi", "c_npmi_10", "c_npmi_110")]
-        cells += [f"{m['epoch_ms'][0]:.0f}", f"{speed:.2f}"]
+        cells += [f"{m['epoch_ms'][0]:.0f}", f"{speed:.2f}", f"{m['choice_s'][0]:.2f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -138,7 +156,8 @@ def main() -> None:
         "",
         "AttentiveARTM defaults: "
         + ", ".join(f"{k}={defaults[k]!r}" for k in ("passes", "window", "document_weight",
-                                                   "tempering", "updates_per_epoch", "epochs"))
+                                                   "tempering", "updates_per_epoch", "epochs",
+                                                   "inference_window", "inference_passes"))
         + f"; ARTM and BigARTM: {CLASSIC_EPOCHS} epochs, doc_passes=10; LDA: tomotopy "
         f"LDAModel (α=0.1, η=0.01), {LDA_SWEEPS} Gibbs sweeps (its epoch is one sweep).",
     ]  # fmt: skip

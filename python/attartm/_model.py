@@ -66,6 +66,8 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
     """
 
     _kind = "base"
+    #: Fitted attributes that ``_after_training`` settles (saved with the model).
+    _settled: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -251,6 +253,7 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         # Zero pages cost no memory until written: rows no batch touches never do.
         self._n_wt = np.zeros((n_words, self.n_topics))
         self._reset_counts()
+        self._forget_settled()
         self._n_t = np.zeros(self.n_topics)
         self._positive = np.zeros(self.n_topics)
         self._stamp = np.zeros(n_words, dtype=np.int64)
@@ -336,6 +339,8 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
                         self._sync()
                         callback(self, epoch + 1)
             self._finish()
+            if not interrupt.received:
+                self._after_training(corpus)
         except KeyboardInterrupt:
             message = self._interrupted_message(f"{epochs} epochs")
             self._keep_or_forget()
@@ -365,10 +370,31 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
     def _forget(self) -> None:
         self._phi = self._n_wt = self._vocabulary = None
         self._reset_counts()
+        self._forget_settled()
         self.__dict__.pop("epochs_done_", None)
         self.__dict__.pop("updates_done_", None)
 
     # ---------------------------------------------------------------- to implement
+    def _after_training(self, sample: Corpus) -> None:
+        """Settles the attributes named in ``_settled`` once training succeeded, from
+        ``sample``, documents it trained on (the corpus of ``fit``, the last batch of
+        ``fit_online``)."""
+
+    def _forget_settled(self) -> None:
+        for name in self._settled:
+            self.__dict__.pop(name, None)
+
+    def _settled_state(self) -> dict[str, Any]:
+        """The settled attributes the model has, by name without the trailing underscore
+        (as a model file keeps them)."""
+        return {n[:-1]: getattr(self, n) for n in self._settled if hasattr(self, n)}
+
+    def _restore_settled(self, state: dict[str, Any]) -> None:
+        """Sets settled attributes from a model file's values; ValueError for a name or
+        value the model does not take."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no settled attributes: {sorted(state)}")
+
     def _prepare(self, corpus: Corpus) -> Any:
         """Whatever the E-step needs from a corpus, computed once per fit."""
         return corpus

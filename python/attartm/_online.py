@@ -171,16 +171,21 @@ class OnlineTraining:
                 desc=f"{type(self).__name__} {name} epoch {epoch + 1}",
             )
 
+        last: list[Corpus] = []  # the last batch, on which the model settles (_after_training)
+
         def estep_window(window: list[Any]):
             checked = [self._check_corpus(b, fitted=not warm) for b in window]
             if warm:
                 checked = [_warmstart.adopt(self, b, grow) for b in checked]
+            last[:] = checked[-1:]
             return self._estep_into([self._prepare(b) for b in checked])
 
         def vocabulary_of(batch: Any) -> Vocabulary:
             return self._check_corpus(batch).vocabulary
 
-        return self._run_online(batches, settings, estep_window, vocabulary_of, warm=warm)
+        self._run_online(batches, settings, estep_window, vocabulary_of, warm=warm)
+        self._after_training(last[0])
+        return self
 
     def _run_online(
         self,

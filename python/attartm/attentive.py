@@ -12,12 +12,13 @@ from . import _arrays, kernels
 from . import regularizers as _reg
 from ._attention import boundary_strengths, coefficient, plain_weights
 from ._heldout import Evaluation
+from ._inference import InferenceContexts, passes_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
 from .segments import between_positions, evidence_scores, find_segments
 
 
-class AttentiveARTM(TopicModel):
+class AttentiveARTM(InferenceContexts, TopicModel):
     """Attentive ARTM: every token position gets its own topic vector from its left and
     right context, two exponential moving averages along the text repeated ``passes``
     times (attention blocks without parameters).
@@ -34,6 +35,15 @@ class AttentiveARTM(TopicModel):
         Context length h in tokens (γ = 1/h), or γ itself; default window 10.
     window_backward, gamma_backward : float, optional
         The same for the right context (asymmetric windows); default: as forward.
+    inference_window : "auto", float or None
+        The context length (both ways) of inference: ``transform``, ``transform_tokens``,
+        ``contexts``, perplexity and scores. ``"auto"`` (default): chosen at the end of
+        every training call as the window that maximizes the document-completion
+        likelihood of a sample of the training documents (docs/mathematics.md §5.1),
+        kept in ``inference_window_``; a number: that window; None: the training windows.
+    inference_passes : "auto", int or None
+        The passes of inference, chosen likewise from 1 to 4 (``inference_passes_``)
+        under "auto" (default); a number: those passes; None: ``passes``.
     boundaries : mapping
         Reset strength per boundary level recorded by the corpus, e.g.
         ``{"sentence": 0.0, "paragraph": 1.0}``: both contexts carried across such a
@@ -61,9 +71,10 @@ class AttentiveARTM(TopicModel):
     background_topics, regularizers, seed, threads
         As for :class:`attartm.ARTM`.
 
-    The defaults (L = 2, window 10, κ = 0.7, 50 updates per epoch, 50 epochs) are the
-    recipe chosen on a validation split of 20 Newsgroups and checked on Reuters and
-    Wikipedia (docs/research.md); every knob stays available.
+    The defaults (L = 2, window 10, κ = 0.7, 10 updates per epoch, 50 epochs, inference
+    contexts chosen by held-out likelihood) are the recipe chosen on a validation split
+    of 20 Newsgroups and checked on Reuters and Wikipedia (docs/research.md); every knob
+    stays available.
     """
 
     _kind = "attentive"
@@ -79,6 +90,8 @@ class AttentiveARTM(TopicModel):
         gamma: float | None = None,
         window_backward: float | None = None,
         gamma_backward: float | None = None,
+        inference_window: float | str | None = "auto",
+        inference_passes: int | str | None = "auto",
         boundaries: Mapping[str, float] | None = None,
         token_weight: Any = None,
         exclude_self: bool = True,
@@ -103,6 +116,8 @@ class AttentiveARTM(TopicModel):
         self.gamma = gamma
         self.window_backward = window_backward
         self.gamma_backward = gamma_backward
+        self.inference_window = inference_window
+        self.inference_passes = inference_passes
         self.boundaries = boundaries
         self.token_weight = token_weight
         self.exclude_self = exclude_self
@@ -136,6 +151,8 @@ class AttentiveARTM(TopicModel):
                 name: as_float(getattr(self, name), name)
                 for name in ("window", "gamma", "window_backward", "gamma_backward")
             },
+            "inference_window": window_setting(self.inference_window),
+            "inference_passes": passes_setting(self.inference_passes),
             "boundaries": self._boundaries,
             "token_weight": plain_weights(self.token_weight),
             "exclude_self": bool(self.exclude_self),
@@ -174,8 +191,8 @@ class AttentiveARTM(TopicModel):
         return out
 
     def gammas(self, corpus: Corpus, window: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """γ→ and γ← of every position of ``corpus`` (float32[n] each); ``window``
-        replaces the model's window in both directions."""
+        """γ→ and γ← of every position of ``corpus`` in training (float32[n] each);
+        ``window`` replaces the model's windows in both directions."""
         n = corpus.n_tokens
         forward, backward = self._gammas if window is None else (1.0 / window,) * 2
         gf = np.full(n, forward, dtype=np.float32)
@@ -199,14 +216,17 @@ class AttentiveARTM(TopicModel):
         strength = np.array([0.0, sentence, paragraph], dtype=np.float32)
         return strength[np.minimum(corpus.boundaries, 2)]
 
-    def _run(self, corpus: Corpus, output: str, *, gammas=None, top: int = 1,
-             n_t: np.ndarray | None = None, accumulate: bool | str = False, into=None,
-             weight: float = 1.0):  # fmt: skip
-        gf, gb = self.gammas(corpus) if gammas is None else gammas
+    def _run(self, corpus: Corpus, output: str, *, gammas=None, passes: int | None = None,
+             top: int = 1, n_t: np.ndarray | None = None, accumulate: bool | str = False,
+             into=None, weight: float = 1.0):  # fmt: skip
+        """The kernel over ``corpus``; the contexts of inference (``gammas`` and
+        ``passes`` not given) or those given."""
+        gf, gb = self.gammas(corpus, self._inference_window) if gammas is None else gammas
         return kernels._attentive_run(
             corpus.token_ids, corpus.doc_offsets, self._phi,
             self._topic_mass() if n_t is None else n_t, gamma_forward=gf, gamma_backward=gb,
-            beta=self.beta, passes=self.passes, exclude_self=bool(self.exclude_self),
+            beta=self.beta, passes=self._inference_passes if passes is None else passes,
+            exclude_self=bool(self.exclude_self),
             filter=self.filter, reset=self.resets(corpus),
             document_weight=self.document_weight, tempering=self.tempering,
             output=output, top=top,
@@ -230,18 +250,22 @@ class AttentiveARTM(TopicModel):
         return corpus.token_ids
 
     def _estep(self, corpus: Corpus, n_t: np.ndarray, **sums: Any) -> Any:
-        return self._run(corpus, "none", n_t=n_t, **sums)[1]
+        training = {"gammas": self.gammas(corpus), "passes": self.passes}
+        return self._run(corpus, "none", **training, n_t=n_t, **sums)[1]
 
     def _theta(self, corpus: Corpus) -> np.ndarray:
         return self._run(corpus, "doc_mean")[0]
 
-    def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
+    def _loglik(
+        self, corpus: Corpus, ev: Evaluation, window: float | None = None,
+        passes: int | None = None,
+    ) -> tuple[float, int]:  # fmt: skip
         # Unobserved tokens get γ = 0: they never enter a context, and each scored token
         # is scored with the context θ_i built from the observed tokens around it.
-        gf, gb = self.gammas(corpus)
+        gf, gb = self.gammas(corpus, window or self._inference_window)
         gf[~ev.observed_mask] = 0.0
         gb[~ev.observed_mask] = 0.0
-        loglik, _ = self._run(corpus, "loglik", gammas=(gf, gb))
+        loglik, _ = self._run(corpus, "loglik", gammas=(gf, gb), passes=passes)
         known = self._known_words()
         keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
@@ -291,6 +315,7 @@ class AttentiveARTM(TopicModel):
     def _contexts(self, corpus: Corpus, window: float | None = None):
         if window is not None and _arrays.finite_float("window", window) < 1:
             raise ValueError(f"window must be at least 1 token, but is {window}")
+        window = window or self._inference_window
         values, _ = self._run(corpus, "contexts", gammas=self.gammas(corpus, window))
         t = self.n_topics
         return values[:, :t], values[:, t : 2 * t], values[:, 2 * t], values[:, 2 * t + 1]

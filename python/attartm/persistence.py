@@ -2,7 +2,8 @@
 
 The file holds exactly three members: ``model.json`` (format name and version, model
 class and parameters, regularizers, vocabulary, the training counters ``epochs_done`` and
-``updates_done`` when the model has them; deflated) and ``phi.npy`` (W×T float32)
+``updates_done`` when the model has them, the attributes it settled after training
+(``settled``, e.g. the inference window); deflated) and ``phi.npy`` (W×T float32)
 and ``n_wt.npy`` (W×T float64), stored as they are (files of earlier versions deflated
 them, which loads the same). It is written to a temporary file beside the target and
 renamed, so an interrupted save never leaves a half-written model.
@@ -63,6 +64,8 @@ def _write(model: Any, target: Any) -> None:
         "vocabulary": list(model.vocabulary.words),
         # So that a loaded model's partial_fit continues the τ0/κ schedule.
         **{key: getattr(model, f"{key}_") for key in COUNTERS if hasattr(model, f"{key}_")},
+        # What the model settled after training (AttentiveARTM's inference window).
+        "settled": model._settled_state(),
     }
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("model.json", json.dumps(header, ensure_ascii=False))
@@ -163,6 +166,7 @@ def _model(reader: Reader) -> Any:
     for key in COUNTERS:
         if key in header:
             setattr(model, f"{key}_", header[key])
+    checked("settled", model._restore_settled, header.get("settled", {}))
     return model
 
 
@@ -190,6 +194,8 @@ def _checked_header(header: Any) -> dict[str, Any]:
             f"holds an unknown model class {header.get('class')!r} (known: {', '.join(classes)})",
         )
     fields = {"params": dict, "regularizers": list, "vocabulary": list}
+    if "settled" in header:  # files of earlier versions do not have it
+        fields["settled"] = dict
     for field, kind in fields.items():
         if not isinstance(header.get(field), kind):
             raise Invalid(member, f"{field} must be a JSON {'object' if kind is dict else 'array'}")

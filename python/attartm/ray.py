@@ -228,7 +228,10 @@ def fit_online(
     def batches(epoch: int):
         return dataset.iter_batches(batch_size=batch_size, batch_format="pyarrow")
 
+    last: list[Any] = []  # the last batch, on which the model settles (_after_training)
+
     def estep_window(window: list[Any]):
+        last[:] = window[-1:]
         model._current()  # a task may read any row of Φ
         phi, n_t = ray.put(model._phi), ray.put(model._topic_mass())
         refs = [
@@ -244,4 +247,6 @@ def fit_online(
 
         return touched.astype(np.uint32), add
 
-    return model._run_online(batches, settings, estep_window, lambda _: vocabulary)
+    model._run_online(batches, settings, estep_window, lambda _: vocabulary)
+    model._after_training(_corpus(last[0], text, id, model._vocabulary, options))
+    return model
