@@ -99,7 +99,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         document_weight: float = 0.0,
         tempering: float = 0.7,
         epochs: int = 50,
-        updates_per_epoch: int = 50,
+        updates_per_epoch: int = 10,
         background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
