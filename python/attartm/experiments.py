@@ -60,6 +60,9 @@ def _run(spec: dict[str, Any]) -> list[dict[str, Any]]:
         if chosen is not None and epoch not in chosen and epoch != epochs:
             return
         elapsed = time.perf_counter() - started
+        # What fit settles at its end (AttentiveARTM's inference contexts), settled for
+        # this epoch's model too, so that every scored epoch is scored as a fitted model is.
+        m._after_training(train)
         scores = m.score(test)
         for name in spec["scores"]:
             rows.append({"run": spec["run"], "epoch": epoch, "score": name,
