@@ -29,15 +29,16 @@ def test_best_window_finds_the_maximum_of_a_unimodal_likelihood(peak, width):
         calls.append(h)
         return -(((math.log(h) - peak) / width) ** 2)
 
-    h = _inference.best_window(loglik)
+    h, value = _inference.best_window(loglik)
+    assert value == loglik(h)
     assert 1.0 <= h <= 100.0
     assert abs(math.log(h) - peak) <= 0.02
     assert len(calls) < 40  # the grid and a narrowing search, not a scan
 
 
 def test_best_window_at_the_ends_of_the_range():
-    assert _inference.best_window(lambda h: -h) == 1.0
-    assert _inference.best_window(lambda h: h) == 100.0
+    assert _inference.best_window(lambda h: -h)[0] == 1.0
+    assert _inference.best_window(lambda h: h)[0] == 100.0
 
 
 def test_the_sample_is_bounded_seeded_and_in_corpus_order(small_corpus, monkeypatch):
