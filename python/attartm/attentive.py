@@ -71,7 +71,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
     background_topics, regularizers, seed, threads
         As for :class:`attartm.ARTM`.
 
-    The defaults (L = 2, window 10, κ = 0.7, 10 updates per epoch, 50 epochs, inference
+    The defaults (L = 2, window 10, κ = 0.7, 50 updates per epoch, 50 epochs, inference
     contexts chosen by held-out likelihood) are the recipe chosen on a validation split
     of 20 Newsgroups and checked on Reuters and Wikipedia (docs/research.md); every knob
     stays available.
@@ -99,7 +99,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         document_weight: float = 0.0,
         tempering: float = 0.7,
         epochs: int = 50,
-        updates_per_epoch: int = 10,
+        updates_per_epoch: int = 50,
         background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
         seed: int = 0,
