@@ -61,7 +61,8 @@ ONLINE = {
 # existed, so its perplexities were those of the training contexts): a grid over the new
 # mechanisms, then more epochs around the best points. Round 2 (inference contexts chosen
 # by likelihood, so that the training window and updates are chosen for coherence): the
-# updates per epoch and the window around round 1's choice, and κ beside it.
+# updates per epoch and the window around round 1's choice, and κ beside it; round 3 the
+# best two of round 2 on more seeds.
 SELECTION = {
     1: [
         {"window": w, "tempering": k, "document_weight": dw, "updates_per_epoch": u, "epochs": 30}
@@ -78,6 +79,11 @@ SELECTION = {
         for u in (5, 10, 20, 50) for w in (7, 10, 15)
     ] + [
         {"window": 10, "tempering": k, "updates_per_epoch": 10, "epochs": 50} for k in (0.6, 0.8)
+    ],
+    # Round 3: the two best of round 2 on more seeds (--seeds 0 1 2 3 4 5 6 7 8, and with
+    # --topics 30 --seeds 0 1 2 3 4 5).
+    3: [
+        {"window": 10, "tempering": 0.7, "updates_per_epoch": u, "epochs": 50} for u in (10, 50)
     ],
 }  # fmt: skip
 
