@@ -51,6 +51,10 @@ pub struct AttentiveParams<'a> {
     pub document_weight: f32,
     /// κ ∈ (0, 1] of tempered EM: ñ_wt accumulates norm_t(p_it^κ) instead of p_it.
     pub tempering: f32,
+    /// The other modalities' vector P_d of every document (D×T, entries ≥ 0, each row
+    /// summing to μ_d ≤ 1): θ_i = (1 − μ_d) θ_i^text + P_d (docs/mathematics.md §7).
+    /// `None`: the text alone.
+    pub document_prior: Option<&'a [f32]>,
 }
 
 /// What the E-step writes besides ñ_wt.
@@ -142,11 +146,36 @@ fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<(
             p.tempering
         )));
     }
+    if let Some(prior) = p.document_prior {
+        check_prior(prior, docs.n_docs(), n_t.len())?;
+    }
     if let Some(i) = n_t.iter().position(|v| *v < 0.0) {
         return Err(Error::Value(format!(
             "n_t must be non-negative, but n_t[{i}] is {}",
             n_t[i]
         )));
+    }
+    Ok(())
+}
+
+/// The document prior: D rows of T finite values ≥ 0, each summing to at most 1.
+fn check_prior(prior: &[f32], n_docs: usize, t: usize) -> Result<()> {
+    if prior.len() != n_docs * t {
+        return Err(Error::Shape(format!(
+            "document_prior must have one row of {t} values per document ({n_docs}), but has \
+             {} values",
+            prior.len()
+        )));
+    }
+    check_finite("document_prior", prior)?;
+    for (d, row) in prior.chunks_exact(t.max(1)).enumerate() {
+        let sum: f32 = row.iter().sum();
+        if row.iter().any(|v| *v < 0.0) || sum > 1.0 + 1e-4 {
+            return Err(Error::Value(format!(
+                "document_prior rows must be non-negative and sum to at most 1, but row {d} \
+                 sums to {sum}"
+            )));
+        }
     }
     Ok(())
 }
@@ -529,6 +558,10 @@ fn chunk_any(
             gb: &gb[range.clone()],
             reset: run.params.reset.map(|r| &r[range.clone()]),
             offset: range.start - first,
+            prior: run
+                .params
+                .document_prior
+                .map(|p| &p[d * run.setup.t..(d + 1) * run.setup.t]),
         };
         let mut out = DocOutput {
             entries: &mut *chunk.entry_out,
@@ -588,6 +621,8 @@ struct DocContext<'a> {
     gb: &'a [f32],
     reset: Option<&'a [f32]>,
     offset: usize,
+    /// The document's row of `AttentiveParams::document_prior`.
+    prior: Option<&'a [f32]>,
 }
 
 impl DocContext<'_> {
@@ -628,6 +663,8 @@ struct Scratch {
     row: Vec<F8>,
     /// Σ_j p_j of the document at the start of a pass (the document head).
     sum: Vec<F8>,
+    /// The document prior P_d (zeros without one).
+    prior: Vec<F8>,
 }
 
 /// A document longer than this keeps the left contexts of one block of positions at a
@@ -743,13 +780,16 @@ struct Step {
     c: F8,
     u: F8,
     d: F8,
+    /// The coefficient of the document prior P_d (0 without one).
+    m: F8,
     /// inv_s_j, to read p_j = q_j inv_s_j (the document head).
     inv_s: F8,
 }
 
 /// One backward step over a row: the right stream `b` takes in p_j, and q_j becomes
 /// θ_j p_j / n_t (or θ_j φ_{w_j}) up to a factor. Returns the lane sums of the new q_j.
-/// `UNIFORM` adds the constant term u of θ (both contexts empty).
+/// `UNIFORM` adds the terms of θ that do not depend on the contexts: u (both contexts
+/// empty) and m P_d (the document prior).
 #[inline(always)]
 fn backward_row<
     const EXCLUDE_SELF: bool,
@@ -762,11 +802,13 @@ fn backward_row<
     l: &[F8],
     scale: &[F8],
     head: &[F8],
+    prior: &[F8],
     s: &Step,
 ) -> F8 {
     let k = q.len();
     let (b, l, scale) = (&mut b[..k], &l[..k], &scale[..k]);
     let head = if DOC_HEAD { &head[..k] } else { &[][..] };
+    let prior = if UNIFORM { &prior[..k] } else { &[][..] };
     // Two sums, of the even and the odd blocks: half the chain of dependent additions.
     let mut acc = [F8::ZERO; 2];
     for i in 0..k {
@@ -775,7 +817,7 @@ fn backward_row<
         let r = if EXCLUDE_SELF { bo } else { bn };
         let mut theta = s.a * l[i] + s.c * r;
         if UNIFORM {
-            theta += s.u;
+            theta += s.u + s.m * prior[i];
         }
         if DOC_HEAD {
             let others = if EXCLUDE_SELF {
@@ -862,12 +904,26 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
         b,
         row: side,
         sum,
+        prior,
     } = scratch;
     q.resize(n * k, F8::ZERO);
     inv_s.resize(n, 0.0);
     b.resize(k, F8::ZERO);
     side.resize(k, F8::ZERO);
     sum.resize(k, F8::ZERO);
+    prior.resize(k, F8::ZERO);
+    // θ_j = (1 − μ_d) θ_j^text + P_d: the text's share, and P_d in `prior`.
+    let text_share = match ctx.prior {
+        Some(p) => {
+            load(p, prior);
+            1.0 - p.iter().sum::<f32>()
+        }
+        None => {
+            prior.fill(F8::ZERO);
+            1.0
+        }
+    };
+    let with_prior = ctx.prior.is_some();
     // p(t|w_j) = norm_t(φ_{w_j t} n_t), from the chunk's table.
     for (j, &slot) in ctx.slots.iter().enumerate() {
         let slot = slot as usize;
@@ -971,7 +1027,15 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             let new_bs = g + h * bs;
             let rs = if EXCLUDE_SELF { bs } else { new_bs };
             let ls = left_sum[row];
-            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
+            let (mut a, mut c, mut u, mut d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
+            if with_prior {
+                (a, c, u, d) = (
+                    a * text_share,
+                    c * text_share,
+                    u * text_share,
+                    d * text_share,
+                );
+            }
             let is = inv_s[j];
             // Excluding itself, θ reads the faded B_{j+1} that `b` holds unfaded.
             let c_b = if EXCLUDE_SELF { c * keep } else { c };
@@ -979,6 +1043,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 let (q_j, l) = (&q[j * k..(j + 1) * k], &left[row * k..(row + 1) * k]);
                 let p_scale = F8::splat(is);
                 let (av, cv, uv, dv) = (F8::splat(a), F8::splat(c_b), F8::splat(u), F8::splat(d));
+                let mv = F8::splat(if with_prior { 1.0 } else { 0.0 });
                 let (gv, hv) = (F8::splat(g * is), F8::splat(h * keep));
                 for i in 0..k {
                     let r = if EXCLUDE_SELF {
@@ -992,7 +1057,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                         sum[i]
                     };
                     let head_term = if DOC_HEAD { dv * others } else { F8::ZERO };
-                    side[i] = av * l[i] + cv * r + uv + head_term;
+                    side[i] = av * l[i] + cv * r + uv + head_term + mv * prior[i];
                 }
                 let phi_w = setup.phi.row(ctx.words[j] as usize);
                 doc_out.entries[ctx.offset + j] = dot(phi_w, &floats(side)[..t]).ln();
@@ -1007,6 +1072,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 c: F8::splat(c_b * sc),
                 u: F8::splat(u * sc),
                 d: F8::splat(d * sc),
+                m: F8::splat(if with_prior { sc } else { 0.0 }),
                 inv_s: F8::splat(is),
             };
             let scale = if PHI_FILTER {
@@ -1017,13 +1083,13 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             };
             let l = &left[row * k..(row + 1) * k];
             let q_j = &mut q[j * k..(j + 1) * k];
-            let acc = if u != 0.0 {
+            let acc = if u != 0.0 || with_prior {
                 backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true>(
-                    q_j, b, l, scale, sum, &step,
+                    q_j, b, l, scale, sum, prior, &step,
                 )
             } else {
                 backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false>(
-                    q_j, b, l, scale, sum, &step,
+                    q_j, b, l, scale, sum, prior, &step,
                 )
             };
             let s = acc.sum();
@@ -1185,6 +1251,7 @@ mod tests {
                         gb: &gb,
                         reset: Some(&reset),
                         offset: 0,
+                        prior: None,
                     };
                     let width = output.widths(t).1;
                     let mut entries = vec![0f32; n * width];
