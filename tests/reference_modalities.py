@@ -174,7 +174,8 @@ def specified_sparse(n_wt, tau, max_elements, mode="topics", threshold=0.99, top
 
 
 def topic_selection_scale(n_t, tau):
-    """The factor of n_td: 1 − τ n/(|T| n_t) (0 for a topic without mass)."""
+    """The factor of n_td: 1 − τ n/(|T| n_t) (0 for a topic without mass); topics of one
+    mass have none to select among (the regularizer then leaves n_td as it is)."""
     n_t = np.asarray(n_t, dtype=np.float64)
     n = n_t.sum()
     return np.array([1 - tau * n / (len(n_t) * v) if v > 0 else 0.0 for v in n_t])
