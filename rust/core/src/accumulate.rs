@@ -17,6 +17,7 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::lanes::{blocks, floats, floats_mut, F8, LANES};
 use crate::memory::zeroed;
+#[cfg(target_arch = "x86_64")]
 use crate::vector::has_avx2;
 
 /// Entries per chunk: large enough to amortize a chunk's merge, small enough that the

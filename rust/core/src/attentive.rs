@@ -16,7 +16,9 @@ use std::hint::select_unpredictable;
 use crate::lanes::{
     blocks, floats, inverse_sum, load, padded, prefetch, store_scaled, uniform, F8,
 };
-use crate::vector::{dot, has_avx2, probability_power8};
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
+use crate::vector::{dot, probability_power8};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -402,6 +404,7 @@ pub fn attentive_estep(
         },
         long_document: LONG_DOCUMENT,
     };
+    #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
     let accumulating = !sums.is_none();
     let outputs = Outputs {

@@ -7,7 +7,9 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
-use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
+use crate::vector::{axpy, axpy_prod, dot, normalize_positive};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -45,6 +47,7 @@ pub fn artm_estep(
         check_topic_vector("the theta regularizer term", term, n_topics)?;
     }
     let t = n_topics;
+    #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
     let mut theta = zeroed(docs.n_docs() * t);
     let outputs = Outputs {
