@@ -380,9 +380,10 @@ pub fn attentive_estep(
         .map(|&n| if n >= f32::MIN_POSITIVE { 1.0 / n } else { 0.0 })
         .collect();
     let (doc_width, entry_width, topics_width) = output.widths(t);
-    let mut doc_out = zeroed(docs.n_docs() * doc_width);
-    let mut entry_out = zeroed(docs.n_entries() * entry_width);
-    let mut topics = zeroed(docs.n_entries() * topics_width);
+    let what = "the output of the attentive E-step";
+    let mut doc_out = zeroed(what, &[docs.n_docs(), doc_width])?;
+    let mut entry_out = zeroed(what, &[docs.n_entries(), entry_width])?;
+    let mut topics = zeroed(what, &[docs.n_entries(), topics_width])?;
     let setup = Setup {
         t,
         k: blocks(t),

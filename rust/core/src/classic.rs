@@ -46,7 +46,7 @@ pub fn artm_estep(
     }
     let t = n_topics;
     let simd = has_avx2();
-    let mut theta = zeroed(docs.n_docs() * t);
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,

@@ -451,6 +451,7 @@ fn window_counts<'py>(
             "pairs must hold two word indices per pair (a flat array of even length)",
         ));
     }
+    sizes::check("the word index (n_vocabulary)", &[n_vocabulary], 4)?;
     let pairs: Vec<(u32, u32)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
     let (t, o, w) = (tokens.as_slice(), offsets.as_slice(), words.as_slice());
     let out = run(py, threads, || {
@@ -478,6 +479,7 @@ fn distinct_words<'py>(
     n_words: usize,
 ) -> PyResult<Bound<'py, PyArray1<u32>>> {
     let tokens = token_ids("tokens", tokens)?;
+    sizes::check("the table of words seen (n_words)", &[n_words], 1)?;
     let t = tokens.as_slice();
     let words = run_here(py, || attartm_core::online::distinct_words(t, n_words))?;
     Ok(words.into_pyarray(py))
