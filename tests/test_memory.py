@@ -59,19 +59,6 @@ def test_a_contexts_output_larger_than_memory_raises_memory_error(inputs):
         attentive(inputs, SHORT_DOCUMENTS, output="contexts")
 
 
-def test_a_document_whose_scratch_exceeds_memory_raises_memory_error(inputs):
-    one_document = np.array([0, N], dtype=np.int64)
-    with pytest.raises(
-        MemoryError,
-        match=r"the scratch of the longest document \(1000000 tokens\) would take "
-        r"4000000000000 bytes",
-    ):
-        attentive(inputs, one_document, output="none")
-    # Tempering keeps a second n×T of tempered rows.
-    with pytest.raises(MemoryError, match=r"would take 8000000000000 bytes"):
-        attentive(inputs, one_document, output="none", tempering=0.5)
-
-
 def test_theta_larger_than_memory_raises_memory_error(inputs):
     every_token_a_document = np.arange(N + 1, dtype=np.int64)
     args = (inputs["tokens"], every_token_a_document, inputs["phi"])
