@@ -49,7 +49,7 @@ pub fn artm_estep(
     let t = n_topics;
     #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
-    let mut theta = zeroed(docs.n_docs() * t);
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,
