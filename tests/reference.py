@@ -144,7 +144,7 @@ def attentive_estep(
                         theta = (1 - document_weight) * theta + document_weight * doc
                 if document_prior is not None:
                     prior = np.asarray(document_prior[d], dtype=np.float64)
-                    theta = (1 - prior.sum()) * theta + prior
+                    theta = max(0.0, 1 - prior.sum()) * theta + prior
                 theta_out[i] = theta
                 lf, rb = _unit(F[k]), _unit(B[k])
                 left_out[i] = 0 if lf is None else lf

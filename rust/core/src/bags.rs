@@ -48,7 +48,7 @@ pub fn bags_estep(
             "tempering must lie in (0, 1], but is {tempering}"
         )));
     }
-    let mut n_td = zeroed(docs.n_docs() * t);
+    let mut n_td = zeroed("n_td (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut n_td,

@@ -7,7 +7,9 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
-use crate::vector::{axpy, axpy_prod, dot, has_avx2, normalize_positive};
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
+use crate::vector::{axpy, axpy_prod, dot, normalize_positive};
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -52,8 +54,9 @@ pub fn artm_estep(
         check_topic_vector("the theta regularizer scale", scale, n_topics)?;
     }
     let t = n_topics;
+    #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
-    let mut theta = zeroed(docs.n_docs() * t);
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,

@@ -19,7 +19,10 @@ pub mod tokenize;
 pub mod vector;
 
 pub use accumulate::{Accumulate, ColumnChange, WordTopicSums};
-pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
+pub use attentive::{
+    attentive_estep, attentive_estep_blocked, AttentiveOutput, AttentiveParams, Blocking, Filter,
+    Output, LONG_DOCUMENT,
+};
 pub use bags::{bags_estep, BagsOutput};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};

@@ -8,6 +8,7 @@ use crate::accumulate::{accumulate, touched_words, Accumulate, Outputs, Rows, Wo
 use crate::documents::Documents;
 use crate::error::Result;
 use crate::matrix::{topics_given_word, Phi, TopicMasses};
+use crate::memory::zeroed;
 use crate::vector::{axpy, axpy_prod, dot};
 
 /// Which M-step direction the E-step produces.
@@ -30,14 +31,14 @@ struct Prior {
 }
 
 impl Prior {
-    fn of(docs: &Documents<'_>, phi: Phi<'_>, masses: TopicMasses<'_>) -> Prior {
+    fn of(docs: &Documents<'_>, phi: Phi<'_>, masses: TopicMasses<'_>) -> Result<Prior> {
         let t = phi.n_topics();
         let (words, slots) = touched_words(docs, phi.n_words());
-        let mut rows = vec![0f32; words.len() * t];
+        let mut rows = zeroed("p(t|w) of the touched words", &[words.len(), t])?;
         rows.par_chunks_mut(t)
             .zip(&words)
             .for_each(|(row, &w)| topics_given_word(phi.row(w as usize), masses.of_word(w), row));
-        Prior { slots, rows, t }
+        Ok(Prior { slots, rows, t })
     }
 
     #[inline]
@@ -77,8 +78,8 @@ pub fn linear_theta_modalities(
     masses: TopicMasses<'_>,
 ) -> Result<Vec<f32>> {
     let t = phi.n_topics();
-    let prior = Prior::of(docs, phi, masses);
-    let mut theta = vec![0f32; docs.n_docs() * t];
+    let prior = Prior::of(docs, phi, masses)?;
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,
@@ -123,7 +124,7 @@ pub fn thetaless_estep_modalities(
     sums: Accumulate<'_>,
 ) -> Result<WordTopicSums> {
     let t = phi.n_topics();
-    let prior = Prior::of(docs, phi, masses);
+    let prior = Prior::of(docs, phi, masses)?;
     accumulate(
         docs,
         phi.n_words(),
