@@ -109,6 +109,35 @@ def test_streaming_batches_carry_a_list_column(tmp_path):
     assert pl.concat([b.values("tags") for b in batches]).equals(whole.values("tags"))
 
 
+def test_vowpal_wabbit_classes_become_modalities(tmp_path):
+    path = tmp_path / "corpus.vw"
+    path.write_text(
+        "a cats chase:2 |@label pets |@tags fur claws:2 |author x\n"
+        "b |@default_class dogs |@tags cheese\n"
+        "c mice |@label food |@label pets\n"
+    )
+    c = attartm.Corpus.from_vowpal_wabbit(path, modalities={"label": "@label", "tags": "@tags"})
+    assert c.modalities == ("text", "label", "tags") and not c.word_order
+    assert c.vocabulary.words == ["cats", "chase", "dogs", "mice"]
+    assert c.vocabularies["label"].words == ["pets", "food"]
+    assert c.values("label").group_by("id", maintain_order=True).agg("token").rows() == [
+        ("a", ["pets"]),
+        ("c", ["food", "pets"]),
+    ]
+    assert c.values("tags")["token"].to_list() == ["fur", "claws", "claws", "cheese"]
+    assert c.values("tags")["id"].to_list() == ["a", "a", "a", "b"]
+    # Without modalities=, the text alone, as before.
+    assert attartm.Corpus.from_vowpal_wabbit(path).modalities == ("text",)
+    with pytest.raises(ValueError, match="give the class name of its sections"):
+        attartm.Corpus.from_vowpal_wabbit(path, modalities={"label": "@default_class"})
+    with pytest.raises(ValueError, match='the modality "text" is the corpus'):
+        attartm.Corpus.from_vowpal_wabbit(path, modalities={"text": "@label"})
+    with pytest.raises(TypeError, match="modalities must map modality names to class names"):
+        attartm.Corpus.from_vowpal_wabbit(path, modalities=["@label"])
+    with pytest.raises(ValueError, match="more than max_tokens=5 tokens"):
+        attartm.Corpus.from_vowpal_wabbit(path, modalities={"tags": "@tags"}, max_tokens=5)
+
+
 def test_bad_modalities_say_what_is_wrong():
     with pytest.raises(ValueError, match="modality 'label' column 'nope' not found"):
         attartm.Corpus.from_polars(FRAME, modalities={"label": "nope"})

@@ -31,10 +31,14 @@ def test_vowpal_wabbit_lines_carry_every_modality(tmp_path):
             assert dict(item.split(":") for item in items) == {
                 v: str(n) for v, n in counted.items()
             }
-    # Our reader keeps the text section and skips the others: the text's bag of words.
-    bow = attartm.Corpus.from_vowpal_wabbit(path)
+    # Our reader gives back every modality's bags.
+    bow = attartm.Corpus.from_vowpal_wabbit(path, modalities={"label": "@label", "tags": "@tags"})
     assert bow.bag_of_words()["count"].sum() == c.n_tokens
-    assert "@label" not in bow.vocabulary and set(bow.vocabulary.words) <= set(c.vocabulary.words)
+    assert set(bow.vocabulary.words) == set(c.vocabulary.words)
+    for m in ("label", "tags"):
+        read, written = bow.values(m), c.values(m).with_columns(id=pl.format("doc{}", "id"))
+        key = ["id", "token"]
+        assert read.select(key).sort(key).equals(written.select(key).sort(key))
 
 
 def test_bigartm_trains_with_class_weights_and_predicts_the_label():
