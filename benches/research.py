@@ -45,6 +45,7 @@ PARAMETERS: dict[str, list] = {
     "updates_per_epoch": [1, 10, 50],
     "inference_window": ["auto", None],
     "inference_passes": ["auto", None],
+    "inference_document_weight": ["auto", 0.0],
     "background_topics": [(), (49,)],
 }
 # The epochs after which every run is scored (the last is the model's default, 50).
