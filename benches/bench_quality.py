@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ ABLATIONS = {
         "inference_document_weight": None,
     },
 }
+CHOSEN = {"h": "inference_window_", "L": "inference_passes_", "λ": "inference_document_weight_"}
 CLASSIC_EPOCHS = 15
 LDA_SWEEPS = 200
 
@@ -94,6 +96,10 @@ def runs(train, test, n_topics: int, seeds, threads: int) -> dict[str, list[dict
 
     def add(name: str, model, epoch_s: float, choice_s: float = 0.0) -> None:
         row = {**scored(model, test), "epoch_ms": 1000 * epoch_s, "choice_s": choice_s}
+        # The inference contexts chosen (AttentiveARTM under "auto"; NaN otherwise).
+        for key, attribute in CHOSEN.items():
+            value = getattr(model, attribute, None)
+            row[key] = math.nan if value is None else float(value)
         out.setdefault(name, []).append(row)
         print(f"  {name:<44} " + "  ".join(f"{k} {v:.4g}" for k, v in row.items()), flush=True)
 
@@ -129,8 +135,8 @@ def table(means: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
     lda = next((v for k, v in means.items() if k.startswith("tomotopy")), None)
     big = means.get("BigARTM 0.9.2")
     lines = [
-        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM | inference choice s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM | inference choice s | chosen h / L' / λ' |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in means.items():
         ratio = m["perplexity"][0] / lda["perplexity"][0] if lda else float("nan")
@@ -138,6 +144,8 @@ def table(means: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
         cells = [f"{m['perplexity'][0]:.0f} ± {m['perplexity'][1]:.0f}", f"{ratio:.3f}"]
         cells += [f"{m[k][0]:.3f} ± {m[k][1]:.3f}" for k in ("npmi", "c_npmi_10", "c_npmi_110")]
         cells += [f"{m['epoch_ms'][0]:.0f}", f"{speed:.2f}", f"{m['choice_s'][0]:.2f}"]
+        chosen = [m[key][0] for key in CHOSEN]
+        cells.append(" / ".join(f"{v:.2g}" for v in chosen) if math.isfinite(chosen[0]) else "")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
