@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import time
 from pathlib import Path
@@ -33,9 +34,14 @@ SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # Each ablation turns one mechanism of the default recipe back to what the model did
 # before it (docs/research.md explains each).
 ABLATIONS = {
-    "inference in the training contexts (inference_window=None, inference_passes=None)": {
+    "inference in the training contexts (inference_window=None, inference_passes=None, "
+    "inference_document_weight=None)": {
         "inference_window": None,
         "inference_passes": None,
+        "inference_document_weight": None,
+    },
+    "inference without a document head (inference_document_weight=0)": {
+        "inference_document_weight": 0.0,
     },
     "tempering=1 (plain EM)": {"tempering": 1.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
@@ -49,8 +55,10 @@ ABLATIONS = {
         "epochs": 15,
         "inference_window": None,
         "inference_passes": None,
+        "inference_document_weight": None,
     },
 }
+CHOSEN = {"h": "inference_window_", "L": "inference_passes_", "λ": "inference_document_weight_"}
 CLASSIC_EPOCHS = 15
 LDA_SWEEPS = 200
 
@@ -70,9 +78,7 @@ def timed_fit(cls, n_topics: int, train, params: dict) -> tuple[attartm.TopicMod
     contexts (AttentiveARTM: made once at the end of fit, docs/mathematics.md §5.1; timed
     apart so that the epoch figure is one pass of training)."""
     model = cls(n_topics, **params)
-    inference = {
-        k: v for k, v in model.get_params().items() if k in ("inference_window", "inference_passes")
-    }
+    inference = {k: v for k, v in model.get_params().items() if k.startswith("inference_")}
     model.set_params(**dict.fromkeys(inference))  # training alone: the same Φ
     start = time.perf_counter()
     model.fit(train, progress_bar=False)
@@ -90,6 +96,10 @@ def runs(train, test, n_topics: int, seeds, threads: int) -> dict[str, list[dict
 
     def add(name: str, model, epoch_s: float, choice_s: float = 0.0) -> None:
         row = {**scored(model, test), "epoch_ms": 1000 * epoch_s, "choice_s": choice_s}
+        # The inference contexts chosen (AttentiveARTM under "auto"; NaN otherwise).
+        for key, attribute in CHOSEN.items():
+            value = getattr(model, attribute, None)
+            row[key] = math.nan if value is None else float(value)
         out.setdefault(name, []).append(row)
         print(f"  {name:<44} " + "  ".join(f"{k} {v:.4g}" for k, v in row.items()), flush=True)
 
@@ -125,8 +135,8 @@ def table(means: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
     lda = next((v for k, v in means.items() if k.startswith("tomotopy")), None)
     big = means.get("BigARTM 0.9.2")
     lines = [
-        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM | inference choice s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | perplexity | × LDA | NPMI (doc) | c_npmi_10 | c_npmi_110 | epoch ms | × BigARTM | inference choice s | chosen h / L' / λ' |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, m in means.items():
         ratio = m["perplexity"][0] / lda["perplexity"][0] if lda else float("nan")
@@ -134,6 +144,8 @@ def table(means: dict[str, dict[str, tuple[float, float]]]) -> list[str]:
         cells = [f"{m['perplexity'][0]:.0f} ± {m['perplexity'][1]:.0f}", f"{ratio:.3f}"]
         cells += [f"{m[k][0]:.3f} ± {m[k][1]:.3f}" for k in ("npmi", "c_npmi_10", "c_npmi_110")]
         cells += [f"{m['epoch_ms'][0]:.0f}", f"{speed:.2f}", f"{m['choice_s'][0]:.2f}"]
+        chosen = [m[key][0] for key in CHOSEN]
+        cells.append(" / ".join(f"{v:.2g}" for v in chosen) if math.isfinite(chosen[0]) else "")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -157,7 +169,8 @@ def main() -> None:
         "AttentiveARTM defaults: "
         + ", ".join(f"{k}={defaults[k]!r}" for k in ("passes", "window", "document_weight",
                                                    "tempering", "updates_per_epoch", "epochs",
-                                                   "inference_window", "inference_passes"))
+                                                   "inference_window", "inference_passes",
+                                                   "inference_document_weight"))
         + f"; ARTM and BigARTM: {CLASSIC_EPOCHS} epochs, doc_passes=10; LDA: tomotopy "
         f"LDAModel (α=0.1, η=0.01), {LDA_SWEEPS} Gibbs sweeps (its epoch is one sweep).",
     ]  # fmt: skip

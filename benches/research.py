@@ -3,7 +3,7 @@ the defaults, on three corpora, scored on a validation split cut from the traini
 documents (the test splits are never used here).
 
     python benches/research.py [--corpora 20ng reuters wiki] [--seeds 0 1 2]
-                               [--topics 50] [--out docs/research]
+                               [--topics 50] [--out docs/research] [--summarize]
 
 For each corpus and parameter, ``attartm.experiments.sweep`` trains one AttentiveARTM per
 value and seed (the other parameters at their defaults) and scores it after epochs 10, 20
@@ -45,6 +45,7 @@ PARAMETERS: dict[str, list] = {
     "updates_per_epoch": [1, 10, 50],
     "inference_window": ["auto", None],
     "inference_passes": ["auto", None],
+    "inference_document_weight": ["auto", 0.0],
     "background_topics": [(), (49,)],
 }
 # The epochs after which every run is scored (the last is the model's default, 50).
@@ -99,12 +100,14 @@ def selection(fit, val, n_topics: int, seeds, round_: int) -> pl.DataFrame:
             scores = model.score(val)
             rows.append({**setting, "seed": seed, **{s: float(scores[s]) for s in SCORES},
                          "inference_window": getattr(model, "inference_window_", None),
-                         "inference_passes": getattr(model, "inference_passes_", None)})  # fmt: skip
+                         "inference_passes": getattr(model, "inference_passes_", None),
+                         "inference_document_weight": getattr(
+                             model, "inference_document_weight_", None)})  # fmt: skip
             print(rows[-1], flush=True)
     return pl.DataFrame(rows)
 
 
-def wiki(n_articles: int = 1500) -> tuple[attartm.Corpus, None]:
+def wiki(n_articles: int = 1000) -> tuple[attartm.Corpus, None]:
     """The first ``n_articles`` articles of the Wikipedia sample's part-0."""
     frame = pl.read_parquet(require(DATA / "enwiki_sample" / "part-0.parquet")).head(n_articles)
     return attartm.Corpus.from_polars(frame, text="text", id="id", min_df=5, max_df=0.5), None
@@ -263,6 +266,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parents[1] / "docs" / "research"))
     parser.add_argument("--selection", type=int, choices=sorted(SELECTION),
                         help="run a round of the grid the defaults were chosen from (20 Newsgroups)")  # fmt: skip
+    parser.add_argument("--summarize", action="store_true",
+                        help="only rewrite OUT/summary.md from the tables in OUT")  # fmt: skip
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -273,8 +278,9 @@ def main() -> None:
         keys = [k for k in SELECTION[args.selection][0]]
         print(table.group_by(keys, maintain_order=True).agg(pl.col(SCORES).mean()))
         return
-    md = [f"Validation-split scores at the last epoch, mean (sd) over seeds {args.seeds}, "
-          f"T={args.topics}. Produced by `python benches/research.py`."]  # fmt: skip
+    if args.summarize:
+        write_summary(out, args.seeds, args.topics)
+        return
     for name in args.corpora:
         train, _ = LOADERS[name]()
         fit, val = validation_split(train)
@@ -286,14 +292,25 @@ def main() -> None:
         ])  # fmt: skip
         table.write_parquet(out / f"{name}.parquet")
         plot(table, out / f"{name}.png", f"{name}: {fit.n_documents} training documents")
-        stats = summary(table)
+        write_summary(out, args.seeds, args.topics)
+
+
+def write_summary(out: Path, seeds, n_topics: int) -> None:
+    """OUT/summary.md from every corpus's table in OUT (a run of some corpora keeps the
+    others' results)."""
+    md = [f"Validation-split scores at the last epoch, mean (sd) over seeds {seeds}, "
+          f"T={n_topics}. Produced by `python benches/research.py`."]  # fmt: skip
+    for name in LOADERS:
+        if not (out / f"{name}.parquet").exists():
+            continue
+        stats = summary(pl.read_parquet(out / f"{name}.parquet"))
         md += ["", f"## {name}", "", "| parameter | value | " + " | ".join(SCORES) + " |",
                "|---|---|" + "---:|" * len(SCORES)]  # fmt: skip
         for row in stats.iter_rows(named=True):
             cells = [f"{row[f'mean_{s}']:.4g} ({np.nan_to_num(row[f'sd_{s}']):.2g})"
                      for s in SCORES]  # fmt: skip
             md.append(f"| {row['parameter']} | {row['value']} | " + " | ".join(cells) + " |")
-        (out / "summary.md").write_text("\n".join(md) + "\n")
+    (out / "summary.md").write_text("\n".join(md) + "\n")
 
 
 if __name__ == "__main__":

@@ -174,15 +174,19 @@ def test_attentive_inference_contexts_are_chosen_on_the_text_and_read_with_modal
     c = corpus()
     model = attartm.AttentiveARTM(3, window=5, epochs=4, updates_per_epoch=2, seed=0)
     model.set_params(modality_weights=WEIGHTS).fit(c)
-    chosen = (model.inference_window_, model.inference_passes_)
+    chosen = (model.inference_window_, model.inference_passes_, model.inference_document_weight_)
     assert chosen[0] is not None and chosen[1] in (1, 2, 3, 4)
     # The choice reads the text alone: the other modalities of the corpus change nothing.
     assert model.choose_inference(c) == chosen
     assert model.choose_inference(c.without("label", "tags")) == chosen
     # transform reads the chosen contexts beside the other modalities: fixing the same
     # contexts gives the same θ, other contexts another.
-    same = clone(model).set_params(inference_window=chosen[0], inference_passes=chosen[1])
-    other = clone(model).set_params(inference_window=50.0, inference_passes=1)
+    same = clone(model).set_params(
+        inference_window=chosen[0], inference_passes=chosen[1], inference_document_weight=chosen[2]
+    )
+    other = clone(model).set_params(
+        inference_window=50.0, inference_passes=1, inference_document_weight=0.0
+    )
     same.fit(c)
     other.fit(c)
     assert model.transform(c).equals(same.transform(c))
