@@ -75,12 +75,13 @@ def _unit(x):
 
 def attentive_estep(
     tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None,
-    document_weight=0.0, tempering=1.0,
+    document_weight=0.0, tempering=1.0, document_prior=None,
 ):  # fmt: skip
     """docs/mathematics.md §3, position by position. Returns (p, n_wt, left, right, theta, n_left,
     n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
     empty), theta the context θ_i of the last pass and n_left/n_right the effective number
-    of tokens (Σw)²/Σw² of the weights w that F_i and B_i give the positions."""
+    of tokens (Σw)²/Σw² of the weights w that F_i and B_i give the positions. With
+    ``document_prior`` (D×T, rows P_d summing to μ_d), θ_i = (1 − μ_d) θ_i + P_d (§7.3)."""
     phi = np.asarray(phi, dtype=np.float64)
     n_t = np.asarray(n_t, dtype=np.float64)
     n_words, n_topics = phi.shape
@@ -144,6 +145,9 @@ def attentive_estep(
                         theta = doc
                     else:
                         theta = (1 - document_weight) * theta + document_weight * doc
+                if document_prior is not None:
+                    prior = np.asarray(document_prior[d], dtype=np.float64)
+                    theta = max(0.0, 1 - prior.sum()) * theta + prior
                 theta_out[i] = theta
                 lf, rb = _unit(F[k]), _unit(B[k])
                 left_out[i] = 0 if lf is None else lf

@@ -46,6 +46,18 @@ OPTIONS = [
     dict(passes=2, exclude_self=False, filter="phi", document_weight=0.3, tempering=1.0),
     dict(passes=3, exclude_self=True, filter="phi", document_weight=0.1, tempering=0.5),
 ]
+# The other modalities' document prior (§7.3), of mass 0.5 on every document of `stream`.
+_PRIOR = np.random.default_rng(5).random((5, 20))
+OPTIONS.append(
+    dict(
+        passes=2,
+        exclude_self=True,
+        filter="p/n_t",
+        document_weight=0.2,
+        tempering=0.7,
+        document_prior=(0.5 * _PRIOR / _PRIOR.sum(axis=1, keepdims=True)).astype(np.float32),
+    )
+)
 
 
 @pytest.mark.parametrize("options", OPTIONS)

@@ -13,7 +13,16 @@ from .artm import ARTM
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 from .persistence import load
-from .regularizers import BackgroundPhi, DecorrelatorPhi, SmoothSparsePhi, SmoothSparseTheta
+from .regularizers import (
+    BackgroundPhi,
+    DecorrelatorPhi,
+    LabelRegularizationPhi,
+    SeedWords,
+    SmoothSparsePhi,
+    SmoothSparseTheta,
+    SpecifiedSparsePhi,
+    TopicSelectionTheta,
+)
 from .thetaless import ThetalessARTM
 from .vocabulary import Vocabulary
 
@@ -23,11 +32,15 @@ __all__ = [
     "BackgroundPhi",
     "Corpus",
     "DecorrelatorPhi",
+    "LabelRegularizationPhi",
     "NotFittedError",
+    "SeedWords",
     "SmoothSparsePhi",
     "SmoothSparseTheta",
+    "SpecifiedSparsePhi",
     "ThetalessARTM",
     "TopicModel",
+    "TopicSelectionTheta",
     "Vocabulary",
     "__version__",
     "kernels",

@@ -15,7 +15,7 @@ tokens would exceed ``max_tokens``, and name the line of the first malformed ent
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from ._bags import bags_from_series, check_name
 from ._documents import D
 from ._token_ids import from_token_ids
 from .vocabulary import Vocabulary, as_vocabulary
@@ -146,22 +147,32 @@ def from_gensim(cls: type[D], bow_corpus: Iterable[Iterable[Any]], dictionary: A
     return from_bow(cls, matrix, words)
 
 
-def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX_TOKENS) -> D:
+def from_vowpal_wabbit(
+    cls: type[D],
+    path: str | Path,
+    *,
+    modalities: Mapping[str, str] | None = None,
+    max_tokens: int = _MAX_TOKENS,
+) -> D:
     """Read a bag-of-words corpus in BigARTM's Vowpal Wabbit format.
 
     One document a line: ``doc_id word word:count ...``; a word without ``:count``
-    counts once, counts are whole numbers. ``|name`` starts a section of modality
-    ``name``. attartm has no modalities yet: only the text modality is kept (the words
-    before any section and those in ``|@default_class``); the other sections are read
-    and skipped. Blank lines are skipped.
+    counts once, counts are whole numbers. ``|name`` starts a section of the class (BigARTM's
+    modality) ``name``. The text is the words before any section and those in
+    ``|@default_class``; the classes that ``modalities`` names become modalities of the
+    corpus, and the other sections are read and skipped. Blank lines are skipped.
 
     Parameters
     ----------
     path : str or Path
         The file.
+    modalities : mapping, optional
+        Modality name -> class name in the file, e.g. ``{"label": "@label"}``: each value
+        of the class's sections (repeated ``count`` times) goes into the document's bag of
+        that modality, which gets a vocabulary of its own (most frequent value first).
     max_tokens : int
-        Refuse a file with more tokens (the sum of the counts) than this, before reading
-        further: the corpus takes about 9 bytes a token.
+        Refuse a file with more tokens (the sum of the counts, every modality's) than
+        this, before reading further: the corpus takes about 9 bytes a token.
 
     Returns
     -------
@@ -169,6 +180,8 @@ def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX
         Ids are the ``doc_id`` strings; the vocabulary is in order of first occurrence;
         ``word_order`` is False.
     """
+    classes = _classes(modalities)
+    values: dict[str, list[list[str]]] = {name: [] for name in classes.values()}
     index: dict[str, int] = {}
     ids: list[str] = []
     rows, cols, vals = array("q"), array("q"), array("q")
@@ -181,10 +194,13 @@ def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX
             raise ValueError(f"{path}, line {number}: the line starts with a section, not a doc id")
         d = len(ids)
         ids.append(fields[0])
-        keep = True
+        for bag in values.values():
+            bag.append([])
+        keep, into = True, None
         for field in fields[1:]:
             if field.startswith("|"):
                 keep = field[1:] == _DEFAULT_CLASS
+                into = values[classes[field[1:]]][d] if field[1:] in classes else None
                 continue
             word, sep, count_text = field.rpartition(":")
             if not sep:
@@ -193,7 +209,7 @@ def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX
                 count = _whole(count_text, f"{path}, line {number}: count of {word!r}")
             if not word:
                 raise ValueError(f"{path}, line {number}: {field!r} has no word before ':'")
-            if not keep:
+            if not keep and into is None:
                 continue
             total += count
             if total > max_tokens:
@@ -201,13 +217,47 @@ def from_vowpal_wabbit(cls: type[D], path: str | Path, *, max_tokens: int = _MAX
                     f"{path}, line {number}: more than max_tokens={max_tokens:,} tokens; "
                     "pass a larger max_tokens if the file is trusted"
                 )
+            if into is not None:
+                into.extend([word] * count)
+                continue
             rows.append(d)
             cols.append(index.setdefault(word, len(index)))
             vals.append(count)
     if not ids:
         raise ValueError(f"{path} holds no documents")
     matrix = _matrix(rows, cols, vals, len(ids), len(index))
-    return from_bow(cls, matrix, list(index), ids=pl.Series("id", ids, dtype=pl.String))
+    corpus = from_bow(cls, matrix, list(index), ids=pl.Series("id", ids, dtype=pl.String))
+    if not values:
+        return corpus
+    bags = {
+        name: bags_from_series(pl.Series(name, lists, dtype=pl.List(pl.String)), name)
+        for name, lists in values.items()
+    }
+    return corpus._with(corpus._tokens, corpus._ids, corpus._dropped, bags)
+
+
+def _classes(modalities: Mapping[str, str] | None) -> dict[str, str]:
+    """Class name in the file -> modality name, checked (``modalities`` maps the other
+    way, as ``from_polars``'s maps names to columns)."""
+    if modalities is None:
+        return {}
+    if not isinstance(modalities, Mapping):
+        raise TypeError(
+            "modalities must map modality names to class names of the file, e.g. "
+            f'{{"label": "@label"}}, not {type(modalities).__name__}'
+        )
+    classes: dict[str, str] = {}
+    for name, class_name in modalities.items():
+        check_name(name)
+        if not isinstance(class_name, str) or not class_name or class_name == _DEFAULT_CLASS:
+            raise ValueError(
+                f'modality {name!r}: give the class name of its sections (e.g. "@label"), '
+                f"not {class_name!r} ({_DEFAULT_CLASS} is the text)"
+            )
+        if class_name in classes:
+            raise ValueError(f"the class {class_name!r} is named by two modalities")
+        classes[class_name] = name
+    return classes
 
 
 def from_uci(

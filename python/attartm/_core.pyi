@@ -57,6 +57,7 @@ def artm_estep(
     counts: NDArray[np.float32] | None = None,
     doc_passes: int = 10,
     theta_term: Sequence[SupportsFloat] | None = None,
+    theta_scale: Sequence[SupportsFloat] | None = None,
     accumulate: _Accumulate = "dense",
     into: NDArray[np.float64] | None = None,
     weight: float = 1.0,
@@ -66,7 +67,8 @@ def artm_estep(
     """The classic ARTM E-step (docs/mathematics.md §1) over every document.
 
     ``counts`` (float32[n], finite, ≥ 0) are the occurrence counts of a bag of words (1
-    each when omitted); ``theta_term`` (T numbers) is θ_td ∂R/∂θ_td added to n_td.
+    each when omitted); ``theta_term`` (T numbers) is θ_td ∂R/∂θ_td added to n_td, after
+    n_td is multiplied per topic by ``theta_scale`` (T numbers) when given.
     Returns ``(theta, n_wt)``: float32[D, T] p(t|d) and ñ_wt as ``accumulate`` asks.
     """
 
@@ -98,6 +100,7 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: NDArray[np.float32] | None = None,
     output: Literal["tokens", "contexts", "loglik", "doc_mean"] = "tokens",
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -111,7 +114,9 @@ def attentive_estep(
 
     ``n_t`` (float32[T], ≥ 0) are the topic masses; ``gamma_forward`` and
     ``gamma_backward`` (float32[n], in [0, 1]) the smoothing coefficients of every
-    position; ``beta`` in [0, 1] the weight of the left context; ``passes`` ≥ 1.
+    position; ``beta`` in [0, 1] the weight of the left context; ``passes`` ≥ 1;
+    ``document_prior`` (float32[D, T], rows ≥ 0 summing to μ_d ≤ 1) the vector P_d of
+    each document's other modalities: θ_i = (1 − μ_d) θ_i^text + P_d (§7.3).
 
     Returns ``(values, n_wt)``. ``values`` depends on ``output``:
 
@@ -145,6 +150,7 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: NDArray[np.float32] | None = None,
     output: Literal["none"],
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -170,6 +176,7 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: NDArray[np.float32] | None = None,
     output: Literal["top"],
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -195,6 +202,7 @@ def attentive_estep(
     reset: NDArray[np.float32] | None = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: NDArray[np.float32] | None = None,
     output: str = "tokens",
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -212,6 +220,7 @@ def thetaless_estep(
     *,
     counts: NDArray[np.float32] | None = None,
     variant: Literal["full", "naive"] = "full",
+    modality_starts: Sequence[int] | None = None,
     accumulate: _Accumulate = "dense",
     into: NDArray[np.float64] | None = None,
     weight: float = 1.0,
@@ -220,7 +229,9 @@ def thetaless_estep(
 ) -> _Sums:
     """The Θ-less E-step (docs/mathematics.md §2): ñ_wt = Σ_d n_dw p'_tdw as ``accumulate`` asks.
 
-    ``variant="full"`` uses the modified p'_tdw, ``"naive"`` uses p' = p.
+    ``variant="full"`` uses the modified p'_tdw, ``"naive"`` uses p' = p. With
+    ``modality_starts`` (the first row of Φ of each of M modalities, 0 first) ``n_t`` holds
+    M×T masses, row by row, and p(t|w) reads the row of w's modality (§7.2).
     """
 
 def linear_theta(
@@ -230,10 +241,31 @@ def linear_theta(
     n_t: NDArray[np.float32],
     *,
     counts: NDArray[np.float32] | None = None,
+    modality_starts: Sequence[int] | None = None,
     checked_phi: bool = False,
     threads: int | None = None,
 ) -> NDArray[np.float32]:
-    """Linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w): float32[D, T]."""
+    """Linear topicization θ_td = Σ_w (n_dw / n_d) p(t|w): float32[D, T];
+    ``modality_starts`` as in :func:`thetaless_estep`."""
+
+def bags_estep(
+    words: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    theta: NDArray[np.float32],
+    *,
+    counts: NDArray[np.float32] | None = None,
+    tempering: float = 1.0,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float32], _Sums]:
+    """The E-step of document-level modalities under given θ (docs/mathematics.md §7.3):
+    p_tdw = norm_t(φ_wt θ_td) for every entry of ``theta`` (float32[D, T], ≥ 0)'s
+    documents. Returns ``(n_td, n_wt)``: float32[D, T] Σ_w c_dw p_tdw and
+    ñ_wt = Σ c_dw norm_t(p_tdw^κ) (κ = ``tempering`` in (0, 1]) as ``accumulate`` asks."""
 
 def window_counts(
     tokens: _TokenIds,

@@ -1,5 +1,6 @@
 """The container of a tokenized corpus and its views: one polars frame of (doc, token id,
-boundary level) rows with the document ids and the vocabulary; subsets of documents
+boundary level) rows with the document ids and the vocabulary, and the bags of the other
+modalities (``_bags``) when it has any; subsets of documents
 (:meth:`~Documents.select`, :meth:`~Documents.split`, :meth:`~Documents.batches`) and
 frames of tokens and word counts.
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 
+from ._bags import TEXT, Bags, check_name, document_offsets, ragged_rows
 from .vocabulary import Vocabulary
 
 TOKEN_SCHEMA = {"doc": pl.UInt32, "token": pl.UInt32, "boundary": pl.UInt8}
@@ -43,6 +45,7 @@ class Documents:
         *,
         dropped: np.ndarray | None = None,
         word_order: bool = True,
+        modalities: Mapping[str, Bags] | None = None,
     ) -> None:
         if tokens.schema != pl.Schema(TOKEN_SCHEMA):
             raise TypeError(
@@ -58,6 +61,14 @@ class Documents:
         self._dropped = dropped
         self._offsets: np.ndarray | None = None
         self._word_order = bool(word_order)
+        self._bags: dict[str, Bags] = {}
+        for name, bags in dict(modalities or {}).items():
+            check_name(name)
+            if not isinstance(bags, Bags) or bags.n_documents != len(ids):
+                raise ValueError(
+                    f"modality {name!r} must hold the bags of the corpus's {len(ids)} documents"
+                )
+            self._bags[name] = bags
 
     # --- properties ---------------------------------------------------------------------
 
@@ -70,6 +81,47 @@ class Documents:
     def vocabulary(self) -> Vocabulary:
         """The vocabulary; token ids index into it."""
         return self._vocabulary
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities: ``"text"`` (the tokens), then the others in the order given."""
+        return (TEXT, *self._bags)
+
+    @property
+    def vocabularies(self) -> dict[str, Vocabulary]:
+        """The vocabulary of every modality by name (``"text"``: :attr:`vocabulary`)."""
+        return {TEXT: self._vocabulary, **{m: b.vocabulary for m, b in self._bags.items()}}
+
+    def values(self, modality: str) -> pl.DataFrame:
+        """The values of a modality other than text, one row per value: ``id``, ``token``
+        (the value) and ``token_id`` (its id in ``vocabularies[modality]``)."""
+        return self._bag(modality).to_polars(self._ids)
+
+    def _bag(self, modality: str) -> Bags:
+        if modality not in self._bags:
+            raise ValueError(
+                f"the corpus has no modality {modality!r}; its modalities are "
+                f"{list(self.modalities)}"
+                + ("" if modality != TEXT else " (the text's tokens are token_ids)")
+            )
+        return self._bags[modality]
+
+    def without(self: D, *modalities: str) -> D:
+        """The corpus without the given modalities (not "text"): what a model infers from
+        when, say, a test corpus's labels are to be predicted rather than read."""
+        for m in modalities:
+            self._bag(m)
+        kept = {m: b for m, b in self._bags.items() if m not in modalities}
+        return self._with(self._tokens, self._ids, self._dropped, kept)
+
+    def _with(self: D, tokens, ids, dropped, bags: Mapping[str, Bags]) -> D:
+        corpus = type(self)(
+            tokens, ids, self._vocabulary, dropped=dropped, word_order=self._word_order,
+            modalities=bags,
+        )  # fmt: skip
+        if tokens is self._tokens:
+            corpus._offsets = self._offsets
+        return corpus
 
     @property
     def ids(self) -> pl.Series:
@@ -115,11 +167,7 @@ class Documents:
         """Document start offsets, shape (D + 1,), int64; document d is ``[o[d], o[d+1])``."""
         if self._offsets is None:
             doc = self._tokens.get_column("doc").to_numpy()
-            # Rows are sorted by doc, so a binary search finds each document's start.
-            offsets = np.searchsorted(doc, np.arange(self.n_documents + 1), side="left")
-            offsets = offsets.astype(np.int64)
-            offsets.flags.writeable = False
-            self._offsets = offsets
+            self._offsets = document_offsets(doc, self.n_documents)
         return self._offsets
 
     @property
@@ -140,17 +188,10 @@ class Documents:
         Returns
         -------
         Corpus
-            Same vocabulary.
+            Same vocabularies, every modality kept.
         """
         idx = self._document_indices(indices)
-        offsets = self.doc_offsets
-        starts = offsets[idx]
-        lengths = offsets[idx + 1] - starts
-        new_starts = np.cumsum(lengths) - lengths
-        # Row numbers of the selected documents' tokens, concatenated: a ragged gather.
-        rows = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(
-            starts - new_starts, lengths
-        )
+        rows, lengths = ragged_rows(self.doc_offsets, idx)
         frame = pl.DataFrame(
             {
                 "doc": np.repeat(np.arange(idx.shape[0], dtype=np.uint32), lengths),
@@ -160,10 +201,8 @@ class Documents:
             schema=TOKEN_SCHEMA,
         )
         dropped = None if self._dropped is None else self._dropped[idx]
-        return type(self)(
-            frame, self._ids.gather(idx), self._vocabulary, dropped=dropped,
-            word_order=self._word_order,
-        )  # fmt: skip
+        bags = {m: b.select(idx) for m, b in self._bags.items()}
+        return self._with(frame, self._ids.gather(idx), dropped, bags)
 
     def split(self: D, test_size: float = 0.2, seed: int | None = 0) -> tuple[D, D]:
         """Split the documents at random into a train and a test corpus.
@@ -225,10 +264,8 @@ class Documents:
                 pl.col("doc") - pl.lit(start, pl.UInt32)
             )
             dropped = None if self._dropped is None else self._dropped[start:end]
-            yield type(self)(
-                frame, self._ids.slice(start, end - start), self._vocabulary, dropped=dropped,
-                word_order=self._word_order,
-            )  # fmt: skip
+            bags = {m: b.slice(start, end) for m, b in self._bags.items()}
+            yield self._with(frame, self._ids.slice(start, end - start), dropped, bags)
 
     # --- views --------------------------------------------------------------------------
 
@@ -286,6 +323,10 @@ class Documents:
             f"Corpus({self.n_documents:,} documents, {self.n_tokens:,} tokens, "
             f"vocabulary of {len(self._vocabulary):,} words"
             + ("" if self._word_order else ", bag of words")
+            + "".join(
+                f", {m}: {b.n_tokens:,} values of {len(b.vocabulary):,}"
+                for m, b in self._bags.items()
+            )
             + ")"
         )
 

@@ -59,7 +59,13 @@ def mixture_loglik(
 ) -> tuple[float, int]:
     """Σ ln Σ_t φ_wt θ_td over the scored tokens whose word is ``known``: (sum, count)."""
     keep = known[ev.scored_tokens]
-    tokens, docs = ev.scored_tokens[keep], ev.scored_docs[keep]
+    return tokens_loglik(phi, theta, ev.scored_tokens[keep], ev.scored_docs[keep])
+
+
+def tokens_loglik(
+    phi: np.ndarray, theta: np.ndarray, tokens: np.ndarray, docs: np.ndarray
+) -> tuple[float, int]:
+    """Σ ln Σ_t φ_wt θ_td over the (word, document) pairs ``tokens``, ``docs``: (sum, count)."""
     total = 0.0
     step = 1 << 18  # bounded memory: step × T floats at a time
     for start in range(0, tokens.shape[0], step):

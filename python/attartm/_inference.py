@@ -213,7 +213,9 @@ class InferenceContexts:
         (``from_phi``). Returns (window, passes, weight), the window None where inference
         reads the training windows."""
         self._require_fitted()
-        sample_ = sample(self._check_corpus(corpus), self.seed)
+        corpus = self._check_corpus(corpus)
+        # On the text alone, as prediction reads a document whose labels are unknown.
+        sample_ = sample(corpus.without(*corpus.modalities[1:]), self.seed)
         ev = Evaluation.completion(sample_.token_ids, sample_.doc_offsets, self.seed)
         window = window_setting(self.inference_window)
         passes = passes_setting(self.inference_passes)

@@ -1,16 +1,16 @@
-"""What every attartm topic model shares: its parameters, its fitted state (Φ, n_wt, the
-vocabulary), offline training and saving. The M-step (``_mstep``), batch-online training
-(``_online``) and evaluation (``_evaluation``) are parts of :class:`TopicModel` kept in
-their own modules.
+"""What every attartm topic model shares: its parameters, offline training and saving.
+The fitted state (``_fitted``: Φ, n_wt, the modalities), the M-step (``_mstep``),
+batch-online training (``_online``) and evaluation (``_evaluation``) are parts of
+:class:`TopicModel` kept in their own modules.
 
-A model subclass supplies the E-step (``_estep``), document vectors (``_theta``) and the
+A model subclass supplies the E-step (``_estep``), document vectors (``_theta_of``) and the
 log-likelihood of scored tokens given observed ones (``_loglik``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,26 +18,20 @@ import numpy as np
 from . import _arrays
 from . import regularizers as _reg
 from ._evaluation import ModelEvaluation
+from ._fitted import FittedState, NotFittedError
 from ._heldout import Evaluation
 from ._interrupt import DeferredInterrupt
-from ._mstep import MStep, normalize_columns, random_phi
+from ._layout import Layout, check_weights
+from ._mstep import MStep, random_phi
 from ._online import OnlineTraining
 from ._params import Parameters
 from ._progress import progress
 from ._registry import MODEL_KINDS
 from .corpus import Corpus
 from .persistence import save_model
-from .vocabulary import Vocabulary, as_vocabulary
+from .vocabulary import Vocabulary
 
-
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a model is used before ``fit``."""
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    view = a.view()
-    view.flags.writeable = False
-    return view
+__all__ = ["NotFittedError", "TopicModel"]
 
 
 def _background(topics: Iterable[int], n_topics: int) -> tuple[int, ...]:
@@ -57,7 +51,7 @@ def _background(topics: Iterable[int], n_topics: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
+class TopicModel(FittedState, OnlineTraining, MStep, ModelEvaluation, Parameters):
     """Base class of the attartm models (not used directly).
 
     Follows scikit-learn's conventions: the constructor stores its arguments as given,
@@ -82,12 +76,14 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         updates_per_epoch: int = 1,
         background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
+        modality_weights: Mapping[str, float] | None = None,
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         # Stored as given (scikit-learn's convention, see attartm._params): checked by
         # _checked() when they are used.
         self.n_topics = n_topics
+        self.modality_weights = modality_weights
         self.background_topics = background_topics
         self.epochs = epochs
         self.updates_per_epoch = updates_per_epoch
@@ -96,14 +92,15 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         self.threads = threads
         self._phi: np.ndarray | None = None
         self._n_wt: np.ndarray | None = None
-        self._vocabulary: Vocabulary | None = None
+        self._layout: Layout | None = None
         self.history: list[dict[str, float]] = []
         self._reset_counts()
 
     def _reset_counts(self) -> None:
         """The bookkeeping that keeps an update to the rows it touches (see _update): the
-        model's n_wt is ``_scale · _n_wt``, ``_n_t`` and ``_positive`` are Σ_w _n_wt and
-        Σ_w max(_n_wt, 0), and row w of Φ is current when ``_stamp[w] == _version``.
+        model's n_wt is ``_scale · _n_wt``, ``_n_t`` and ``_positive`` (M×T, a row per
+        modality) are Σ_w _n_wt and Σ_w max(_n_wt, 0) over each modality's rows, and row w
+        of Φ is current when ``_stamp[w] == _version``.
         Outside training ``_scale`` is 1 and every row is current."""
         self._scale = 1.0
         self._n_t: np.ndarray | None = None
@@ -116,6 +113,7 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         """Every constructor parameter checked (a clear TypeError or ValueError for a bad
         one) and in plain Python types, as saved with the model."""
         n_topics = _arrays.positive_int("n_topics", self.n_topics)
+        weights = check_weights(self.modality_weights)
         return {
             "n_topics": n_topics,
             "epochs": _arrays.positive_int("epochs", self.epochs),
@@ -124,6 +122,8 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
             "regularizers": _reg.check_all(self.regularizers),
             "seed": _arrays.positive_int("seed", self.seed, minimum=0),
             "threads": _arrays.threads(self.threads),
+            # Only when given, so that a text-only model's file is one earlier versions read.
+            **({} if weights is None else {"modality_weights": weights}),
         }
 
     def _checked(self):
@@ -137,127 +137,49 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         return _reg.check_all(self.regularizers)
 
     @property
+    def _modality_weights(self) -> dict[str, float] | None:
+        return check_weights(self.modality_weights)
+
+    @property
     def _background_topics(self) -> tuple[int, ...]:
         return _background(self.background_topics, self.n_topics)
 
-    # ---------------------------------------------------------------- fitted state
-    def _require_fitted(self) -> None:
-        if self._phi is None:
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(corpus) or "
-                f"fit_online(corpus) first, or attartm.load(path)"
-            )
-        self._checked()
-        if self._phi.shape[1] != self.n_topics:
-            raise NotFittedError(
-                f"n_topics is {self.n_topics} but this {type(self).__name__} was fitted with "
-                f"{self._phi.shape[1]} topics: call fit again after set_params(n_topics=...)"
-            )
-
-    @property
-    def components_(self) -> np.ndarray:
-        """Φ transposed, T×W (scikit-learn's name; a read-only view, not a copy)."""
-        return self.phi.T
-
-    @property
-    def n_features_in_(self) -> int:
-        """The number of words W of the vocabulary (scikit-learn's name)."""
-        self._require_fitted()
-        return len(self._vocabulary)
-
-    @property
-    def phi(self) -> np.ndarray:
-        """Φ = p(w|t), W×T float32; every column sums to 1. Read-only: the model checks
-        its Φ once, when it changes, not at every use."""
-        self._require_fitted()
-        return _read_only(self._phi)
-
-    @property
-    def n_wt(self) -> np.ndarray:
-        """The word–topic counts n_wt (W×T float64) of the last M-step (read-only)."""
-        self._require_fitted()
-        return _read_only(self._n_wt)
-
-    @property
-    def n_t(self) -> np.ndarray:
-        """Topic masses n_t = Σ_w n_wt."""
-        self._require_fitted()
-        return self._n_t * self._scale
-
-    @property
-    def vocabulary(self) -> Vocabulary:
-        """The vocabulary the model was trained on (row w of Φ is word w)."""
-        self._require_fitted()
-        return self._vocabulary  # type: ignore[return-value]
-
-    @property
-    def topic_names(self) -> list[str]:
-        """Column names of the topics: ``topic_t``, or ``background_t`` for a background
-        topic."""
-        background = set(self._background_topics)
-        return [
-            f"background_{t}" if t in background else f"topic_{t}" for t in range(self.n_topics)
-        ]
-
-    @classmethod
-    def from_phi(
-        cls,
-        phi: Any,
-        vocabulary: Vocabulary | Iterable[str],
-        n_wt: Any = None,
-        **params: Any,
-    ):
-        """A fitted model from a given Φ (W×T, columns summing to 1), e.g. one trained by
-        another library, so that it can be scored and used like any attartm model.
-
-        ``n_wt`` defaults to Φ scaled to one unit of mass per topic; ``params`` go to the
-        constructor (``n_topics`` is taken from Φ).
-        """
-        vocabulary = as_vocabulary(vocabulary)
-        phi = _arrays.matrix("phi", phi)
-        if phi.shape[0] != len(vocabulary):
-            raise ValueError(
-                f"phi has {phi.shape[0]} rows but the vocabulary {len(vocabulary)} words"
-            )
-        if (phi < 0).any():
-            raise ValueError("phi must be non-negative")
-        model = cls(n_topics=phi.shape[1], **params)._checked()
-        phi = normalize_columns(phi.astype(np.float64)).astype(np.float32)
-        if n_wt is None:
-            n_wt = phi.astype(np.float64)
-        else:
-            n_wt = np.asarray(n_wt, dtype=np.float64)
-            if n_wt.shape != phi.shape or not np.isfinite(n_wt).all() or (n_wt < 0).any():
-                raise ValueError(f"n_wt must be a finite, non-negative {phi.shape} array")
-        model._set_fitted(vocabulary, phi, n_wt)
-        return model
-
-    def _set_fitted(self, vocabulary: Vocabulary, phi: np.ndarray, n_wt: np.ndarray) -> None:
-        """Installs a fitted state (Φ finite, non-negative, W×T float32; n_wt finite)."""
-        self._vocabulary = vocabulary
-        self._phi = np.ascontiguousarray(phi, dtype=np.float32)
-        self._n_wt = np.ascontiguousarray(n_wt, dtype=np.float64)
-        self._reset_counts()
-        self._n_t = self._n_wt.sum(axis=0)
-        self._stamp = np.zeros(len(vocabulary), dtype=np.int64)
-
     # ---------------------------------------------------------------- training
-    def _initialize(self, vocabulary: Vocabulary) -> None:
-        n_words = len(vocabulary)
-        if n_words < 1:
+    def _initialize(self, layout: Layout | Vocabulary) -> None:
+        if isinstance(layout, Vocabulary):
+            layout = Layout.text_only(layout, (self._modality_weights or {}).get("text", 1.0))
+        if len(layout.vocabularies[0]) < 1:
             raise ValueError("the corpus vocabulary is empty: there is nothing to model")
-        for r in self._phi_regularizers():
-            r.check(n_words, self.n_topics)
-        self._vocabulary = vocabulary
-        self._phi = random_phi(self.seed, n_words, self.n_topics)
+        self._check_regularizers(layout)
+        self._layout = layout
+        # The text's block is the Φ of a text-only model of the same seed; every other
+        # modality's block is drawn from a seed of its own.
+        self._phi = np.concatenate(
+            [
+                random_phi(self.seed + m, len(vocabulary), self.n_topics)
+                for m, vocabulary in enumerate(layout.vocabularies)
+            ]
+        )
         # Zero pages cost no memory until written: rows no batch touches never do.
-        self._n_wt = np.zeros((n_words, self.n_topics))
+        self._n_wt = np.zeros((layout.n_rows, self.n_topics))
         self._reset_counts()
         self._forget_settled()
-        self._n_t = np.zeros(self.n_topics)
-        self._positive = np.zeros(self.n_topics)
-        self._stamp = np.zeros(n_words, dtype=np.int64)
+        self._n_t = np.zeros((len(layout.names), self.n_topics))
+        self._positive = np.zeros((len(layout.names), self.n_topics))
+        self._stamp = np.zeros(layout.n_rows, dtype=np.int64)
         self.history = []
+
+    def _check_regularizers(self, layout: Layout) -> None:
+        """Every Φ regularizer fits the modalities it acts on (ValueError otherwise)."""
+        for r in self._phi_regularizers():
+            self._check_regularizer(r, layout)
+
+    def _check_regularizer(self, r: _reg.PhiRegularizer, layout: Layout) -> None:
+        r.check_modalities(layout.names)
+        for name, vocabulary in zip(layout.names, layout.vocabularies):
+            if r.acts_on(name):
+                r.check(len(vocabulary), self.n_topics)
+                r.for_vocabulary(vocabulary)
 
     def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:
         if not isinstance(corpus, Corpus):
@@ -265,11 +187,14 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
                 f"expected an attartm.Corpus, not {type(corpus).__name__}; build one with "
                 f"Corpus.from_polars / from_texts / from_parquet / from_token_ids"
             )
-        if fitted and self._vocabulary is not None and corpus.vocabulary != self._vocabulary:
-            raise ValueError(
-                "the corpus was built with a different vocabulary than the model's; build it "
-                "with vocabulary=model.vocabulary so that token ids match the rows of phi"
-            )
+        if fitted and self._vocabulary is not None:
+            if corpus.vocabulary != self._vocabulary:
+                raise ValueError(
+                    "the corpus was built with a different vocabulary than the model's; build "
+                    "it with vocabulary=model.vocabulary (model.vocabularies for a corpus of "
+                    "several modalities) so that token ids match the rows of phi"
+                )
+            self._layout.bags_of(corpus)  # checks the vocabularies of the other modalities
         return corpus
 
     def _phi_regularizers(self) -> list[_reg.PhiRegularizer]:
@@ -310,7 +235,7 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         self._checked()
         corpus = self._check_corpus(corpus, fitted=False)
         epochs = self.epochs if epochs is None else _arrays.positive_int("epochs", epochs)
-        self._initialize(corpus.vocabulary)
+        self._initialize(Layout.of_corpus(corpus, self._modality_weights))
         self.epochs_done_ = self.updates_done_ = 0
         try:
             updates = min(self.updates_per_epoch, corpus.n_documents)
@@ -368,7 +293,7 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
         )
 
     def _forget(self) -> None:
-        self._phi = self._n_wt = self._vocabulary = None
+        self._phi = self._n_wt = self._layout = None
         self._reset_counts()
         self._forget_settled()
         self.__dict__.pop("epochs_done_", None)
@@ -406,9 +331,6 @@ class TopicModel(OnlineTraining, MStep, ModelEvaluation, Parameters):
     def _estep(self, data: Any, n_t: np.ndarray, **sums: Any) -> Any:  # pragma: no cover
         """The E-step over ``data`` with Φ and the topic masses ``n_t`` (float32): ñ_wt as
         ``sums`` ask (the ``accumulate``, ``into`` and ``weight`` of attartm.kernels)."""
-        raise NotImplementedError
-
-    def _theta(self, corpus: Corpus) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:  # pragma: no cover

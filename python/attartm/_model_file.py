@@ -226,18 +226,21 @@ def checked(field: str, build: Any, *args: Any) -> Any:
         raise Invalid("model.json", f"{field}: {e}") from e
 
 
-def check_phi(phi: np.ndarray) -> None:
-    """Φ as the kernels trust it: finite, non-negative, columns summing to 1."""
+def check_phi(phi: np.ndarray, blocks: list[slice] | None = None) -> None:
+    """Φ as the kernels trust it: finite, non-negative, the columns of every modality's
+    block of rows (all rows when ``blocks`` is None) summing to 1."""
     check_counts(phi, "phi.npy")
-    sums = phi.sum(axis=0, dtype=np.float64)
-    off = np.flatnonzero(np.abs(sums - 1.0) > PHI_TOLERANCE)
-    if off.size:
-        t = int(off[0])
-        raise Invalid(
-            "phi.npy",
-            f"column {t} sums to {sums[t]:.6g}, not 1 ({off.size} of {sums.size} columns "
-            f"are not distributions p(w|t))",
-        )
+    for m, rows in enumerate(blocks or [slice(0, phi.shape[0])]):
+        sums = phi[rows].sum(axis=0, dtype=np.float64)
+        off = np.flatnonzero(np.abs(sums - 1.0) > PHI_TOLERANCE)
+        if off.size:
+            t = int(off[0])
+            where = "" if m == 0 else f" of modality {m}'s rows"
+            raise Invalid(
+                "phi.npy",
+                f"column {t}{where} sums to {sums[t]:.6g}, not 1 ({off.size} of {sums.size} "
+                f"columns are not distributions p(w|t))",
+            )
 
 
 def check_counts(values: np.ndarray, member: str = "n_wt.npy") -> None:

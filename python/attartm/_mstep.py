@@ -1,5 +1,6 @@
 """The M-step and the bookkeeping of n_wt: an update n_wt := δ n_wt + α ñ_wt costs
-the rows its E-steps touch, not the vocabulary (docs/mathematics.md §4), and Φ follows.
+the rows its E-steps touch, not the vocabulary (docs/mathematics.md §4), and Φ follows,
+every modality's block of rows normalized on its own (§7).
 
 :class:`MStep` is a part of :class:`attartm.TopicModel`; it works on the model's state
 (``_phi``, ``_n_wt`` and the counters that ``_reset_counts`` describes).
@@ -72,8 +73,8 @@ class MStep:
         """
         self._decay(decay)
         total, positive = add(apply / self._scale)
-        self._n_t += total
-        self._positive += positive
+        self._n_t += np.reshape(total, self._n_t.shape)
+        self._positive += np.reshape(positive, self._positive.shape)
         self._version += 1
         if self._phi_regularizers():
             self._regularized_mstep()
@@ -129,8 +130,21 @@ class MStep:
             self._positive *= scale
         else:
             everything = np.arange(self._n_wt.shape[0], dtype=np.uint32)
-            self._positive = _core.row_sums(self._n_wt, everything)[1]
+            self._positive = self._block_sums(everything)[1]
         self._scale = 1.0
+
+    def _block_sums(self, rows: np.ndarray, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(Σ_w _n_wt, Σ_w max(_n_wt, 0)) over ``rows`` (uint32, increasing) of every
+        modality's block from the ``first``-th on: two M×T arrays (zeros before it)."""
+        total = np.zeros((len(self._layout.names), self.n_topics))
+        positive = np.zeros_like(total)
+        for m, block in enumerate(self._layout.blocks):
+            if m < first:
+                continue
+            lo, hi = np.searchsorted(rows, [block.start, block.stop])
+            if hi > lo:
+                total[m], positive[m] = _core.row_sums(self._n_wt, rows[lo:hi])
+        return total, positive
 
     def _current(self, words: np.ndarray | None = None) -> None:
         """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update)."""
@@ -140,7 +154,13 @@ class MStep:
             stale = words[self._stamp[words] != self._version]
         if stale.size:
             stale = stale.astype(np.uint32)
-            _core.refresh_rows(self._phi, self._n_wt, self._positive, stale, threads=self.threads)
+            for m, block in enumerate(self._layout.blocks):
+                lo, hi = np.searchsorted(stale, [block.start, block.stop])
+                if hi > lo:
+                    _core.refresh_rows(
+                        self._phi, self._n_wt, self._positive[m], stale[lo:hi],
+                        threads=self.threads,
+                    )  # fmt: skip
             self._stamp[stale] = self._version
 
     def _sync(self) -> None:
@@ -158,47 +178,57 @@ class MStep:
         running sums of the updates differ from them by rounding), as a reloaded model
         computes them."""
         self._sync()
-        self._n_t = self._n_wt.sum(axis=0)
+        self._n_t = self._block_totals()
 
     def _regularized_mstep(self) -> None:
-        """φ = norm_w(n_wt + Σ φ ∂R/∂φ), a block of rows at a time: one pass for the
-        column sums, one to write the new Φ (the terms read the old Φ, which stays as it
-        is until the new one replaces it at the end: a failure midway leaves it whole)."""
+        """φ = norm_w(n_wt + Σ φ ∂R/∂φ) for every modality's block of rows, each with the
+        regularizers that act on it and normalized on its own (docs/mathematics.md §7).
+        The terms read the old Φ, which stays as it is until the new one replaces it at
+        the end: a failure midway leaves it whole."""
         regs = self._phi_regularizers()
+        phi = np.empty_like(self._phi)
+        layout = self._layout
+        for name, vocabulary, block in zip(layout.names, layout.vocabularies, layout.blocks):
+            mine = [r.for_vocabulary(vocabulary) for r in regs if r.acts_on(name)]
+            self._mstep_block(block, mine, phi)
+        self._phi = phi
+        self._stamp[:] = self._version
+
+    def _mstep_block(self, block: slice, regs: list[Any], phi: np.ndarray) -> None:
+        """The M-step of one modality's rows ``block`` into ``phi``, a block of
+        BLOCK_ROWS rows at a time: one pass for the column sums, one to write."""
         local = [r for r in regs if r.row_local]
         whole = [r for r in regs if not r.row_local]
-        # A regularizer that needs all of Φ at once gets it, as a W×T term.
+        # A regularizer that needs all of the block at once gets it, as a W×T term.
         extra = None
         if whole:
-            n_wt = self._n_wt * self._scale
-            extra = _reg.phi_term(whole, self._phi, n_wt)
+            n_wt = self._n_wt[block] * self._scale
+            extra = _reg.phi_term(whole, self._phi[block], n_wt)
             del n_wt
-        n_words = self._n_wt.shape[0]
+        n_words = block.stop - block.start
 
-        def block(start: int) -> tuple[slice, np.ndarray]:
+        def rows_of(start: int) -> tuple[slice, np.ndarray]:
             rows = slice(start, min(start + BLOCK_ROWS, n_words))
-            n_wt = self._n_wt[rows] * self._scale
+            at = slice(block.start + rows.start, block.start + rows.stop)
+            n_wt = self._n_wt[at] * self._scale
             x = n_wt.copy()
             for r in local:
-                x += r.phi_term(self._phi[rows], n_wt, rows)
+                x += r.phi_term(self._phi[at], n_wt, rows)
             if extra is not None:
                 x += extra[rows]
-            return rows, np.maximum(x, 0.0, out=x)
+            return at, np.maximum(x, 0.0, out=x)
 
         sums = np.zeros(self.n_topics)
         for start in range(0, n_words, BLOCK_ROWS):
-            sums += block(start)[1].sum(axis=0)
+            sums += rows_of(start)[1].sum(axis=0)
         empty = sums <= 0
         inverse = np.divide(1.0, sums, out=np.zeros_like(sums), where=~empty)
-        phi = np.empty_like(self._phi)
         for start in range(0, n_words, BLOCK_ROWS):
-            rows, x = block(start)
+            at, x = rows_of(start)
             x *= inverse
             x[:, empty] = 1.0 / n_words
             x[x < TINY] = 0.0
-            phi[rows] = x
-        self._phi = phi
-        self._stamp[:] = self._version
+            phi[at] = x
 
     def _touched(self, data: Any) -> np.ndarray:
         """The rows of n_wt an E-step over ``data`` touches (uint32, increasing)."""
@@ -214,18 +244,38 @@ class MStep:
                 np.concatenate([self._touched(d) for d in datas]), self._n_wt.shape[0]
             )
         self._current(words)
-        n_t = self._topic_mass()
+        # The masses of the state the update starts from (read before δ applies to it).
+        n_t = self._topic_masses()
 
         def add(weight: float) -> tuple[np.ndarray, np.ndarray]:
-            return column_change(
+            if not self._layout.multimodal:
+                return column_change(
+                    self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)
+                    for data in datas
+                )
+            # The kernels report the change of the column sums over all rows; the other
+            # modalities' share of it is read off their (few) touched rows.
+            before = self._block_sums(words, first=1)
+            total, positive = column_change(
                 self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)
                 for data in datas
             )
+            after = self._block_sums(words, first=1)
+            change = [a - b for a, b in zip(after, before)]
+            for c, all_rows in zip(change, (total, positive)):
+                c[0] = all_rows - c[1:].sum(axis=0)
+            return change[0], change[1]
 
         return words, add
 
     def _topic_mass(self) -> np.ndarray:
-        """n_t as float32 for the kernels; before the first M-step there is no mass yet,
-        and ones make p(t|w) start as φ normalized over topics."""
+        """n_t of the text as float32 for the kernels (see :meth:`_topic_masses`)."""
+        return self._topic_masses()[0]
+
+    def _topic_masses(self) -> np.ndarray:
+        """n_t of every modality (M×T float32) for the kernels; before the first M-step
+        there is no mass yet, and ones make p(t|w) start as φ normalized over topics."""
         n_t = self._n_t * self._scale
-        return np.ones(self.n_topics, np.float32) if n_t.sum() <= 0 else n_t.astype(np.float32)
+        out = n_t.astype(np.float32)
+        out[n_t.sum(axis=1) <= 0] = 1.0
+        return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _arrays, _warmstart
 from ._interrupt import DeferredInterrupt
+from ._layout import Layout
 from ._progress import progress
 from .corpus import Corpus
 from .vocabulary import Vocabulary
@@ -180,10 +181,10 @@ class OnlineTraining:
             last[:] = checked[-1:]
             return self._estep_into([self._prepare(b) for b in checked])
 
-        def vocabulary_of(batch: Any) -> Vocabulary:
-            return self._check_corpus(batch).vocabulary
+        def layout_of(batch: Any) -> Layout:
+            return Layout.of_corpus(self._check_corpus(batch), self._modality_weights)
 
-        self._run_online(batches, settings, estep_window, vocabulary_of, warm=warm)
+        self._run_online(batches, settings, estep_window, layout_of, warm=warm)
         self._after_training(last[0])
         return self
 
@@ -192,7 +193,7 @@ class OnlineTraining:
         batches: Callable[[int], Iterable[Any]],
         settings: OnlineSettings,
         estep_window: Callable[[list[Any]], tuple[np.ndarray, Callable[[float], None]]],
-        vocabulary_of: Callable[[Any], Vocabulary],
+        layout_of: Callable[[Any], Layout | Vocabulary],
         *,
         warm: bool = False,
     ):
@@ -200,9 +201,9 @@ class OnlineTraining:
         ``update_every`` batches, ``estep_window`` gives (words, add) for ``_update``: the
         rows their ñ_wt touches and how to add it into n_wt (all E-steps of a window use
         the same Φ, so they may run in parallel anywhere; their ñ_wt enter in batch
-        order). ``vocabulary_of`` reads the vocabulary of the first batch of an unfitted
-        model. ``warm``: continue a fitted model and its counters (partial_fit) instead of
-        starting anew."""
+        order). ``layout_of`` reads the modalities (or the vocabulary) of the first batch
+        of an unfitted model. ``warm``: continue a fitted model and its counters
+        (partial_fit) instead of starting anew."""
         self._checked()
         if warm and self._phi is not None:
             self._require_fitted()
@@ -224,7 +225,7 @@ class OnlineTraining:
                         if interrupt.received:
                             break
                         if self._phi is None:
-                            self._initialize(vocabulary_of(window[0]))
+                            self._initialize(layout_of(window[0]))
                         words, add = estep_window(window)
                         decay, apply = settings.weights(self.updates_done_ + 1)
                         with interrupt.undoable(), self._undone_on_failure(decay, words):

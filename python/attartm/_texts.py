@@ -7,19 +7,20 @@ into token ids, document offsets and boundary levels.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ._bags import bags_from_series, check_name, modality_vocabularies, values_series
 from ._core import WordCounter
 from ._document_frequency import check_df_arguments, document_count_limits
 from ._documents import TOKEN_SCHEMA, D, default_ids
 from ._paths import parquet_files
 from ._tokenize import resolve_stopwords, text_column
-from .vocabulary import Vocabulary, as_vocabulary
+from .vocabulary import Vocabulary
 
 
 def from_polars(
@@ -33,8 +34,9 @@ def from_polars(
     max_df: float = 1.0,
     max_vocab: int | None = None,
     stopwords: bool | Iterable[str] = True,
-    vocabulary: Vocabulary | Sequence[str] | None = None,
+    vocabulary: Vocabulary | Sequence[str] | Mapping[str, Vocabulary] | None = None,
     allow_empty: bool = False,
+    modalities: Mapping[str, str] | None = None,
 ) -> D:
     """Tokenize a text column of a polars frame.
 
@@ -56,12 +58,21 @@ def from_polars(
     stopwords : bool or iterable of str
         True: the built-in list for ``language``; False: none; or your own words.
         Stopwords are removed before the vocabulary (also a given one) applies.
-    vocabulary : Vocabulary or list of str, optional
+    vocabulary : Vocabulary, list of str or mapping, optional
         Use this vocabulary as is (min_df, max_df and max_vocab are then ignored):
-        unknown words are dropped and counted in :attr:`dropped`.
+        unknown words are dropped and counted in :attr:`dropped`. A mapping of modality
+        names to vocabularies (``model.vocabularies``, ``train.vocabularies``) gives the
+        text's (``"text"``) and the other modalities' ones; a modality's values outside
+        its vocabulary are dropped.
     allow_empty : bool
         With a given vocabulary, accept documents none of whose words is known (a
         batch of a larger corpus may be like that); otherwise that is an error.
+    modalities : mapping of str to str, optional
+        Other modalities (BigARTM's class_ids): modality name -> column holding a string
+        or a list of strings per document (a label, tags, authors; null: none). Each
+        modality gets its own vocabulary (``corpus.vocabularies[name]``, its values most
+        frequent first, unless ``vocabulary`` gives one) and is a bag of values per
+        document.
 
     Returns
     -------
@@ -76,13 +87,16 @@ def from_polars(
             f"from_polars expects a polars DataFrame or LazyFrame, got {type(df).__name__}; "
             "convert with pl.from_pandas / pl.from_arrow, or use Corpus.from_texts"
         )
-    for role, name in (("text", text), ("id", id)):
+    modality_columns = _modality_columns(modalities)
+    roles = [("text", text), ("id", id)]
+    roles += [(f"modality {m!r}", c) for m, c in modality_columns.items()]
+    for role, name in roles:
         if name is not None and name not in columns:
             raise ValueError(
                 f"{role} column {name!r} not found; available columns: {columns}"
                 + (f"; pass {role}=<column name>" if role == "text" else "")
             )
-    wanted = [text] if id is None or id == text else [text, id]
+    wanted = list(dict.fromkeys(c for _, c in roles if c is not None))
     frame = df.select(wanted)
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
@@ -91,6 +105,7 @@ def from_polars(
         cls,
         frame.get_column(text),
         ids,
+        modalities={m: frame.get_column(c) for m, c in modality_columns.items()},
         language=language,
         min_df=min_df,
         max_df=max_df,
@@ -99,6 +114,23 @@ def from_polars(
         vocabulary=vocabulary,
         allow_empty=allow_empty,
     )
+
+
+def _modality_columns(modalities: Any) -> dict[str, str]:
+    """The ``modalities`` argument of from_polars, checked: name -> column."""
+    if modalities is None:
+        return {}
+    if not isinstance(modalities, Mapping):
+        raise TypeError(
+            "modalities must map modality names to columns, e.g. "
+            f'{{"label": "category", "tags": "tags"}}, not {type(modalities).__name__}'
+        )
+    out = {}
+    for name, column in modalities.items():
+        if not isinstance(column, str):
+            raise TypeError(f"modality {name!r}: give the name of a column, not {column!r}")
+        out[check_name(name)] = column
+    return out
 
 
 def from_parquet(
@@ -129,6 +161,7 @@ def from_texts(
     cls: type[D],
     texts: Sequence[str] | pl.Series,
     ids: Sequence[Any] | pl.Series | np.ndarray | None = None,
+    modalities: Mapping[str, Sequence[Any] | pl.Series] | None = None,
     **options: Any,
 ) -> D:
     """Tokenize a list of texts.
@@ -139,6 +172,8 @@ def from_texts(
         One text per document.
     ids : sequence, optional
         Document ids, one per text; default: 0..D-1.
+    modalities : mapping of str to sequence, optional
+        Other modalities: name -> one value per text (a str, a list of str, or None).
     **options
         As in :meth:`from_polars` (language, min_df, max_df, max_vocab, stopwords,
         vocabulary).
@@ -167,7 +202,22 @@ def from_texts(
             raise ValueError(
                 f"got {len(id_series)} ids for {len(series)} texts; pass one id per text"
             )
-    return from_text_series(cls, series, id_series, **options)
+    columns = {}
+    if modalities is not None:
+        if not isinstance(modalities, Mapping):
+            raise TypeError(
+                "modalities must map modality names to values, one per text, e.g. "
+                '{"label": ["sport", "cooking"]}'
+            )
+        for name, values in modalities.items():
+            column = values_series(name, values)
+            if len(column) != len(series):
+                raise ValueError(
+                    f"modality {name!r} has {len(column)} values for {len(series)} texts; "
+                    "give one value (a str, a list of str or None) per text"
+                )
+            columns[check_name(name)] = column
+    return from_text_series(cls, series, id_series, modalities=columns, **options)
 
 
 def from_text_series(
@@ -180,17 +230,20 @@ def from_text_series(
     max_df: float = 1.0,
     max_vocab: int | None = None,
     stopwords: bool | Iterable[str] = True,
-    vocabulary: Vocabulary | Sequence[str] | None = None,
+    vocabulary: Vocabulary | Sequence[str] | Mapping[str, Vocabulary] | None = None,
     allow_empty: bool = False,
+    modalities: Mapping[str, pl.Series] | None = None,
 ) -> D:
     """Tokenize a column of texts (what the other constructors of this module end in):
-    the vocabulary counted from the texts or given, then the Rust pass of ``_tokenize``."""
+    the vocabulary counted from the texts or given, then the Rust pass of ``_tokenize``;
+    the columns of ``modalities`` become bags of values with vocabularies of their own."""
+    vocabulary, given = modality_vocabularies(vocabulary)
     texts = text_column(texts)
     n_docs = len(texts)
     if n_docs == 0:
         raise ValueError("the input has no documents (0 rows); a corpus needs at least one")
     stop = resolve_stopwords(stopwords, language)
-    vocab = None if vocabulary is None else as_vocabulary(vocabulary)
+    vocab = vocabulary
     if vocab is None:
         check_df_arguments(min_df, max_df, max_vocab)
         lo, hi = document_count_limits(min_df, max_df, n_docs)
@@ -223,7 +276,8 @@ def from_text_series(
         )
     if ids is None:
         ids = default_ids(n_docs)
-    corpus = cls(tokens, ids, vocab, dropped=dropped)
+    bags = {m: bags_from_series(v, m, given.get(m)) for m, v in dict(modalities or {}).items()}
+    corpus = cls(tokens, ids, vocab, dropped=dropped, modalities=bags)
     offsets.flags.writeable = False
     corpus._offsets = offsets
     return corpus

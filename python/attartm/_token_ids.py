@@ -5,12 +5,13 @@ build their corpora through it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ._bags import bags_from_arrays, check_name
 from ._documents import TOKEN_SCHEMA, D, default_ids
 from ._tokenize import KIND_PARAGRAPH
 from .vocabulary import Vocabulary, as_vocabulary
@@ -25,6 +26,7 @@ def from_token_ids(
     boundaries: Any = None,
     *,
     word_order: bool = True,
+    modalities: Mapping[str, tuple[Any, Any, Vocabulary | Sequence[str]]] | None = None,
 ) -> D:
     """Build a corpus from token id arrays (already tokenized text).
 
@@ -43,6 +45,10 @@ def from_token_ids(
     word_order : bool
         False if the tokens of a document stand in no meaningful order (a bag of
         words); AttentiveARTM then refuses the corpus.
+    modalities : mapping, optional
+        Other modalities: name -> ``(token_ids, doc_offsets, vocabulary)``, the values
+        of every document as ids into the modality's own vocabulary, cut by D + 1
+        offsets like the text's.
 
     Returns
     -------
@@ -102,7 +108,12 @@ def from_token_ids(
         {"doc": doc, "token": tok.astype(np.uint32), "boundary": bnd},
         schema=TOKEN_SCHEMA,
     )
-    return cls(frame, id_series, vocab, word_order=word_order)
+    if modalities is not None and not isinstance(modalities, Mapping):
+        raise TypeError("modalities must map names to (token_ids, doc_offsets, vocabulary)")
+    bags = {
+        check_name(m): bags_from_arrays(m, spec, n_docs) for m, spec in (modalities or {}).items()
+    }
+    return cls(frame, id_series, vocab, word_order=word_order, modalities=bags)
 
 
 def _int_array(values: Any, name: str) -> np.ndarray:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
 from .corpus import Corpus
 from .vocabulary import Vocabulary
 
@@ -23,7 +22,7 @@ def resume(model: Any) -> None:
     ``TopicModel._reset_counts``)."""
     if model._positive is None:
         everything = np.arange(model._n_wt.shape[0], dtype=np.uint32)
-        model._positive = _core.row_sums(model._n_wt, everything)[1]
+        model._positive = model._block_sums(everything)[1]
 
 
 def adopt(model: Any, batch: Corpus, grow: bool) -> Corpus:
@@ -37,6 +36,11 @@ def adopt(model: Any, batch: Corpus, grow: bool) -> Corpus:
         raise ValueError(
             "the batch was built with a different vocabulary than the model's; build it with "
             "vocabulary=model.vocabulary, or pass grow_vocabulary=True to add its new words"
+        )
+    if model._layout.multimodal:
+        raise ValueError(
+            "grow_vocabulary grows the vocabulary of a text-only model; a model of several "
+            "modalities needs batches built with vocabulary=model.vocabularies"
         )
     # Only the words the batch uses: its vocabulary may be a large shared one.
     used = np.unique(batch.token_ids)

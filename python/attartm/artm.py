@@ -1,31 +1,21 @@
-"""Classic ARTM: BigARTM's algorithm (docs/mathematics.md §1), with the E-step in Rust."""
+"""Classic ARTM: BigARTM's algorithm (docs/mathematics.md §1), with the E-step in Rust; over
+several modalities, BigARTM's class weights (§7)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import _arrays, _core, kernels
 from . import regularizers as _reg
+from ._bag_of_words import BagOfWords
 from ._heldout import Evaluation, mixture_loglik
 from ._model import TopicModel
 from .corpus import Corpus
 
-
-@dataclass(frozen=True)
-class BagOfWords:
-    """Each document's distinct words and their counts (what the classic E-step reads)."""
-
-    offsets: np.ndarray
-    words: np.ndarray
-    counts: np.ndarray
-
-    @classmethod
-    def of(cls, tokens: np.ndarray, offsets: np.ndarray, threads: int | None) -> BagOfWords:
-        return cls(*_core.bag_of_words(tokens, offsets, threads=threads))
+__all__ = ["ARTM", "BagOfWords"]
 
 
 class ARTM(TopicModel):
@@ -48,7 +38,15 @@ class ARTM(TopicModel):
         (:class:`attartm.BackgroundPhi` with τ = 1), and ``topics()``, ``transform()`` and
         the report mark them (columns ``background_t``).
     regularizers : sequence of Regularizer
-        SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, each optionally on some topics.
+        SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, LabelRegularizationPhi,
+        SpecifiedSparsePhi, TopicSelectionTheta, SeedWords, each optionally on some topics
+        (and a Φ regularizer on some modalities).
+    modality_weights : mapping of str to float, optional
+        BigARTM's class weights τ_m: the log-likelihood of modality m counts τ_m times
+        (its counts n_dw are multiplied by τ_m in the E-step and the M-step), e.g.
+        ``{"text": 1.0, "label": 5.0}``. The model learns every modality of the training
+        corpus (weight 1 unless named here; 0 leaves a modality out), each with its own
+        block of Φ normalized on its own (docs/mathematics.md §7).
     seed : int
         Seed of the random initial Φ; the same seed gives the same model on any thread count.
     threads : int, optional
@@ -65,13 +63,14 @@ class ARTM(TopicModel):
         updates_per_epoch: int = 1,
         background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
+        modality_weights: Mapping[str, float] | None = None,
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         super().__init__(
             n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
-            background_topics=background_topics,
-            regularizers=regularizers, seed=seed, threads=threads,
+            background_topics=background_topics, regularizers=regularizers,
+            modality_weights=modality_weights, seed=seed, threads=threads,
         )  # fmt: skip
         self.doc_passes = doc_passes
 
@@ -80,12 +79,20 @@ class ARTM(TopicModel):
         return {**super()._validated(), "doc_passes": doc_passes}
 
     def _prepare(self, corpus: Corpus) -> BagOfWords:
-        return BagOfWords.of(corpus.token_ids, corpus.doc_offsets, self.threads)
+        return self._bag_of_words(corpus)
 
     def _run(
-        self, bow: BagOfWords, accumulate: bool | str = False, into=None, weight: float = 1.0
-    ) -> tuple[np.ndarray, Any]:
+        self, bow: BagOfWords, accumulate: bool | str = False, into=None, weight: float = 1.0,
+        n_t: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Any]:  # fmt: skip
+        """The E-step over ``bow``; ``n_t``: the topic masses the update reads (those of
+        the model when not given)."""
         term = _reg.theta_term(self._regularizers, self.n_topics)
+        # The topic masses of every modality together: the θ counts n_td are theirs.
+        if n_t is None and self._n_t is not None:
+            n_t = self._n_t * self._scale
+        masses = None if n_t is None else np.atleast_2d(n_t).sum(axis=0)
+        scale = _reg.theta_scale(self._regularizers, masses)
         return _core.artm_estep(
             bow.words,
             bow.offsets,
@@ -93,6 +100,7 @@ class ARTM(TopicModel):
             counts=bow.counts,
             doc_passes=self.doc_passes,
             theta_term=None if term is None else term.tolist(),
+            theta_scale=None if scale is None else scale.tolist(),
             threads=self.threads,
             checked_phi=True,
             **kernels._sums(accumulate, into, weight, self._phi.shape),
@@ -102,12 +110,14 @@ class ARTM(TopicModel):
         return data.words
 
     def _estep(self, data: BagOfWords, n_t: np.ndarray, **sums: Any) -> Any:
-        return self._run(data, **sums)[1]
+        return self._run(data, n_t=n_t, **sums)[1]
 
-    def _theta(self, corpus: Corpus) -> np.ndarray:
-        return self._run(self._prepare(corpus))[0]
+    def _theta_of(
+        self, corpus: Corpus, exclude: tuple[str, ...] = (), text: Evaluation | None = None,
+        training: bool = False,
+    ) -> np.ndarray:  # fmt: skip
+        return self._run(self._bag_of_words(corpus, exclude, text))[0]
 
     def _loglik(self, corpus: Corpus, ev: Evaluation) -> tuple[float, int]:
-        bow = BagOfWords.of(ev.observed_tokens, ev.observed_offsets, self.threads)
-        theta = self._run(bow)[0]
+        theta = self._theta_of(corpus, text=ev)
         return mixture_loglik(self._phi, theta, ev, self._known_words())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -11,11 +11,19 @@ import polars as pl
 from . import _arrays, kernels
 from . import regularizers as _reg
 from ._attention import boundary_strengths, coefficient, plain_weights
+from ._document_prior import DocumentModalities, DocumentPrior
 from ._heldout import Evaluation
 from ._inference import InferenceContexts, passes_setting, weight_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
 from .segments import between_positions, evidence_scores, find_segments
+
+
+class Data(NamedTuple):
+    """What the E-step reads of a corpus: the text, and its other modalities (or None)."""
+
+    corpus: Corpus
+    modalities: DocumentModalities | None
 
 
 class AttentiveARTM(InferenceContexts, TopicModel):
@@ -72,8 +80,10 @@ class AttentiveARTM(InferenceContexts, TopicModel):
     updates_per_epoch : int
         Stepwise EM: ``fit`` updates Φ after each of this many batches of a pass (1:
         offline EM, one M-step per pass); more updates converge in fewer passes.
-    background_topics, regularizers, seed, threads
-        As for :class:`attartm.ARTM`.
+    background_topics, regularizers, modality_weights, seed, threads
+        As for :class:`attartm.ARTM`. The text is read as a sequence; the other
+        modalities are bags of the whole document that enter every position's context
+        with their share of the document's weighted tokens (docs/mathematics.md §7.3).
 
     The defaults (L = 2, window 10, κ = 0.7, 50 updates per epoch, 50 epochs, inference
     contexts chosen by held-out likelihood) are the recipe chosen on a validation split
@@ -107,13 +117,14 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         updates_per_epoch: int = 50,
         background_topics: Iterable[int] = (),
         regularizers: Iterable[_reg.Regularizer] = (),
+        modality_weights: Mapping[str, float] | None = None,
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
         super().__init__(
             n_topics, epochs=epochs, updates_per_epoch=updates_per_epoch,
-            background_topics=background_topics,
-            regularizers=regularizers, seed=seed, threads=threads,
+            background_topics=background_topics, regularizers=regularizers,
+            modality_weights=modality_weights, seed=seed, threads=threads,
         )  # fmt: skip
         self.passes = passes
         self.beta = beta
@@ -226,9 +237,10 @@ class AttentiveARTM(InferenceContexts, TopicModel):
     def _run(self, corpus: Corpus, output: str, *, gammas=None, passes: int | None = None,
              document_weight: float | None = None, top: int = 1,
              n_t: np.ndarray | None = None, accumulate: bool | str = False, into=None,
-             weight: float = 1.0):  # fmt: skip
+             weight: float = 1.0, prior: DocumentPrior | None = None):  # fmt: skip
         """The kernel over ``corpus``; the contexts of inference (``gammas``, ``passes``
-        and ``document_weight`` not given) or those given."""
+        and ``document_weight`` not given) or those given, and the other modalities'
+        ``prior``."""
         if document_weight is None:
             document_weight = self._inference_document_weight
         gf, gb = self.gammas(corpus, self._inference_window) if gammas is None else gammas
@@ -239,7 +251,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
             exclude_self=bool(self.exclude_self),
             filter=self.filter, reset=self.resets(corpus),
             document_weight=document_weight, tempering=self.tempering,
-            output=output, top=top,
+            document_prior=None if prior is None else prior.vectors, output=output, top=top,
             accumulate=accumulate, into=into, weight=weight, threads=self.threads,
             checked_phi=True,
         )  # fmt: skip
@@ -256,19 +268,81 @@ class AttentiveARTM(InferenceContexts, TopicModel):
             )
         return corpus
 
-    def _words_of(self, corpus: Corpus) -> np.ndarray:
-        return corpus.token_ids
+    def _prepare(self, corpus: Corpus) -> Data:
+        return Data(corpus, DocumentModalities.of(self._layout, corpus, (), self.threads))
 
-    def _estep(self, corpus: Corpus, n_t: np.ndarray, **sums: Any) -> Any:
+    def _words_of(self, data: Data) -> np.ndarray:
+        if data.modalities is None:
+            return data.corpus.token_ids
+        return np.concatenate([data.corpus.token_ids, data.modalities.bow.words])
+
+    def _estep(self, data: Data, n_t: np.ndarray, accumulate: bool | str = True,
+               into=None, weight: float = 1.0) -> Any:  # fmt: skip
+        corpus, modalities = data
+        # n_t of every modality (M×T), or of the text alone (T, as a Ray task passes it).
+        n_t = np.atleast_2d(n_t)
         training = {
             "gammas": self.gammas(corpus),
             "passes": self.passes,
             "document_weight": self.document_weight,
+            "n_t": n_t[0],
         }
-        return self._run(corpus, "none", **training, n_t=n_t, **sums)[1]
+        text_weight = self._layout.weights[0]
+        if modalities is None:
+            sums = {"accumulate": accumulate, "into": into, "weight": weight * text_weight}
+            return self._run(corpus, "none", **training, **sums)[1]
+        if accumulate == "rows":
+            raise ValueError("the E-step over several modalities adds into n_wt or a dense ñ_wt")
+        sums = {"accumulate": accumulate, "into": into}
+        prior = self._prior(corpus, modalities)
+        mean_p, text = self._run(
+            corpus, "doc_mean", **training, prior=prior, **sums, weight=weight * text_weight
+        )
+        bow = modalities.bow
+        _, other = kernels._bags_estep(
+            bow.words, bow.offsets, self._phi, prior.theta(mean_p), counts=bow.counts,
+            tempering=self.tempering, **sums, weight=weight, threads=self.threads,
+            checked_phi=True,
+        )  # fmt: skip
+        if isinstance(text, tuple):  # the changes of n_wt's column sums
+            return tuple(a + b for a, b in zip(text, other))
+        return text + other
 
-    def _theta(self, corpus: Corpus) -> np.ndarray:
-        return self._run(corpus, "doc_mean")[0]
+    def _prior(
+        self, corpus: Corpus, modalities: DocumentModalities | None = None,
+        exclude: tuple[str, ...] = (), observed: Evaluation | None = None,
+    ) -> DocumentPrior | None:  # fmt: skip
+        """P_d and μ_d of the corpus's other modalities (docs/mathematics.md §7.3), from the
+        text's tokens (the observed ones when given); None when it has none."""
+        if modalities is None:
+            modalities = DocumentModalities.of(self._layout, corpus, exclude, self.threads)
+            if modalities is None:
+                return None
+        tokens, offsets = (
+            (corpus.token_ids, corpus.doc_offsets)
+            if observed is None
+            else (observed.observed_tokens, observed.observed_offsets)
+        )
+        text_mass = self._layout.weights[0] * np.diff(offsets).astype(np.float64)
+        return DocumentPrior.of(
+            modalities, self._phi, self._linear_theta(tokens, offsets), text_mass, self.threads
+        )
+
+    def _theta_of(
+        self, corpus: Corpus, exclude: tuple[str, ...] = (), text: Evaluation | None = None,
+        training: bool = False,
+    ) -> np.ndarray:  # fmt: skip
+        prior = self._prior(corpus, exclude=exclude)
+        # The other modalities' Φ was fitted against θ_d of the training contexts, so their
+        # prediction reads those (docs/mathematics.md §7.3); the rest, the inference ones.
+        contexts = (
+            {"gammas": self.gammas(corpus), "passes": self.passes,
+             "document_weight": self.document_weight}
+            if training
+            else {}
+        )  # fmt: skip
+        mean_p = self._run(corpus, "doc_mean", prior=prior, **contexts)[0]
+        return mean_p if prior is None else prior.theta(mean_p)
 
     def _loglik(
         self, corpus: Corpus, ev: Evaluation, window: float | None = None,
@@ -279,9 +353,11 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         gf, gb = self.gammas(corpus, window or self._inference_window)
         gf[~ev.observed_mask] = 0.0
         gb[~ev.observed_mask] = 0.0
+        prior = self._prior(corpus, observed=ev)
         loglik, _ = self._run(
-            corpus, "loglik", gammas=(gf, gb), passes=passes, document_weight=document_weight
-        )
+            corpus, "loglik", gammas=(gf, gb), passes=passes, document_weight=document_weight,
+            prior=prior,
+        )  # fmt: skip
         known = self._known_words()
         keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))
@@ -318,11 +394,12 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         self._require_fitted()
         corpus = self._check_corpus(corpus)
         frame = self._token_frame(corpus, token_ids)
+        prior = self._prior(corpus)
         if top is None:
-            p = self._run(corpus, "tokens")[0]
+            p = self._run(corpus, "tokens", prior=prior)[0]
             return frame.with_columns(pl.Series("p", p, dtype=pl.Array(pl.Float32, self.n_topics)))
         k = min(_arrays.positive_int("top", top), self.n_topics)
-        (topics, probs), _ = self._run(corpus, "top", top=k)
+        (topics, probs), _ = self._run(corpus, "top", top=k, prior=prior)
         return frame.with_columns(
             pl.Series("topics", topics, dtype=pl.Array(pl.UInt16, k)),
             pl.Series("probs", probs, dtype=pl.Array(pl.Float32, k)),
@@ -332,7 +409,8 @@ class AttentiveARTM(InferenceContexts, TopicModel):
         if window is not None and _arrays.finite_float("window", window) < 1:
             raise ValueError(f"window must be at least 1 token, but is {window}")
         window = window or self._inference_window
-        values, _ = self._run(corpus, "contexts", gammas=self.gammas(corpus, window))
+        gammas = self.gammas(corpus, window)
+        values, _ = self._run(corpus, "contexts", gammas=gammas, prior=self._prior(corpus))
         t = self.n_topics
         return values[:, :t], values[:, t : 2 * t], values[:, 2 * t], values[:, 2 * t + 1]
 

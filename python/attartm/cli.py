@@ -1,4 +1,4 @@
-"""The ``attartm`` command line: train, topics, tag, eval and demo."""
+"""The ``attartm`` command line: train, topics, tag, predict, eval, report, sweep and demo."""
 
 from __future__ import annotations
 
@@ -16,9 +16,16 @@ import polars as pl
 
 from . import _tagging
 from ._atomic import atomic_write
+from ._cli_modalities import (
+    add_corpus_modalities,
+    add_predict_parser,
+    modality_columns,
+    modality_weights,
+)
 from ._paths import parquet_files
 from ._progress import progress
 from ._registry import MODEL_KINDS
+from ._tables import is_parquet, read_table
 from ._tagging import Tagging, steps, write_parquet
 from .artm import ARTM
 from .attentive import AttentiveARTM
@@ -32,26 +39,11 @@ from .vocabulary import Vocabulary
 MODELS = MODEL_KINDS
 
 
-def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
-    """Reads parquet (a file or glob), csv, or a folder of .txt files into a frame."""
-    p = Path(path)
-    if p.is_dir() and not is_parquet(path):
-        files = sorted(p.glob("*.txt"))
-        if not files:
-            raise FileNotFoundError(f"{path} is a folder with no .txt files (nor .parquet files)")
-        return pl.DataFrame(
-            {"id": [f.stem for f in files], text: [f.read_text(encoding="utf-8") for f in files]}
-        )
-    if p.suffix == ".csv":
-        if not p.is_file():
-            raise FileNotFoundError(f"no such file: {path}")
-        return pl.read_csv(p)
-    return pl.read_parquet(parquet_files(path))
-
-
 def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
+    """The input as a corpus, with the modalities of ``--modality``; ``vocabulary`` (a
+    model's vocabularies) fixes the token ids, else min_df and max_df choose the words."""
     frame = read_table(args.input, args.text, args.id)
-    options = {"language": args.language}
+    options = {"language": args.language, "modalities": modality_columns(args)}
     if vocabulary is None:
         options.update(min_df=args.min_df, max_df=args.max_df)
     return Corpus.from_polars(frame, text=args.text, id=args.id, vocabulary=vocabulary, **options)
@@ -65,14 +57,6 @@ def format_topics(model, k: int) -> str:
     return "\n".join(lines)
 
 
-def is_parquet(path: str) -> bool:
-    """Whether the input names parquet (a .parquet file or glob, or a folder of them)."""
-    p = Path(path)
-    if p.is_dir():
-        return any(p.glob("*.parquet")) and not any(p.glob("*.txt"))
-    return p.suffix == ".parquet"
-
-
 def build_model(args: argparse.Namespace):
     regs = [SmoothSparsePhi(args.sparse_phi)] if args.sparse_phi else []
     common = {
@@ -80,6 +64,7 @@ def build_model(args: argparse.Namespace):
         "regularizers": regs,
         "seed": args.seed,
         "threads": args.threads,
+        "modality_weights": modality_weights(args),
     }
     if args.model == "artm":
         return ARTM(doc_passes=args.doc_passes, **common)
@@ -98,9 +83,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             max_df=args.max_df,
         )  # fmt: skip
         print(f"vocabulary: {len(vocabulary):,} words", file=sys.stderr)
+        columns = modality_columns(args)
+        vocabularies = {
+            "text": vocabulary,
+            **{m: Vocabulary.from_parquet_values(args.input, c) for m, c in columns.items()},
+        }
         batches = Corpus.scan_parquet(
-            args.input, args.text, args.id, vocabulary=vocabulary,
-            batch_size=args.batch_size, language=args.language,
+            args.input, args.text, args.id, vocabulary=vocabularies,
+            batch_size=args.batch_size, language=args.language, modalities=columns,
         )  # fmt: skip
         model.fit_online(batches, epochs=args.epochs or 1)
     else:
@@ -224,7 +214,7 @@ def tag_in_parts(job: Tagging, args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     model = load(args.model)
-    corpus = corpus_from_args(args, vocabulary=model.vocabulary)
+    corpus = corpus_from_args(args, vocabulary=model.vocabularies)
     print(json.dumps(model.score(corpus), indent=2))
     return 0
 
@@ -257,7 +247,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write
 
     model = load(args.model)
-    corpus = corpus_from_args(args, vocabulary=model.vocabulary)
+    corpus = corpus_from_args(args, vocabulary=model.vocabularies)
     path = write(model, corpus, args.output, documents=range(min(args.documents, len(corpus))))
     print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -313,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model and save it")
     corpus_options(train)
+    add_corpus_modalities(train)
     train.add_argument("-o", "--output", required=True, help="model file to write")
     train.add_argument("--model", default="artm", choices=sorted(MODELS))
     train.add_argument("--topics", type=int, default=20)
@@ -332,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--sparse-phi", type=float, default=0.0, help="τ of SmoothSparsePhi (negative sparses)"
     )
+    train.add_argument(
+        "--modality-weight", action="append", metavar="NAME=WEIGHT",
+        help="the weight of a modality (repeatable; default 1), e.g. --modality-weight label=5",
+    )  # fmt: skip
     train.add_argument("--online", action="store_true", help="batch-online training")
     train.add_argument("--batch-size", type=int, default=1000)
     train.add_argument("--seed", type=int, default=0)
@@ -358,14 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --tokens: the token column holds word ids, not words")  # fmt: skip
     tag.set_defaults(run=cmd_tag)
 
+    add_predict_parser(sub)
+
     ev = sub.add_parser("eval", help="print held-out perplexity and topic scores as JSON")
     ev.add_argument("model")
     corpus_options(ev)
+    add_corpus_modalities(ev)
     ev.set_defaults(run=cmd_eval)
 
     report = sub.add_parser("report", help="write a self-contained HTML report of a model")
     report.add_argument("model")
     corpus_options(report)
+    add_corpus_modalities(report)
     report.add_argument("-o", "--output", required=True, help="the .html file to write")
     report.add_argument("--documents", type=int, default=3, help="documents to show")
     report.set_defaults(run=cmd_report)

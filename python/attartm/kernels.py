@@ -61,6 +61,7 @@ def artm_estep(
     counts: Any = None,
     doc_passes: int = 10,
     theta_term: Any = None,
+    theta_scale: Any = None,
     accumulate: bool | str = True,
     into: np.ndarray | None = None,
     weight: float = 1.0,
@@ -82,6 +83,9 @@ def artm_estep(
         Inner iterations per document.
     theta_term : float32[T], optional
         θ_td ∂R/∂θ_td per topic, added to n_td before θ is normalized.
+    theta_scale : float32[T], optional
+        A factor per topic that n_td is multiplied by before ``theta_term`` is added (the
+        Θ terms proportional to n_td, such as TopicSelectionTheta's).
     accumulate, into, weight
         What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
@@ -105,6 +109,9 @@ def artm_estep(
         theta_term=None
         if theta_term is None
         else list(_arrays.vector("theta_term", theta_term, t)),
+        theta_scale=None
+        if theta_scale is None
+        else list(_arrays.vector("theta_scale", theta_scale, t)),
         threads=_arrays.threads(threads),
         **_sums(accumulate, into, weight, phi.shape),
     )
@@ -136,6 +143,7 @@ def attentive_estep(
     reset: Any = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: Any = None,
     accumulate: bool | str = True,
     into: np.ndarray | None = None,
     weight: float = 1.0,
@@ -173,6 +181,9 @@ def attentive_estep(
         positions (docs/mathematics.md §3).
     tempering : float
         κ ∈ (0, 1] of tempered EM: ñ_wt accumulates norm_t(p_i^κ) (1: plain EM).
+    document_prior : float32[D, T], optional
+        The vector P_d of the document's other modalities (rows ≥ 0 summing to μ_d ≤ 1):
+        θ_i = (1 − μ_d) θ_i^text + P_d (docs/mathematics.md §7).
     accumulate, into, weight
         What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
@@ -189,7 +200,8 @@ def attentive_estep(
         tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
         filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
-        output="tokens", accumulate=accumulate, into=into, weight=weight, threads=threads,
+        document_prior=document_prior, output="tokens", accumulate=accumulate, into=into,
+        weight=weight, threads=threads,
     )  # fmt: skip
 
 
@@ -208,6 +220,7 @@ def attentive_run(
     reset: Any = None,
     document_weight: float = 0.0,
     tempering: float = 1.0,
+    document_prior: Any = None,
     output: str = "tokens",
     top: int = 1,
     accumulate: bool | str = True,
@@ -227,8 +240,8 @@ def attentive_run(
         tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
         filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
-        output=output, top=top, accumulate=accumulate, into=into, weight=weight,
-        threads=threads, checked_phi=False,
+        document_prior=document_prior, output=output, top=top, accumulate=accumulate,
+        into=into, weight=weight, threads=threads, checked_phi=False,
     )  # fmt: skip
 
 
@@ -249,6 +262,7 @@ def _attentive_run(
     tempering: float,
     output: str,
     top: int,
+    document_prior: Any = None,
     accumulate: bool | str,
     into: np.ndarray | None,
     weight: float,
@@ -276,6 +290,9 @@ def _attentive_run(
         reset=None if reset is None else _arrays.vector("reset", reset, n),
         document_weight=_arrays.finite_float("document_weight", document_weight),
         tempering=_arrays.finite_float("tempering", tempering),
+        document_prior=None
+        if document_prior is None
+        else _arrays.matrix("document_prior", document_prior, columns=t),
         output=output,
         top=min(_arrays.positive_int("top", top), t),
         threads=_arrays.threads(threads),
@@ -292,6 +309,7 @@ def thetaless_estep(
     *,
     variant: str = "full",
     counts: Any = None,
+    modality_starts: Any = None,
     accumulate: bool | str = True,
     into: np.ndarray | None = None,
     weight: float = 1.0,
@@ -301,11 +319,14 @@ def thetaless_estep(
     ``accumulate`` and ``into`` ask: see the module's documentation).
 
     ``variant="full"`` uses the modified p'_tdw (the exact gradient with θ = θ(Φ));
-    ``"naive"`` uses p' = p.
+    ``"naive"`` uses p' = p. With ``modality_starts`` (the first row of Φ of each of M
+    modalities, 0 first) ``n_t`` is M×T and p(t|w) reads the n_t of w's modality
+    (docs/mathematics.md §7).
     """
     return _thetaless_estep(
         tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, variant=variant, counts=counts,
         accumulate=accumulate, into=into, weight=weight, threads=threads, checked_phi=False,
+        modality_starts=modality_starts,
     )  # fmt: skip
 
 
@@ -322,14 +343,17 @@ def _thetaless_estep(
     weight: float,
     threads: int | None,
     checked_phi: bool,
+    modality_starts: Any = None,
 ) -> Any:
     """:func:`thetaless_estep` for a float32 C-contiguous Φ (see :func:`_attentive_run`)."""
     tokens = _arrays.token_ids("tokens", tokens)
+    masses, starts = _masses(n_t, modality_starts, phi.shape[1])
     return _core.thetaless_estep(
         tokens,
         _arrays.offsets("doc_offsets", doc_offsets),
         phi,
-        _arrays.vector("n_t", n_t, phi.shape[1]),
+        masses,
+        modality_starts=starts,
         counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
         variant=variant,
         threads=_arrays.threads(threads),
@@ -345,12 +369,14 @@ def linear_theta(
     n_t: Any,
     *,
     counts: Any = None,
+    modality_starts: Any = None,
     threads: int | None = None,
 ) -> np.ndarray:
-    """θ_td = Σ_w (n_dw / n_d) p(t|w): one sparse product per document (float32[D, T])."""
+    """θ_td = Σ_w (n_dw / n_d) p(t|w): one sparse product per document (float32[D, T]);
+    ``modality_starts`` as in :func:`thetaless_estep`."""
     return _linear_theta(
         tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, counts=counts, threads=threads,
-        checked_phi=False,
+        checked_phi=False, modality_starts=modality_starts,
     )  # fmt: skip
 
 
@@ -363,17 +389,78 @@ def _linear_theta(
     counts: Any,
     threads: int | None,
     checked_phi: bool,
+    modality_starts: Any = None,
 ) -> np.ndarray:
     """:func:`linear_theta` for a float32 C-contiguous Φ (see :func:`_attentive_run`)."""
     tokens = _arrays.token_ids("tokens", tokens)
+    masses, starts = _masses(n_t, modality_starts, phi.shape[1])
     return _core.linear_theta(
         tokens,
         _arrays.offsets("doc_offsets", doc_offsets),
         phi,
-        _arrays.vector("n_t", n_t, phi.shape[1]),
+        masses,
+        modality_starts=starts,
         counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
         threads=_arrays.threads(threads),
         checked_phi=checked_phi,
+    )
+
+
+def _masses(n_t: Any, modality_starts: Any, t: int) -> tuple[np.ndarray, list[int] | None]:
+    """n_t and the modality starts as the core takes them: one vector of T masses, or
+    M×T flattened with the M first rows."""
+    if modality_starts is None:
+        return _arrays.vector("n_t", n_t, t), None
+    starts = np.asarray(modality_starts, dtype=np.int64).ravel()
+    masses = _arrays.matrix("n_t", np.atleast_2d(n_t), columns=t)
+    if masses.shape[0] != starts.shape[0]:
+        raise ValueError(
+            f"n_t has {masses.shape[0]} rows but modality_starts names {starts.shape[0]} "
+            "modalities: give one row of topic masses per modality"
+        )
+    return masses.ravel(), [int(v) for v in starts]
+
+
+def bags_estep(
+    tokens: Any,
+    doc_offsets: Any,
+    phi: Any,
+    theta: Any,
+    *,
+    counts: Any = None,
+    tempering: float = 1.0,
+    accumulate: bool | str = True,
+    into: np.ndarray | None = None,
+    weight: float = 1.0,
+    threads: int | None = None,
+) -> tuple[np.ndarray, Any]:
+    """The E-step of document-level modalities under a given θ (docs/mathematics.md §7):
+    for every entry (w, c_dw), p_tdw = norm_t(φ_wt θ_td); returns n_td = Σ_w c_dw p_tdw
+    (float32[D, T]) and ñ_wt = Σ c_dw norm_t(p_tdw^κ) as ``accumulate`` asks (κ =
+    ``tempering``; see the module's documentation)."""
+    return _bags_estep(
+        tokens, doc_offsets, _arrays.matrix("phi", phi), theta, counts=counts,
+        tempering=tempering, accumulate=accumulate, into=into, weight=weight, threads=threads,
+        checked_phi=False,
+    )  # fmt: skip
+
+
+def _bags_estep(tokens: Any, doc_offsets: Any, phi: np.ndarray, theta: Any, *, counts: Any,
+                tempering: float, accumulate: bool | str, into: np.ndarray | None,
+                weight: float, threads: int | None,
+                checked_phi: bool) -> tuple[np.ndarray, Any]:  # fmt: skip
+    """:func:`bags_estep` for a float32 C-contiguous Φ (see :func:`_attentive_run`)."""
+    tokens = _arrays.token_ids("tokens", tokens)
+    return _core.bags_estep(
+        tokens,
+        _arrays.offsets("doc_offsets", doc_offsets),
+        phi,
+        _arrays.matrix("theta", theta, columns=phi.shape[1]),
+        counts=None if counts is None else _arrays.vector("counts", counts, _len(tokens)),
+        tempering=_arrays.finite_float("tempering", tempering),
+        threads=_arrays.threads(threads),
+        checked_phi=checked_phi,
+        **_sums(accumulate, into, weight, phi.shape),
     )
 
 

@@ -1,15 +1,18 @@
 """Peers trained on exactly our token ids, so that their models are scored by our code:
-BigARTM 0.9.2 (classic ARTM in C++).
+BigARTM 0.9.2 (classic ARTM in C++), also over modalities (its class_ids).
 
 BigARTM is optional: ``pip install bigartm==0.9.2 six protobuf==3.20.3``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,51 +29,86 @@ def bigartm_available() -> bool:
     return True
 
 
-def write_vowpal_wabbit(corpus: Corpus, path: Path) -> None:
-    """The corpus's bags of words as Vowpal Wabbit lines (BigARTM's fast C++ parser)."""
-    vocab = np.asarray(corpus.vocabulary.words, dtype=object)
-    offsets, words, counts = bag_of_words(corpus.token_ids, corpus.doc_offsets)
+#: BigARTM's class_id of our text modality; another modality m is "@m".
+TEXT_CLASS = "@default_class"
+
+
+def class_id(modality: str) -> str:
+    return TEXT_CLASS if modality == "text" else f"@{modality}"
+
+
+def write_vowpal_wabbit(corpus: Corpus, path: Path, modalities: Sequence[str] = ()) -> None:
+    """The corpus's bags of words as Vowpal Wabbit lines (BigARTM's fast C++ parser), with
+    a section ``|@m value:count ...`` for each of ``modalities`` (other than the text)."""
+    sections = [(TEXT_CLASS, corpus.vocabulary.words, corpus.token_ids, corpus.doc_offsets)]
+    for m in modalities:
+        bag = corpus._bag(m)
+        sections.append((class_id(m), bag.vocabulary.words, bag.token_ids, bag.doc_offsets))
+    bags = [
+        (name, np.asarray(words, dtype=object), *bag_of_words(tokens, offsets))
+        for name, words, tokens, offsets in sections
+    ]
     with path.open("w") as f:
         for d in range(corpus.n_documents):
-            a, b = offsets[d], offsets[d + 1]
-            items = " ".join(f"{vocab[w]}:{int(c)}" for w, c in zip(words[a:b], counts[a:b]))
-            f.write(f"doc{d} |@default_class {items}\n")
+            line = [f"doc{d}"]
+            for name, vocab, offsets, words, counts in bags:
+                a, b = offsets[d], offsets[d + 1]
+                items = " ".join(f"{vocab[w]}:{int(c)}" for w, c in zip(words[a:b], counts[a:b]))
+                line.append(f"|{name} {items}")
+            f.write(" ".join(line) + "\n")
 
 
 class BigARTM:
-    """Trains BigARTM offline on a corpus and hands back its Φ in our vocabulary order."""
+    """Trains BigARTM offline on a corpus and hands back its Φ in our vocabulary order.
 
-    def __init__(self, n_topics: int, doc_passes: int, threads: int, seed: int = 0) -> None:
+    ``modality_weights`` (as for our models: ``{"label": 5.0}``, the text 1 unless given)
+    become BigARTM's class_ids with those weights; every modality named is read from the
+    corpus. Without it, the text alone."""
+
+    def __init__(
+        self,
+        n_topics: int,
+        doc_passes: int,
+        threads: int,
+        seed: int = 0,
+        modality_weights: Mapping[str, float] | None = None,
+    ) -> None:
         self.n_topics, self.doc_passes, self.threads, self.seed = (
             n_topics,
             doc_passes,
             threads,
             seed,
         )
+        self.modality_weights = {"text": 1.0, **(modality_weights or {})}
+        self.others = [m for m in self.modality_weights if m != "text"]
 
     def fit(self, corpus: Corpus, epochs: int) -> list[float]:
         """Returns the wall time of every epoch (collection pass)."""
         self._tmp = tempfile.TemporaryDirectory()
-        folder = Path(self._tmp.name)
-        # BigARTM writes its log files into the working directory: keep them out of the repo.
+        self._folder = Path(self._tmp.name)
+        with self._inside():
+            return self._fit_in(self._folder, corpus, epochs)
+
+    @contextlib.contextmanager
+    def _inside(self) -> Iterator[None]:
+        """BigARTM writes its log files into the working directory: keep them out of the
+        repo, in the model's temporary folder."""
         cwd = os.getcwd()
-        os.chdir(folder)
+        os.chdir(self._folder)
         try:
-            return self._fit_in(folder, corpus, epochs)
+            yield
         finally:
             os.chdir(cwd)
 
     def _fit_in(self, folder: Path, corpus: Corpus, epochs: int) -> list[float]:
         import artm
 
-        write_vowpal_wabbit(corpus, folder / "corpus.vw")
-        bv = artm.BatchVectorizer(
-            data_path=str(folder / "corpus.vw"), data_format="vowpal_wabbit",
-            target_folder=str(folder / "batches"), batch_size=1000,
-        )  # fmt: skip
+        bv = self._batches(corpus, folder, "corpus", self.others)
+        class_ids = {class_id(m): float(w) for m, w in self.modality_weights.items()}
         self.model = artm.ARTM(
             num_topics=self.n_topics, num_document_passes=self.doc_passes,
             num_processors=self.threads, dictionary=bv.dictionary, seed=self.seed,
+            class_ids=class_ids,
         )  # fmt: skip
         times = []
         for _ in range(epochs):
@@ -80,11 +118,35 @@ class BigARTM:
         self.vocabulary = corpus.vocabulary
         return times
 
+    @staticmethod
+    def _batches(corpus: Corpus, folder: Path, name: str, modalities: Sequence[str]) -> Any:
+        import artm
+
+        write_vowpal_wabbit(corpus, folder / f"{name}.vw", modalities)
+        return artm.BatchVectorizer(
+            data_path=str(folder / f"{name}.vw"), data_format="vowpal_wabbit",
+            target_folder=str(folder / f"{name}_batches"), batch_size=1000,
+        )  # fmt: skip
+
+    def predict(self, corpus: Corpus, modality: str) -> np.ndarray:
+        """The most probable value of ``modality`` for every document of ``corpus``, by
+        BigARTM's own inference from the text (``transform(predict_class_id=...)``)."""
+        with self._inside():
+            bv = self._batches(corpus, self._folder, "predict", ())
+            p = self.model.transform(batch_vectorizer=bv, predict_class_id=class_id(modality))
+        # Rows are the modality's values, columns the documents: item ids, which BigARTM
+        # numbers from 0 in the order of the lines.
+        if sorted(p.columns) != list(range(corpus.n_documents)):
+            raise RuntimeError("BigARTM's item ids are not the documents' line numbers")
+        best = p.idxmax(axis=0)
+        return np.array([best[d] for d in range(corpus.n_documents)], dtype=object)
+
     def to_attartm(self) -> ARTM:
-        """Our ARTM with BigARTM's Φ and n_wt, so both are scored by the same code."""
+        """Our ARTM with BigARTM's Φ and n_wt of the text, so both are scored by the same
+        code."""
         words = self.vocabulary.words
-        phi = self.model.get_phi()
-        n_wt = self.model.get_phi(model_name=self.model.model_nwt)
+        phi = self.model.get_phi(class_ids=[TEXT_CLASS])
+        n_wt = self.model.get_phi(model_name=self.model.model_nwt, class_ids=[TEXT_CLASS])
         index = [w if isinstance(w, str) else w[1] for w in phi.index]
         phi.index = index
         n_wt.index = [w if isinstance(w, str) else w[1] for w in n_wt.index]

@@ -3,10 +3,13 @@
 The file holds exactly three members: ``model.json`` (format name and version, model
 class and parameters, regularizers, vocabulary, the training counters ``epochs_done`` and
 ``updates_done`` when the model has them, the attributes it settled after training
-(``settled``, e.g. the inference window); deflated) and ``phi.npy`` (W×T float32)
-and ``n_wt.npy`` (W×T float64), stored as they are (files of earlier versions deflated
-them, which loads the same). It is written to a temporary file beside the target and
-renamed, so an interrupted save never leaves a half-written model.
+(``settled``, e.g. the inference window), and for a model of several modalities their
+names, weights and vocabularies (``modalities``, format version 2); deflated) and
+``phi.npy`` (W×T float32) and ``n_wt.npy`` (W×T float64), stored as they are (files of
+earlier versions deflated them, which loads the same). W counts the rows of every
+modality, the text's first; each modality's block of Φ has columns summing to 1. It is
+written to a temporary file beside the target and renamed, so an interrupted save never
+leaves a half-written model.
 
 A model file is untrusted input: ``_model_file`` reads nothing it has not bounded first
 (the zip directory, the ``.npy`` headers, the size of ``model.json``, then the arrays);
@@ -31,12 +34,16 @@ import numpy as np
 
 from . import regularizers as _reg
 from ._atomic import atomic_write
+from ._layout import Layout
 from ._model_file import ARRAYS, Invalid, Reader, check_counts, check_phi, checked
 from ._registry import MODEL_KINDS
 from .vocabulary import Vocabulary
 
 FORMAT = "attartm-model"
 FORMAT_VERSION = 1
+# Files of models of several modalities (``modalities`` in model.json, Φ's rows stacked);
+# those of text-only models keep version 1, which every earlier attartm reads.
+MODALITIES_VERSION = 2
 # Training counters a file may hold (files of earlier versions do not: loaded without them).
 COUNTERS = ("epochs_done", "updates_done")
 # Parameters that describe the machine a model ran on, not the model.
@@ -51,17 +58,20 @@ def _model_classes() -> dict[str, type]:
 
 def _write(model: Any, target: Any) -> None:
     """Writes the model's zip to a path or a binary file object."""
-    phi, n_wt = model.phi, model.n_wt
+    model._require_fitted()
+    model._sync()
+    phi, n_wt, layout = model._phi, model._n_wt, model._layout
     try:
-        check_phi(phi)
+        check_phi(phi, layout.blocks)
         check_counts(n_wt)
     except Invalid as e:
         raise ValueError(f"cannot save this model: {e.member[:-4]} {e.problem}") from None
     header = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": MODALITIES_VERSION if layout.multimodal else FORMAT_VERSION,
         **spec(model),
         "vocabulary": list(model.vocabulary.words),
+        **({"modalities": layout.to_header()} if layout.multimodal else {}),
         # So that a loaded model's partial_fit continues the τ0/κ schedule.
         **{key: getattr(model, f"{key}_") for key in COUNTERS if hasattr(model, f"{key}_")},
         # What the model settled after training (AttentiveARTM's inference window).
@@ -149,19 +159,22 @@ def _model(reader: Reader) -> Any:
         raise Invalid("n_wt.npy", f"has shape {counts_shape}, but phi.npy has shape {shape}")
     header = _checked_header(reader.header(shape))
     model = build(header)
-    vocabulary = header["vocabulary"]
-    if shape != (len(vocabulary), model.n_topics):
+    vocabulary = checked("vocabulary", Vocabulary, header["vocabulary"])
+    text_weight = (model._modality_weights or {}).get("text", 1.0)
+    layout = checked(
+        "modalities", Layout.from_header, vocabulary, text_weight, header.get("modalities", [])
+    )
+    if shape != (layout.n_rows, model.n_topics):
         raise Invalid(
             "phi.npy",
-            f"has shape {shape}, but the header declares {len(vocabulary)} words × "
+            f"has shape {shape}, but the header declares {layout.n_rows} words × "
             f"{model.n_topics} topics",
         )
-    vocabulary = checked("vocabulary", Vocabulary, vocabulary)
     phi = reader.npy_data("phi", shape, phi_dtype)
-    check_phi(phi)
+    check_phi(phi, layout.blocks)
     n_wt = reader.npy_data("n_wt", shape, counts_dtype)
     check_counts(n_wt)
-    model._set_fitted(vocabulary, phi, n_wt)
+    model._set_fitted(layout, phi, n_wt)
     _check_fitted(model)
     for key in COUNTERS:
         if key in header:
@@ -180,13 +193,17 @@ def _checked_header(header: Any) -> dict[str, Any]:
     version = header.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise Invalid(member, f"format_version must be a positive integer, not {version!r}")
-    if version > FORMAT_VERSION:
+    # Version 2 is the format of several modalities: a text-only file is version 1.
+    readable = MODALITIES_VERSION if "modalities" in header else FORMAT_VERSION
+    if version > readable:
         raise Invalid(
             member,
             f"has model format version {version}, newer than this attartm reads "
-            f"({FORMAT_VERSION}); upgrade attartm to load it",
+            f"({readable}); upgrade attartm to load it",
             "is a newer",
         )
+    if "modalities" in header and version < MODALITIES_VERSION:
+        raise Invalid(member, f"has modalities, which format version {version} does not")
     classes = _model_classes()
     if not isinstance(header.get("class"), str) or header["class"] not in classes:
         raise Invalid(
@@ -196,6 +213,8 @@ def _checked_header(header: Any) -> dict[str, Any]:
     fields = {"params": dict, "regularizers": list, "vocabulary": list}
     if "settled" in header:  # files of earlier versions do not have it
         fields["settled"] = dict
+    if "modalities" in header:  # only the files of models of several modalities have it
+        fields["modalities"] = list
     for field, kind in fields.items():
         if not isinstance(header.get(field), kind):
             raise Invalid(member, f"{field} must be a JSON {'object' if kind is dict else 'array'}")
@@ -224,13 +243,12 @@ def build(header: dict[str, Any]) -> Any:
 
 
 def _check_fitted(model: Any) -> None:
-    """Parameters that depend on the vocabulary and the topics fit them (what fit checks)."""
-    n_words, n_topics = len(model.vocabulary), model.n_topics
+    """Parameters that depend on the vocabularies and the topics fit them (what fit checks)."""
     for i, r in enumerate(model._regularizers):
         if isinstance(r, _reg.PhiRegularizer):
-            checked(f"regularizers[{i}]", r.check, n_words, n_topics)
+            checked(f"regularizers[{i}]", model._check_regularizer, r, model._layout)
         else:
-            checked(f"regularizers[{i}]", r.mask, n_topics)
+            checked(f"regularizers[{i}]", r.mask, model.n_topics)
     word_weights = getattr(model, "_word_weights", None)
     if word_weights is not None:
         checked("params", word_weights)

@@ -1,9 +1,12 @@
-"""Regularizers R(Φ, Θ) of ARTM.
+"""Regularizers R(Φ, Θ) of ARTM (docs/mathematics.md, "Regularizers" and §8).
 
 A Φ regularizer contributes the term φ_wt ∂R/∂φ_wt that the M-step adds to n_wt before it
-normalizes the columns; a Θ regularizer contributes θ_td ∂R/∂θ_td, added to n_td inside
-the E-step. Every regularizer can be limited to a subset of topics, so that "background"
-topics can be smoothed while the others are sparsed.
+normalizes the columns of each modality; a Θ regularizer contributes θ_td ∂R/∂θ_td, added
+to n_td inside the E-step. Every regularizer can be limited to a subset of topics, so that
+"background" topics can be smoothed while the others are sparsed, and a Φ regularizer to
+some modalities (``modality=``). The smoothing, decorrelating and background ones are
+here; label regularization, specified sparsing, topic selection and seed words are in
+``_priors`` and exported from here.
 """
 
 from __future__ import annotations
@@ -14,112 +17,49 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _arrays
+from ._priors import LabelRegularizationPhi, SeedWords, SpecifiedSparsePhi, TopicSelectionTheta
+from ._regularizer import (
+    PhiRegularizer,
+    Regularizer,
+    ThetaRegularizer,
+    check_word_weights,
+    word_weights,
+)
 
-
-def _topic_mask(topics: Sequence[int] | None, n_topics: int, owner: str) -> np.ndarray:
-    mask = np.zeros(n_topics, dtype=bool)
-    if topics is None:
-        mask[:] = True
-        return mask
-    for t in topics:
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < n_topics:
-            raise ValueError(
-                f"{owner}: topics must be indices in [0, {n_topics}), but contains {t!r}"
-            )
-        mask[t] = True
-    return mask
-
-
-@dataclass(frozen=True)
-class Regularizer:
-    """Base class: a weight ``tau`` and an optional subset of topics it acts on."""
-
-    tau: float
-    topics: Sequence[int] | None = None
-    kind: ClassVar[str] = "regularizer"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "tau", _arrays.finite_float(f"{type(self).__name__}.tau", self.tau)
-        )
-        if self.topics is not None:
-            topics = tuple(self.topics)
-            for t in topics:
-                if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
-                    raise TypeError(
-                        f"{type(self).__name__}.topics must be topic indices (ints), "
-                        f"but contains {t!r}"
-                    )
-            object.__setattr__(self, "topics", tuple(int(t) for t in topics))
-
-    def mask(self, n_topics: int) -> np.ndarray:
-        """Boolean mask of the topics this regularizer acts on."""
-        return _topic_mask(self.topics, n_topics, type(self).__name__)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain description (saved with the model)."""
-        return {"type": type(self).__name__, "tau": self.tau, "topics": self.topics}
-
-
-class PhiRegularizer(Regularizer):
-    """A regularizer of Φ: contributes φ_wt ∂R/∂φ_wt to the M-step.
-
-    A subclass implements ``phi_term``. When the term of a row depends only on that row
-    of Φ and n_wt, it sets ``row_local = True`` and accepts ``rows``: then the M-step
-    passes a block of rows at a time (``phi`` and ``n_wt`` hold rows ``rows`` of the full
-    matrices) and never builds a W×T term; otherwise it gets the whole matrices.
-    """
-
-    kind: ClassVar[str] = "phi"
-    row_local: ClassVar[bool] = False
-
-    def phi_term(
-        self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None
-    ) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def check(self, n_words: int, n_topics: int) -> None:
-        """Raises ValueError unless the regularizer fits a W×T model (before training)."""
-        self.mask(n_topics)
-
-
-class ThetaRegularizer(Regularizer):
-    """A regularizer of Θ: contributes θ_td ∂R/∂θ_td (per topic) to the E-step."""
-
-    kind: ClassVar[str] = "theta"
-
-    def theta_term(self, n_topics: int) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+__all__ = [
+    "BackgroundPhi",
+    "DecorrelatorPhi",
+    "LabelRegularizationPhi",
+    "PhiRegularizer",
+    "Regularizer",
+    "SeedWords",
+    "SmoothSparsePhi",
+    "SmoothSparseTheta",
+    "SpecifiedSparsePhi",
+    "ThetaRegularizer",
+    "TopicSelectionTheta",
+]
 
 
 @dataclass(frozen=True)
 class SmoothSparsePhi(PhiRegularizer):
     """R = τ Σ_t Σ_w β_w ln φ_wt: smooths Φ for τ > 0, sparses it for τ < 0.
 
-    ``weights`` are the per-word β_w (1 for every word when omitted).
+    ``weights`` are the per-word β_w (1 for every word when omitted); ``modality=`` limits
+    it to some modalities (every one by default; weights need a single modality).
     """
 
     weights: Sequence[float] | None = field(default=None)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.weights is not None:
-            w = np.asarray(self.weights, dtype=np.float64)
-            if w.ndim != 1 or not np.isfinite(w).all():
-                raise ValueError("SmoothSparsePhi.weights must be a 1-D array of finite numbers")
-            # A tuple keeps the frozen dataclass comparable and hashable.
-            object.__setattr__(self, "weights", tuple(w.tolist()))
+        object.__setattr__(self, "weights", word_weights("SmoothSparsePhi", self.weights))
 
     row_local: ClassVar[bool] = True
 
     def check(self, n_words: int, n_topics: int) -> None:
         super().check(n_words, n_topics)
-        if self.weights is not None and len(self.weights) != n_words:
-            raise ValueError(
-                f"SmoothSparsePhi.weights has {len(self.weights)} values, but the vocabulary "
-                f"has {n_words} words"
-            )
+        check_word_weights("SmoothSparsePhi", self.weights, n_words)
 
     def phi_term(self, phi: np.ndarray, n_wt: np.ndarray, rows: slice | None = None):
         n_words, n_topics = phi.shape
@@ -175,8 +115,11 @@ class BackgroundPhi(PhiRegularizer):
 
 REGULARIZERS: dict[str, type[Regularizer]] = {
     cls.__name__: cls
-    for cls in (SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, BackgroundPhi)
-}
+    for cls in (
+        SmoothSparsePhi, SmoothSparseTheta, DecorrelatorPhi, BackgroundPhi,
+        LabelRegularizationPhi, SpecifiedSparsePhi, TopicSelectionTheta, SeedWords,
+    )
+}  # fmt: skip
 
 
 def from_dict(d: dict[str, Any]) -> Regularizer:
@@ -205,11 +148,29 @@ def check_all(regularizers: Any) -> tuple[Regularizer, ...]:
 
 def phi_term(regularizers: Sequence[Regularizer], phi: np.ndarray, n_wt: np.ndarray):
     """Σ of the Φ terms, or None when there are no Φ regularizers."""
-    terms = [r.phi_term(phi, n_wt) for r in regularizers if isinstance(r, PhiRegularizer)]
+    terms = [r.phi_term(phi, n_wt) for r in regularizers if not isinstance(r, ThetaRegularizer)]
     return sum(terms[1:], terms[0]) if terms else None
 
 
 def theta_term(regularizers: Sequence[Regularizer], n_topics: int) -> np.ndarray | None:
-    """Σ of the Θ terms per topic, or None when there are no Θ regularizers."""
+    """Σ of the Θ terms per topic, or None when no Θ regularizer has one."""
     terms = [r.theta_term(n_topics) for r in regularizers if isinstance(r, ThetaRegularizer)]
+    terms = [t for t in terms if t is not None]
     return sum(terms[1:], terms[0]) if terms else None
+
+
+def theta_scale(regularizers: Sequence[Regularizer], n_t: np.ndarray | None) -> np.ndarray | None:
+    """The factor of n_td per topic that the Θ terms proportional to n_td make together
+    (1 + Σ of their coefficients), or None when none has one. ``n_t``: the topic masses
+    (None where they are not known, which such a term cannot do without)."""
+    proportional = [r for r in regularizers if isinstance(r, TopicSelectionTheta)]
+    if not proportional:
+        return None
+    if n_t is None:
+        raise ValueError(
+            "TopicSelectionTheta reads the model's topic masses, which this E-step does not "
+            "have (a Ray task's); train with fit or fit_online in one process"
+        )
+    scales = [r.theta_scale(n_t) for r in proportional]
+    scales = [s - 1.0 for s in scales if s is not None]
+    return None if not scales else (1.0 + sum(scales)).astype(np.float32)

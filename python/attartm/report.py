@@ -1,6 +1,6 @@
 """A self-contained HTML report of a fitted model (no network needed to open it): topics
-with weighted top words, topic sizes, a 2-D map of topic similarity, sparsity and coherence
-per topic, and for chosen documents the text with every token coloured by its topic, the
+with weighted top words (and top values of every other modality), topic sizes, a 2-D map of
+topic similarity, sparsity and coherence per topic, and for chosen documents the text with every token coloured by its topic, the
 boundary score along the text and the detected segments (attentive models).
 """
 
@@ -117,6 +117,35 @@ def _svg_scores(values: np.ndarray, cuts: Sequence[int]) -> str:
             f'<polyline points="{points}" fill="none" stroke="#333" stroke-width="1"/></svg>')  # fmt: skip
 
 
+def _bars(values: list[str], weights: np.ndarray) -> str:
+    """Words with bars of their weights (the first one's bar is the longest)."""
+    return "".join(
+        f'<span class="word">{html.escape(v)}<span class="bar" '
+        f'style="width:{60 * w / max(weights[0], 1e-12):.0f}px"></span></span>'
+        for v, w in zip(values, weights)
+    )
+
+
+def _modality_tables(model: TopicModel, k: int) -> str:
+    """For every modality but the text, each topic's top values with bars of p(w|t)."""
+    parts = []
+    for name, vocabulary in list(model.vocabularies.items())[1:]:
+        phi = model.phi_of(name)
+        top = scores.top_words(phi, min(k, phi.shape[0]))
+        rows = "".join(
+            f'<tr data-topic="{t}"><td><span class="swatch" style="background:'
+            f'{colour(t, model.n_topics)}"></span> {t}</td><td>'
+            f"{_bars([vocabulary[w] for w in top[t]], phi[top[t], t])}</td></tr>"
+            for t in range(model.n_topics)
+        )
+        parts.append(
+            f'<h2>Topics in {html.escape(name)}</h2><p class="muted">The modality\'s weight '
+            f"{model.modalities[name]:g}; bars: p({html.escape(name)}|t).</p>"
+            f'<table class="topics"><tr><th>topic</th><th>top values</th></tr>{rows}</table>'
+        )
+    return "".join(parts)
+
+
 def _token_topics(model: TopicModel, doc: Corpus) -> np.ndarray:
     """The main topic of every token of a one-document corpus."""
     if isinstance(model, AttentiveARTM):
@@ -142,12 +171,7 @@ def build(
     background = set(model.background_topics)
     rows = []
     for topic in range(t):
-        weights = phi[top[topic], topic]
-        cells = "".join(
-            f'<span class="word">{html.escape(words[w])}<span class="bar" '
-            f'style="width:{60 * v / max(weights[0], 1e-12):.0f}px"></span></span>'
-            for w, v in zip(top[topic], weights)
-        )
+        cells = _bars([words[w] for w in top[topic]], phi[top[topic], topic])
         rows.append(f'<tr data-topic="{topic}"><td><span class="swatch" style="background:'
                     f'{colour(topic, t)}"></span> {topic}{" (background)" if topic in background else ""}</td><td>{sizes[topic]:.1%}</td>'
                     f"<td>{npmi[topic]:.3f}</td><td>{sparsity[topic]:.1%}</td><td>{cells}</td></tr>")  # fmt: skip
@@ -188,6 +212,7 @@ def build(
 <h2>Topics</h2>
 <table class="topics" id="topic-list"><tr><th>topic</th><th>size</th><th>NPMI</th>
 <th>Φ sparsity</th><th>top words (bars: p(w|t))</th></tr>{"".join(rows)}</table>
+{_modality_tables(model, k)}
 <h2>Topic map</h2>
 <p class="muted">Classical scaling of the Jensen–Shannon distances between topics; circle area
 is the topic's size.</p>{_svg_map(coords, sizes, labels)}

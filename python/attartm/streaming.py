@@ -7,12 +7,13 @@ streaming pass, ``Vocabulary.from_parquet``; both read the files through ``_parq
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Generic
 
 import polars as pl
 
 from . import _arrays
+from ._bags import TEXT, modality_vocabularies
 from ._documents import D
 from ._parquet import file_chunks, row_batches
 from ._paths import parquet_files
@@ -30,10 +31,11 @@ def scan_parquet(
     text: str = "text",
     id: str | None = None,
     *,
-    vocabulary: Vocabulary,
+    vocabulary: Vocabulary | Mapping[str, Vocabulary],
     batch_size: int = 1000,
     language: str = "en",
     stopwords: bool | Iterable[str] = True,
+    modalities: Mapping[str, str] | None = None,
 ) -> ParquetBatches[D]:
     """Corpus batches of ``batch_size`` documents read lazily from parquet files, for
     corpora larger than memory: pass the result to ``model.fit_online`` (or iterate).
@@ -41,10 +43,16 @@ def scan_parquet(
     ``vocabulary`` fixes the token ids (``Vocabulary.from_parquet(...)`` builds one in
     a streaming pass). The next batch is read and tokenized in a background thread
     while the current one is processed; iterating again reads the files again.
+
+    ``modalities`` (name -> column of strings or lists of strings, as in
+    ``Corpus.from_polars``) adds other modalities; their vocabularies must be fixed too:
+    give ``vocabulary`` as a mapping ``{"text": ..., name: ...}``
+    (``Vocabulary.from_parquet_values(source, column)`` builds a modality's in a
+    streaming pass).
     """
     return ParquetBatches(
         cls, source, text, id, vocabulary=vocabulary, batch_size=batch_size,
-        language=language, stopwords=stopwords,
+        language=language, stopwords=stopwords, modalities=modalities,
     )  # fmt: skip
 
 
@@ -64,20 +72,35 @@ class ParquetBatches(Generic[D]):
         text: str = "text",
         id: str | None = None,
         *,
-        vocabulary: Vocabulary,
+        vocabulary: Vocabulary | Mapping[str, Vocabulary],
         batch_size: int = 1000,
         language: str = "en",
         stopwords: bool | Iterable[str] = True,
+        modalities: Mapping[str, str] | None = None,
     ) -> None:
-        if not isinstance(vocabulary, Vocabulary):
+        text_vocabulary, others = (
+            modality_vocabularies(vocabulary)
+            if isinstance(vocabulary, (Vocabulary, Mapping))
+            else (None, {})
+        )
+        if text_vocabulary is None:
             raise TypeError(
                 "scan_parquet needs a fixed vocabulary (attartm.Vocabulary.from_parquet(...) "
                 "or model.vocabulary) so that token ids agree across batches"
             )
+        self.modalities = dict(modalities or {})
+        missing = [m for m in self.modalities if m not in others]
+        if missing:
+            raise ValueError(
+                f"scan_parquet needs a fixed vocabulary for every modality, and has none for "
+                f"{missing}: pass vocabulary={{'text': ..., {missing[0]!r}: "
+                f"Vocabulary.from_parquet_values(source, column)}} (or model.vocabularies)"
+            )
+        self.vocabulary = text_vocabulary
+        self.vocabularies = {TEXT: text_vocabulary, **{m: others[m] for m in self.modalities}}
         self.corpus_class = corpus_class
         self.files = parquet_files(source)
         self.text, self.id = text, id
-        self.vocabulary = vocabulary
         self.batch_size = _arrays.positive_int("batch_size", batch_size)
         self.language, self.stopwords = language, stopwords
 
@@ -86,6 +109,7 @@ class ParquetBatches(Generic[D]):
 
     def _corpora(self) -> Iterator[D]:
         columns = [self.text] if self.id is None else [self.id, self.text]
+        columns += [c for c in self.modalities.values() if c not in columns]
         start = 0
         for frame in row_batches(self.files, columns, self.batch_size):
             yield self._corpus(frame, start)
@@ -97,6 +121,6 @@ class ParquetBatches(Generic[D]):
             frame = frame.with_columns(ids)
         return from_polars(
             self.corpus_class, frame, text=self.text, id=self.id or "id",
-            vocabulary=self.vocabulary, language=self.language, stopwords=self.stopwords,
-            allow_empty=True,
+            vocabulary=self.vocabularies, language=self.language, stopwords=self.stopwords,
+            allow_empty=True, modalities=self.modalities,
         )  # fmt: skip

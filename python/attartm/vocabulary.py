@@ -138,6 +138,31 @@ class Vocabulary:
         return cls(words)
 
     @classmethod
+    def from_parquet_values(
+        cls, source: str | os.PathLike | Sequence[str | os.PathLike], column: str
+    ) -> Vocabulary:
+        """The vocabulary of a modality stored in parquet files (a column of strings or of
+        lists of strings: labels, tags), most frequent value first, counted in a
+        streaming pass that holds one count per distinct value: the vocabulary
+        ``Corpus.from_parquet(..., modalities={name: column})`` gives that modality."""
+        lf = pl.scan_parquet(parquet_files(source))
+        names = lf.collect_schema().names()
+        if column not in names:
+            raise ValueError(f"column {column!r} not found; available columns: {names}")
+        dtype = lf.collect_schema()[column]
+        values = pl.col(column)
+        if isinstance(dtype, (pl.List, pl.Array)):
+            values = values.explode()
+        counts = (
+            lf.select(values.cast(pl.String).alias("word"))
+            .drop_nulls()
+            .group_by("word")
+            .agg(count=pl.len())
+            .collect(engine="streaming")
+        )
+        return cls.from_counts(counts)
+
+    @classmethod
     def from_tokens(cls, tokens: Iterable[str] | pl.Series) -> Vocabulary:
         """Build a vocabulary from a stream of tokens, most frequent first.
 

@@ -59,6 +59,10 @@ pub struct AttentiveParams<'a> {
     pub document_weight: f32,
     /// κ ∈ (0, 1] of tempered EM: ñ_wt accumulates norm_t(p_it^κ) instead of p_it.
     pub tempering: f32,
+    /// The other modalities' vector P_d of every document (D×T, entries ≥ 0, each row
+    /// summing to μ_d ≤ 1): θ_i = (1 − μ_d) θ_i^text + P_d (docs/mathematics.md §7).
+    /// `None`: the text alone.
+    pub document_prior: Option<&'a [f32]>,
 }
 
 /// What the E-step writes besides ñ_wt.
@@ -150,11 +154,36 @@ fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<(
             p.tempering
         )));
     }
+    if let Some(prior) = p.document_prior {
+        check_prior(prior, docs.n_docs(), n_t.len())?;
+    }
     if let Some(i) = n_t.iter().position(|v| *v < 0.0) {
         return Err(Error::Value(format!(
             "n_t must be non-negative, but n_t[{i}] is {}",
             n_t[i]
         )));
+    }
+    Ok(())
+}
+
+/// The document prior: D rows of T finite values ≥ 0, each summing to at most 1.
+fn check_prior(prior: &[f32], n_docs: usize, t: usize) -> Result<()> {
+    if prior.len() != n_docs * t {
+        return Err(Error::Shape(format!(
+            "document_prior must have one row of {t} values per document ({n_docs}), but has \
+             {} values",
+            prior.len()
+        )));
+    }
+    check_finite("document_prior", prior)?;
+    for (d, row) in prior.chunks_exact(t.max(1)).enumerate() {
+        let sum: f32 = row.iter().sum();
+        if row.iter().any(|v| *v < 0.0) || sum > 1.0 + 1e-4 {
+            return Err(Error::Value(format!(
+                "document_prior rows must be non-negative and sum to at most 1, but row {d} \
+                 sums to {sum}"
+            )));
+        }
     }
     Ok(())
 }
@@ -605,6 +634,10 @@ fn chunk_any(
             gb: &gb[range.clone()],
             reset: run.params.reset.map(|r| &r[range.clone()]),
             offset: range.start - first,
+            prior: run
+                .params
+                .document_prior
+                .map(|p| &p[d * run.setup.t..(d + 1) * run.setup.t]),
         };
         let mut out = DocOutput {
             entries: &mut *chunk.entry_out,
@@ -665,6 +698,8 @@ struct DocContext<'a> {
     gb: &'a [f32],
     reset: Option<&'a [f32]>,
     offset: usize,
+    /// The document's row of `AttentiveParams::document_prior`.
+    prior: Option<&'a [f32]>,
 }
 
 impl DocContext<'_> {
@@ -727,6 +762,8 @@ struct Scratch {
     piece: Vec<F8>,
     /// A row on the side: a tempered or normalized p, a context or θ on its way out.
     row: Vec<F8>,
+    /// The document prior P_d (zeros without one).
+    prior: Vec<F8>,
 }
 
 /// A document longer than this is processed a block of positions at a time, in memory
@@ -895,6 +932,8 @@ struct Step {
     c: F8,
     u: F8,
     d: F8,
+    /// The coefficient of the document prior P_d (0 without one).
+    m: F8,
     /// inv_s_j, to read p_j = q_j inv_s_j out of the document sum; 0 for a position the
     /// sum does not hold (see DocumentHead).
     inv_s: F8,
@@ -902,7 +941,8 @@ struct Step {
 
 /// One backward step over a row: the right stream `b` takes in p_j, and q_j becomes
 /// θ_j p_j / n_t (or θ_j φ_{w_j}) up to a factor. Returns the lane sums of the new q_j.
-/// `UNIFORM` adds the constant term u of θ (both contexts empty).
+/// `UNIFORM` adds the terms of θ that do not depend on the contexts: u (both contexts
+/// empty) and m P_d (the document prior).
 #[inline(always)]
 fn backward_row<
     const EXCLUDE_SELF: bool,
@@ -915,11 +955,13 @@ fn backward_row<
     l: &[F8],
     scale: &[F8],
     head: &[F8],
+    prior: &[F8],
     s: &Step,
 ) -> F8 {
     let k = q.len();
     let (b, l, scale) = (&mut b[..k], &l[..k], &scale[..k]);
     let head = if DOC_HEAD { &head[..k] } else { &[][..] };
+    let prior = if UNIFORM { &prior[..k] } else { &[][..] };
     // Two sums, of the even and the odd blocks: half the chain of dependent additions.
     let mut acc = [F8::ZERO; 2];
     for i in 0..k {
@@ -928,7 +970,7 @@ fn backward_row<
         let r = if EXCLUDE_SELF { bo } else { bn };
         let mut theta = s.a * l[i] + s.c * r;
         if UNIFORM {
-            theta += s.u;
+            theta += s.u + s.m * prior[i];
         }
         if DOC_HEAD {
             let others = if EXCLUDE_SELF {
@@ -1001,6 +1043,7 @@ impl Scratch {
             &mut self.recompute.b,
             &mut self.piece,
             &mut self.row,
+            &mut self.prior,
         ] {
             row.resize(k, F8::ZERO);
         }
@@ -1049,8 +1092,14 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 0.0
             },
         },
+        text_share: ctx.prior.map_or(1.0, text_share),
     };
     scratch.prepare(&doc.blocks, setup);
+    // θ_j = (1 − μ_d) θ_j^text + P_d: P_d in `prior`.
+    match ctx.prior {
+        Some(p) => load(p, &mut scratch.prior),
+        None => scratch.prior.fill(F8::ZERO),
+    }
     let mut held = Held::default();
     let count = doc.blocks.count;
     let mut f2 = 0f32;
@@ -1096,6 +1145,14 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
     }
 }
 
+/// 1 − μ_d beside a document prior P_d, with μ_d = Σ_t P_dt summed in f64 and the share
+/// kept at 0 or above: a prior of mass 1 up to rounding leaves the text no share, rather
+/// than one of the order of an f32 rounding error (perhaps negative) that a f32 sum gives.
+fn text_share(prior: &[f32]) -> f32 {
+    let mass: f64 = prior.iter().map(|&v| f64::from(v)).sum();
+    (1.0 - mass).max(0.0) as f32
+}
+
 /// One document's run: what its streams share.
 struct Doc<'d> {
     ctx: &'d DocContext<'d>,
@@ -1103,6 +1160,8 @@ struct Doc<'d> {
     table: &'d WordTable,
     blocks: Blocks,
     head: DocumentHead,
+    /// 1 − μ_d, the text's share of θ beside the document prior (1 without one).
+    text_share: f32,
 }
 
 impl Doc<'_> {
@@ -1286,12 +1345,13 @@ impl Doc<'_> {
                 recompute,
                 heads,
                 row,
+                prior,
                 ..
             } = s;
             let right = if on_stream { right } else { recompute };
             let head = &heads[pass * k..(pass + 1) * k];
             self.backward_block::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD>(
-                c, pass, q, inv_s, left, left_sum, right, head, row, out,
+                c, pass, q, inv_s, left, left_sum, right, head, prior, row, out,
             );
         }
         held.rows = Some((c, level));
@@ -1360,6 +1420,7 @@ impl Doc<'_> {
         left_sum: &[f32],
         right: &mut RightStream,
         sum: &[F8],
+        prior: &[F8],
         side: &mut [F8],
         doc_out: &mut DocOutput<'_>,
     ) {
@@ -1370,6 +1431,7 @@ impl Doc<'_> {
         let range = self.blocks.range(c);
         let b = &mut right.b[..];
         let (mut bs, mut b2) = (right.sum, right.squares);
+        let with_prior = ctx.prior.is_some();
         for j in range.clone().rev() {
             let row = j - range.start;
             // A boundary after j (before j + 1) fades the right context the same way.
@@ -1386,7 +1448,12 @@ impl Doc<'_> {
             let ls = left_sum[row];
             let counted = DOC_HEAD && in_context(ctx, j);
             let head_scale = self.head.scale::<EXCLUDE_SELF>(counted);
-            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head, head_scale);
+            let (mut a, mut c, mut u, mut d) =
+                mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head, head_scale);
+            if with_prior {
+                let share = self.text_share;
+                (a, c, u, d) = (a * share, c * share, u * share, d * share);
+            }
             let is = inv_s[row];
             // What position j's own p adds to the document sum (and so is taken out of it).
             let own = if counted { is } else { 0.0 };
@@ -1396,6 +1463,7 @@ impl Doc<'_> {
                 let (q_j, l) = (&q[row * k..(row + 1) * k], &left[row * k..(row + 1) * k]);
                 let p_scale = F8::splat(own);
                 let (av, cv, uv, dv) = (F8::splat(a), F8::splat(c_b), F8::splat(u), F8::splat(d));
+                let mv = F8::splat(if with_prior { 1.0 } else { 0.0 });
                 let (gv, hv) = (F8::splat(g * is), F8::splat(h * keep));
                 for i in 0..k {
                     let r = if EXCLUDE_SELF {
@@ -1409,7 +1477,7 @@ impl Doc<'_> {
                         sum[i]
                     };
                     let head_term = if DOC_HEAD { dv * others } else { F8::ZERO };
-                    side[i] = av * l[i] + cv * r + uv + head_term;
+                    side[i] = av * l[i] + cv * r + uv + head_term + mv * prior[i];
                 }
                 let phi_w = setup.phi.row(ctx.words[j] as usize);
                 doc_out.entries[ctx.offset + j] = dot(phi_w, &floats(side)[..t]).ln();
@@ -1424,6 +1492,7 @@ impl Doc<'_> {
                 c: F8::splat(c_b * sc),
                 u: F8::splat(u * sc),
                 d: F8::splat(d * sc),
+                m: F8::splat(if with_prior { sc } else { 0.0 }),
                 inv_s: F8::splat(own),
             };
             let scale = if PHI_FILTER {
@@ -1434,13 +1503,13 @@ impl Doc<'_> {
             };
             let l = &left[row * k..(row + 1) * k];
             let q_j = &mut q[row * k..(row + 1) * k];
-            let acc = if u != 0.0 {
+            let acc = if u != 0.0 || with_prior {
                 backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true>(
-                    q_j, b, l, scale, sum, &step,
+                    q_j, b, l, scale, sum, prior, &step,
                 )
             } else {
                 backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false>(
-                    q_j, b, l, scale, sum, &step,
+                    q_j, b, l, scale, sum, prior, &step,
                 )
             };
             let s = acc.sum();
@@ -1606,17 +1675,27 @@ mod tests {
             Output::TopK(1),
             Output::TopK(3),
         ];
-        // (document weight, resets, tempering)
+        // A document prior of mass 0.4 on every document.
+        let prior: Vec<f32> = (0..lengths.len())
+            .flat_map(|_| {
+                let row: Vec<f32> = (0..t).map(|_| next()).collect();
+                let sum: f32 = row.iter().sum();
+                row.into_iter().map(move |v| 0.4 * v / sum)
+            })
+            .collect();
+        // (document weight, resets, tempering, document prior)
         let variants = [
-            (0.0, false, 1.0),
-            (0.3, true, 1.0),
-            (0.0, true, 0.6),
-            (1.0, false, 0.6),
+            (0.0, false, 1.0, false),
+            (0.3, true, 1.0, false),
+            (0.0, true, 0.6, false),
+            (1.0, false, 0.6, false),
+            (0.0, true, 1.0, true),
+            (0.3, false, 0.6, true),
         ];
         for passes in 1..=3 {
             for exclude_self in [true, false] {
                 for filter in [Filter::POverNt, Filter::Phi] {
-                    for (document_weight, resets, tempering) in variants {
+                    for (document_weight, resets, tempering, with_prior) in variants {
                         let params = AttentiveParams {
                             gamma_forward: &gf,
                             gamma_backward: &gb,
@@ -1627,6 +1706,7 @@ mod tests {
                             filter,
                             document_weight,
                             tempering,
+                            document_prior: with_prior.then_some(&prior[..]),
                         };
                         for output in outputs {
                             let run = |long_document, block, piece| -> Bits {
@@ -1650,7 +1730,7 @@ mod tests {
                                     whole == blocked,
                                     "passes {passes}, exclude_self {exclude_self}, {filter:?}, \
                                      λ {document_weight}, resets {resets}, κ {tempering}, \
-                                     {output:?}, blocks of {block}"
+                                     prior {with_prior}, {output:?}, blocks of {block}"
                                 );
                             }
                         }

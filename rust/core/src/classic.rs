@@ -19,6 +19,10 @@ pub struct ClassicParams {
     /// θ_td ∂R/∂θ_td per topic (e.g. τ α_t of SmoothSparseTheta), added to n_td before
     /// θ is normalized; `None` for no Θ regularizer.
     pub theta_term: Option<Vec<f32>>,
+    /// A factor per topic that n_td is multiplied by before `theta_term` is added: the Θ
+    /// terms proportional to n_td (TopicSelectionTheta's 1 − τ n/(|T| n_t),
+    /// docs/mathematics.md §8); `None` for none.
+    pub theta_scale: Option<Vec<f32>>,
 }
 
 /// Result of one E-step over a set of documents.
@@ -45,6 +49,9 @@ pub fn artm_estep(
     }
     if let Some(term) = &params.theta_term {
         check_topic_vector("the theta regularizer term", term, n_topics)?;
+    }
+    if let Some(scale) = &params.theta_scale {
+        check_topic_vector("the theta regularizer scale", scale, n_topics)?;
     }
     let t = n_topics;
     #[cfg(target_arch = "x86_64")]
@@ -126,6 +133,11 @@ fn document(
         }
         for (n, th) in n_td.iter_mut().zip(theta_d.iter()) {
             *n = *n * th + uniform;
+        }
+        if let Some(scale) = &doc.params.theta_scale {
+            for (n, s) in n_td.iter_mut().zip(scale) {
+                *n *= s;
+            }
         }
         if let Some(term) = &doc.params.theta_term {
             for (n, r) in n_td.iter_mut().zip(term) {

@@ -4,6 +4,7 @@
 
 pub mod accumulate;
 pub mod attentive;
+pub mod bags;
 pub mod cancel;
 pub mod classic;
 pub mod coherence;
@@ -22,10 +23,13 @@ pub use attentive::{
     attentive_estep, attentive_estep_blocked, AttentiveOutput, AttentiveParams, Blocking, Filter,
     Output, LONG_DOCUMENT,
 };
+pub use bags::{bags_estep, BagsOutput};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;
 pub use error::{Error, Result};
-pub use matrix::Phi;
-pub use thetaless::{linear_theta, thetaless_estep, Variant};
+pub use matrix::{Phi, TopicMasses};
+pub use thetaless::{
+    linear_theta, linear_theta_modalities, thetaless_estep, thetaless_estep_modalities, Variant,
+};
 pub use tokenize::{TextChunk, Texts, Tokenizer, Tokens, WordCounter};

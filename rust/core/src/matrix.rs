@@ -90,3 +90,56 @@ pub fn topics_given_word(phi_w: &[f32], n_t: &[f32], out: &mut [f32]) {
     }
     crate::vector::normalize_positive(out);
 }
+
+/// The topic masses of every modality of Φ (docs/mathematics.md §7): Φ's rows are the
+/// words of M modalities in consecutive blocks, block m starting at row `starts[m]`, and
+/// row m of `values` (M×T) is that modality's n_t, so that p(t|w) = norm_t(φ_wt n_t^m(w)).
+/// One modality is the single vector n_t.
+#[derive(Clone, Copy, Debug)]
+pub struct TopicMasses<'a> {
+    values: &'a [f32],
+    starts: &'a [u32],
+    n_topics: usize,
+}
+
+impl<'a> TopicMasses<'a> {
+    /// Checks `values` (M×T, finite) against `starts` (M first rows: 0, then increasing).
+    pub fn new(values: &'a [f32], starts: &'a [u32], n_topics: usize) -> Result<Self> {
+        if starts.first() != Some(&0) || starts.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::Value(format!(
+                "modality_starts must start at 0 and increase, but is {starts:?}"
+            )));
+        }
+        if values.len() != starts.len() * n_topics {
+            return Err(Error::Shape(format!(
+                "n_t must hold one row of {n_topics} topic masses per modality ({}), but has \
+                 {} values",
+                starts.len(),
+                values.len()
+            )));
+        }
+        check_finite("n_t", values)?;
+        Ok(TopicMasses {
+            values,
+            starts,
+            n_topics,
+        })
+    }
+
+    /// The one-modality case: n_t itself.
+    pub fn single(n_t: &'a [f32], n_topics: usize) -> Result<Self> {
+        check_topic_vector("n_t", n_t, n_topics)?;
+        Ok(TopicMasses {
+            values: n_t,
+            starts: &[0],
+            n_topics,
+        })
+    }
+
+    /// n_t of the modality of row `w`.
+    #[inline]
+    pub fn of_word(&self, w: u32) -> &'a [f32] {
+        let m = self.starts.partition_point(|&s| s <= w) - 1;
+        &self.values[m * self.n_topics..(m + 1) * self.n_topics]
+    }
+}

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::accumulate::{accumulate, touched_words, Accumulate, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::Result;
-use crate::matrix::{check_topic_vector, topics_given_word, Phi};
+use crate::matrix::{topics_given_word, Phi, TopicMasses};
 use crate::memory::zeroed;
 use crate::vector::{axpy, axpy_prod, dot};
 
@@ -22,7 +22,8 @@ pub enum Variant {
 }
 
 /// p(t|w) = norm_t(φ_wt n_t) of the words the documents use, computed once per call:
-/// for those words only, so that its cost follows the documents, not the vocabulary.
+/// for those words only, so that its cost follows the documents, not the vocabulary. With
+/// several modalities, n_t is that of the word's modality (docs/mathematics.md §7).
 struct Prior {
     slots: Vec<u32>,
     rows: Vec<f32>,
@@ -30,13 +31,13 @@ struct Prior {
 }
 
 impl Prior {
-    fn of(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Result<Prior> {
+    fn of(docs: &Documents<'_>, phi: Phi<'_>, masses: TopicMasses<'_>) -> Result<Prior> {
         let t = phi.n_topics();
         let (words, slots) = touched_words(docs, phi.n_words());
         let mut rows = zeroed("p(t|w) of the touched words", &[words.len(), t])?;
         rows.par_chunks_mut(t)
             .zip(&words)
-            .for_each(|(row, &w)| topics_given_word(phi.row(w as usize), n_t, row));
+            .for_each(|(row, &w)| topics_given_word(phi.row(w as usize), masses.of_word(w), row));
         Ok(Prior { slots, rows, t })
     }
 
@@ -66,9 +67,18 @@ fn linear_theta_of(docs: &Documents<'_>, d: usize, prior: &Prior, theta: &mut [f
 
 /// The linear topicization of every document: D×T, rows p(t|d).
 pub fn linear_theta(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Result<Vec<f32>> {
+    linear_theta_modalities(docs, phi, TopicMasses::single(n_t, phi.n_topics())?)
+}
+
+/// [`linear_theta`] over the words of several modalities, each read with its own n_t
+/// (and weighted by the counts, which carry the modality weights).
+pub fn linear_theta_modalities(
+    docs: &Documents<'_>,
+    phi: Phi<'_>,
+    masses: TopicMasses<'_>,
+) -> Result<Vec<f32>> {
     let t = phi.n_topics();
-    check_topic_vector("n_t", n_t, t)?;
-    let prior = Prior::of(docs, phi, n_t)?;
+    let prior = Prior::of(docs, phi, masses)?;
     let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
@@ -100,9 +110,21 @@ pub fn thetaless_estep(
     variant: Variant,
     sums: Accumulate<'_>,
 ) -> Result<WordTopicSums> {
+    let masses = TopicMasses::single(n_t, phi.n_topics())?;
+    thetaless_estep_modalities(docs, phi, masses, variant, sums)
+}
+
+/// [`thetaless_estep`] over the words of several modalities (docs/mathematics.md §7): the
+/// counts carry the modality weights and p(t|w) reads the n_t of the word's modality.
+pub fn thetaless_estep_modalities(
+    docs: &Documents<'_>,
+    phi: Phi<'_>,
+    masses: TopicMasses<'_>,
+    variant: Variant,
+    sums: Accumulate<'_>,
+) -> Result<WordTopicSums> {
     let t = phi.n_topics();
-    check_topic_vector("n_t", n_t, t)?;
-    let prior = Prior::of(docs, phi, n_t)?;
+    let prior = Prior::of(docs, phi, masses)?;
     accumulate(
         docs,
         phi.n_words(),

@@ -80,6 +80,7 @@ fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
         filter: Filter::POverNt,
         document_weight: 0.0,
         tempering: 1.0,
+        document_prior: None,
     }
 }
 
@@ -112,6 +113,7 @@ fn classic_estep_conserves_mass_and_normalizes_theta() {
     let p = ClassicParams {
         doc_passes: 6,
         theta_term: None,
+        theta_scale: None,
     };
     let out = artm_estep(&docs, phi(&c), &p, Accumulate::Dense).unwrap();
     let total: f64 = dense(out.n_wt).iter().sum();
@@ -131,6 +133,7 @@ fn bag_of_words_gives_the_same_classic_estep() {
     let p = ClassicParams {
         doc_passes: 4,
         theta_term: Some(vec![0.1, -0.2, 0.0, 0.3]),
+        theta_scale: None,
     };
     let a = artm_estep(&docs, phi(&c), &p, Accumulate::Dense).unwrap();
     let b = artm_estep(&bow, phi(&c), &p, Accumulate::Dense).unwrap();
@@ -155,6 +158,7 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             &ClassicParams {
                 doc_passes: 3,
                 theta_term: None,
+                theta_scale: None,
             },
             Accumulate::Dense,
         )
@@ -169,6 +173,7 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             filter: Filter::POverNt,
             document_weight: 0.0,
             tempering: 1.0,
+            document_prior: None,
         };
         let att = tokens_and_sums(&docs, &c, &ap);
         let tl = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense).unwrap();
@@ -196,6 +201,7 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
                 filter,
                 document_weight: 0.0,
                 tempering: 1.0,
+                document_prior: None,
             };
             let out = tokens_and_sums(&docs, &c, &ap);
             for row in out.values.chunks(c.n_topics) {
@@ -255,6 +261,7 @@ fn attentive_rejects_bad_coefficients() {
             filter: Filter::Phi,
             document_weight: 0.0,
             tempering: 1.0,
+            document_prior: None,
         };
         let out = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::None, Accumulate::Dense);
         assert!(out.is_err());
@@ -312,6 +319,7 @@ fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
             filter: Filter::POverNt,
             document_weight: 0.0,
             tempering: 1.0,
+            document_prior: None,
         };
         let without = AttentiveParams {
             reset: None,
@@ -348,6 +356,7 @@ fn a_huge_document_keeps_the_mass_of_a_frequent_word() {
     let p = ClassicParams {
         doc_passes: 2,
         theta_term: None,
+        theta_scale: None,
     };
     let out = artm_estep(&docs, Phi::checked(&phi, 3).unwrap(), &p, Accumulate::Dense).unwrap();
     let total: f64 = dense(out.n_wt).iter().sum();
@@ -365,6 +374,7 @@ fn sparse_rows_and_adding_into_n_wt_equal_the_dense_sums() {
     let cp = ClassicParams {
         doc_passes: 3,
         theta_term: None,
+        theta_scale: None,
     };
     let kernels: [&(dyn Fn(Accumulate<'_>) -> WordTopicSums + Sync); 3] = [
         &|how| {

@@ -1,6 +1,7 @@
 //! `attartm._core`: the thin binding between Python and attartm-core. It only converts
 //! arguments (in place where it can), checks them, and releases the GIL while the core runs.
 
+mod bags;
 mod buffers;
 mod collection;
 mod runtime;
@@ -9,7 +10,7 @@ mod text;
 
 use attartm_core::{
     Accumulate, AttentiveParams, Blocking, ClassicParams, ColumnChange, CountSpec, Documents,
-    Filter, Output, Phi, Sliding, Variant, WordTopicSums,
+    Filter, Output, Phi, Sliding, TopicMasses, Variant, WordTopicSums,
 };
 use numpy::ndarray::{Array2, Ix2};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -22,7 +23,7 @@ use runtime::{run, run_here};
 
 type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
 
-fn to_matrix<'py, T: numpy::Element>(
+pub(crate) fn to_matrix<'py, T: numpy::Element>(
     py: Python<'py>,
     rows: usize,
     cols: usize,
@@ -35,7 +36,11 @@ fn to_matrix<'py, T: numpy::Element>(
 
 /// Φ of a kernel call: every entry checked, unless the caller (a model, which checks its
 /// Φ when it changes) says it has been.
-fn phi_of(values: &[f32], n_topics: usize, checked: bool) -> attartm_core::Result<Phi<'_>> {
+pub(crate) fn phi_of(
+    values: &[f32],
+    n_topics: usize,
+    checked: bool,
+) -> attartm_core::Result<Phi<'_>> {
     if checked {
         Phi::trusted(values, n_topics)
     } else {
@@ -45,14 +50,14 @@ fn phi_of(values: &[f32], n_topics: usize, checked: bool) -> attartm_core::Resul
 
 /// What a kernel call does with ñ_wt: `accumulate` is "none", "dense", "rows" or "into"
 /// (add `weight` · ñ_wt into the W×T float64 matrix `into`).
-struct Sums<'py> {
+pub(crate) struct Sums<'py> {
     how: String,
     into: Option<Written<'py, f64, Ix2>>,
     weight: f64,
 }
 
 impl<'py> Sums<'py> {
-    fn new(
+    pub(crate) fn new(
         how: &str,
         into: Option<&Bound<'py, PyAny>>,
         weight: f64,
@@ -91,7 +96,12 @@ impl<'py> Sums<'py> {
 
     /// Refuses a ñ_wt the core could never allocate: W×T dense, or a row per distinct
     /// word of the `n_entries` the call reads.
-    fn check_size(&self, n_entries: usize, n_words: usize, n_topics: usize) -> PyResult<()> {
+    pub(crate) fn check_size(
+        &self,
+        n_entries: usize,
+        n_words: usize,
+        n_topics: usize,
+    ) -> PyResult<()> {
         match self.how.as_str() {
             "dense" => sizes::check("ñ_wt (accumulate=True)", &[n_words, n_topics], 8),
             "rows" => sizes::check(
@@ -104,7 +114,7 @@ impl<'py> Sums<'py> {
     }
 
     /// The core's view, to cross into the threads that run without the GIL.
-    fn view(&mut self) -> Accumulate<'_> {
+    pub(crate) fn view(&mut self) -> Accumulate<'_> {
         match self.how.as_str() {
             "dense" => Accumulate::Dense,
             "rows" => Accumulate::Rows,
@@ -127,7 +137,7 @@ fn column_change<'py>(py: Python<'py>, change: ColumnChange) -> PyResult<Bound<'
 }
 
 /// ñ_wt for Python: a W×T matrix, (words, rows), the column change of `into`, or None.
-fn sums_to_python<'py>(
+pub(crate) fn sums_to_python<'py>(
     py: Python<'py>,
     sums: WordTopicSums,
     n_words: usize,
@@ -146,7 +156,7 @@ fn sums_to_python<'py>(
 
 /// The classic ARTM E-step; see `attartm.kernels.artm_estep`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, *, counts=None, doc_passes=10, theta_term=None, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, *, counts=None, doc_passes=10, theta_term=None, theta_scale=None, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn artm_estep<'py>(
     py: Python<'py>,
@@ -156,6 +166,7 @@ fn artm_estep<'py>(
     counts: Option<&Bound<'py, PyAny>>,
     doc_passes: usize,
     theta_term: Option<Vec<f32>>,
+    theta_scale: Option<Vec<f32>>,
     accumulate: &str,
     into: Option<&Bound<'py, PyAny>>,
     weight: f64,
@@ -168,6 +179,7 @@ fn artm_estep<'py>(
     let params = ClassicParams {
         doc_passes,
         theta_term,
+        theta_scale,
     };
     let view = args.view();
     sums.check_size(view.n_entries(), n_words, n_topics)?;
@@ -251,7 +263,7 @@ fn check_attentive_sizes(
 /// tests): documents longer than this many tokens run a block at a time (the default is
 /// the core's; the results are the same for any value).
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, document_prior=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -268,6 +280,7 @@ fn attentive_estep<'py>(
     reset: Option<&Bound<'py, PyAny>>,
     document_weight: f32,
     tempering: f32,
+    document_prior: Option<&Bound<'py, PyAny>>,
     output: &str,
     top: usize,
     accumulate: &str,
@@ -307,6 +320,9 @@ fn attentive_estep<'py>(
     let gf = vector::<f32>("gamma_forward", gamma_forward)?;
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
+    let prior = document_prior
+        .map(|p| matrix::<f32>("document_prior", p).map(|(m, _)| m))
+        .transpose()?;
     let view = args.view();
     check_attentive_sizes(&view, &sums, output, n_words, n_topics)?;
     let blocking = long_document.map_or_else(Blocking::default, Blocking::longer_than);
@@ -321,6 +337,7 @@ fn attentive_estep<'py>(
         filter,
         document_weight,
         tempering,
+        document_prior: prior.as_ref().map(|p| p.as_slice()),
     };
     let (n_docs, n_tokens, out) = run(py, threads, || {
         let docs = view.documents()?;
@@ -348,7 +365,7 @@ fn attentive_estep<'py>(
 
 /// The Θ-less E-step; see `attartm.kernels.thetaless_estep`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, variant="full", accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, variant="full", modality_starts=None, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn thetaless_estep<'py>(
     py: Python<'py>,
@@ -358,6 +375,7 @@ fn thetaless_estep<'py>(
     n_t: &Bound<'py, PyAny>,
     counts: Option<&Bound<'py, PyAny>>,
     variant: &str,
+    modality_starts: Option<Vec<u32>>,
     accumulate: &str,
     into: Option<&Bound<'py, PyAny>>,
     weight: f64,
@@ -376,20 +394,22 @@ fn thetaless_estep<'py>(
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
     let (n_words, n_topics) = (args.n_words, args.n_topics);
     let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
-    let n_t = args.topic_masses(n_t)?;
+    let n_t = masses_of(&args, n_t, modality_starts.is_some())?;
     let view = args.view();
     sums.check_size(view.n_entries(), n_words, n_topics)?;
     let (nt, how) = (n_t.as_slice(), sums.view());
+    let starts = modality_starts.unwrap_or_else(|| vec![0]);
     let n_wt = run(py, threads, || {
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
-        attartm_core::thetaless_estep(&view.documents()?, phi, nt, variant, how)
+        let masses = TopicMasses::new(nt, &starts, n_topics)?;
+        attartm_core::thetaless_estep_modalities(&view.documents()?, phi, masses, variant, how)
     })?;
     sums_to_python(py, n_wt, n_words, n_topics)
 }
 
 /// θ_td = Σ_w (n_dw / n_d) p(t|w); see `attartm.kernels.linear_theta`.
 #[pyfunction]
-#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, checked_phi=false, threads=None))]
+#[pyo3(signature = (words, doc_offsets, phi, n_t, *, counts=None, modality_starts=None, checked_phi=false, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn linear_theta<'py>(
     py: Python<'py>,
@@ -398,19 +418,37 @@ fn linear_theta<'py>(
     phi: &Bound<'py, PyAny>,
     n_t: &Bound<'py, PyAny>,
     counts: Option<&Bound<'py, PyAny>>,
+    modality_starts: Option<Vec<u32>>,
     checked_phi: bool,
     threads: Option<usize>,
 ) -> PyResult<Matrix<'py, f32>> {
     let args = Collection::extract(words, doc_offsets, counts, phi)?;
-    let n_t = args.topic_masses(n_t)?;
+    let n_t = masses_of(&args, n_t, modality_starts.is_some())?;
     let (view, nt, n_topics) = (args.view(), n_t.as_slice(), args.n_topics);
     sizes::check("θ (documents × topics)", &[view.n_docs(), n_topics], 4)?;
+    let starts = modality_starts.unwrap_or_else(|| vec![0]);
     let (n_docs, theta) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
-        Ok((docs.n_docs(), attartm_core::linear_theta(&docs, phi, nt)?))
+        let masses = TopicMasses::new(nt, &starts, n_topics)?;
+        let theta = attartm_core::linear_theta_modalities(&docs, phi, masses)?;
+        Ok((docs.n_docs(), theta))
     })?;
     to_matrix(py, n_docs, n_topics, theta)
+}
+
+/// n_t of one modality (T values, checked against Φ) or, with `modality_starts`, of
+/// several (M·T values, checked by the core against the starts).
+fn masses_of<'py>(
+    args: &Collection<'py>,
+    n_t: &Bound<'py, PyAny>,
+    several: bool,
+) -> PyResult<buffers::Held<'py, f32, numpy::ndarray::Ix1>> {
+    if several {
+        vector::<f32>("n_t", n_t)
+    } else {
+        args.topic_masses(n_t)
+    }
 }
 
 /// Windows, word and pair counts for coherence; see `attartm.scores.coherence`.
@@ -545,6 +583,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(attentive_estep, m)?)?;
     m.add_function(wrap_pyfunction!(thetaless_estep, m)?)?;
     m.add_function(wrap_pyfunction!(linear_theta, m)?)?;
+    m.add_function(wrap_pyfunction!(bags::bags_estep, m)?)?;
     m.add_function(wrap_pyfunction!(window_counts, m)?)?;
     m.add_class::<text::Tokenizer>()?;
     m.add_class::<text::WordCounter>()?;
