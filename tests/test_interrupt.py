@@ -190,7 +190,7 @@ except KeyboardInterrupt as e:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX signals")
 @pytest.mark.parametrize("threads", [1, None])
-def test_sigint_inside_a_long_epoch_answers_within_a_second(tmp_path, threads):
+def test_sigint_inside_a_long_epoch_answers_inside_the_epoch(tmp_path, threads):
     from pathlib import Path
 
     root = Path(__file__).parents[1]
@@ -220,7 +220,10 @@ def test_sigint_inside_a_long_epoch_answers_within_a_second(tmp_path, threads):
     print(
         f"\nthreads={threads}: KeyboardInterrupt {latency:.3f} s after SIGINT, {epoch:.2f} s epochs"
     )
-    assert latency < 1.0
+    # Answered inside the epoch, not at its end: the kernels look for the signal between
+    # chunks. (A bound relative to the epoch measured in the same run holds on a busy
+    # machine too; on a quiet one the latency is 0.004-0.011 s, README "Command line".)
+    assert latency < epoch / 2
     assert "interrupted after" in report["message"]
     # The epochs completed before the signal, and only those, are kept.
     assert report["epochs"] == sum(end < sent for end in report["ends"])

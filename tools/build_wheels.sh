@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the release wheels and the sdist into dist/.
 #
-#   bash tools/build_wheels.sh            # x86_64 manylinux2014 wheel (+ aarch64 when its target is installed) and the sdist
+#   bash tools/build_wheels.sh            # x86_64 and aarch64 manylinux2014 wheels and the sdist
 #   TARGETS="x86_64-unknown-linux-gnu" bash tools/build_wheels.sh
 #
 # Wheels are manylinux2014 (glibc 2.17), linked with zig's cc so they do not depend on this
@@ -11,7 +11,9 @@
 # manylinux_2_17 and it must link nothing outside that policy).
 #
 # Needs Rust (cargo) and CPython >= 3.10; maturin, ziglang and auditwheel are installed into a
-# tools venv (TOOLS_VENV, default .wheel-tools/).
+# tools venv (TOOLS_VENV, default .wheel-tools/), a missing target's std by rustup. The aarch64
+# wheel compiles the portable kernels (the AVX2 ones are x86_64 only). The script exits non-zero
+# when a requested target is skipped or a wheel fails the audit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,12 +32,20 @@ TOOLS_VENV="$(cd "$TOOLS_VENV" && pwd)"
 export PATH="$TOOLS_VENV/bin:$PATH"
 
 mkdir -p "$OUT"
-installed_targets="$(rustup target list --installed 2>/dev/null || rustc -vV | sed -n 's/^host: //p')"
+# A cross target needs its Rust std; rustup can fetch it. Without rustup (a distribution's Rust),
+# only the targets whose std is already there can be built, and the others are named as skipped.
+installed_targets() { rustup target list --installed 2>/dev/null || rustc -vV | sed -n 's/^host: //p'; }
 built=()
 skipped=()
 for target in $TARGETS; do
-    if ! grep -qx "$target" <<<"$installed_targets"; then
-        echo "== SKIP $target: the Rust target is not installed (rustup target add $target)" >&2
+    if ! grep -qx "$target" <<<"$(installed_targets)"; then
+        if command -v rustup >/dev/null 2>&1; then
+            echo "== rustup target add $target"
+            rustup target add "$target" || echo "rustup could not install the $target std" >&2
+        fi
+    fi
+    if ! grep -qx "$target" <<<"$(installed_targets)"; then
+        echo "== SKIP $target: its Rust std is not installed and rustup could not add it" >&2
         skipped+=("$target")
         continue
     fi
@@ -65,4 +75,5 @@ done
 echo "== dist/"
 ls -l "$OUT"
 echo "built: ${built[*]:-none}; skipped (target not installed): ${skipped[*]:-none}"
+[ "${#skipped[@]}" -eq 0 ] || status=1
 exit "$status"

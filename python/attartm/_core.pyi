@@ -105,6 +105,7 @@ def attentive_estep(
     weight: float = 1.0,
     checked_phi: bool = False,
     threads: int | None = None,
+    long_document: int | None = None,
 ) -> tuple[NDArray[np.float32], _Sums]:
     """The localized E-step of Attentive ARTM (docs/mathematics.md §3) over a token stream.
 
@@ -123,7 +124,9 @@ def attentive_estep(
       probabilities), with 1 <= top <= T;
     - "none": None.
 
-    ``n_wt`` is ñ_wt as ``accumulate`` asks.
+    ``n_wt`` is ñ_wt as ``accumulate`` asks. ``long_document`` (for tests): documents
+    longer than this many tokens run a block at a time (default: the core's 4,096); the
+    results are the same for any value (docs/mathematics.md §3, "Long documents").
     """
 
 @overload
@@ -149,6 +152,7 @@ def attentive_estep(
     weight: float = 1.0,
     checked_phi: bool = False,
     threads: int | None = None,
+    long_document: int | None = None,
 ) -> tuple[None, _Sums]: ...
 @overload
 def attentive_estep(
@@ -173,6 +177,7 @@ def attentive_estep(
     weight: float = 1.0,
     checked_phi: bool = False,
     threads: int | None = None,
+    long_document: int | None = None,
 ) -> tuple[tuple[NDArray[np.uint16], NDArray[np.float32]], _Sums]: ...
 @overload
 def attentive_estep(
@@ -197,6 +202,7 @@ def attentive_estep(
     weight: float = 1.0,
     checked_phi: bool = False,
     threads: int | None = None,
+    long_document: int | None = None,
 ) -> tuple[Any, _Sums]: ...
 def thetaless_estep(
     words: _TokenIds,

@@ -101,8 +101,14 @@ class Tagging:
             ((key, self.corpus(frame, start)) for key, frame, start in batches),
             name="attartm-tag-reader",
         )
-        for key, corpus in corpora:
-            yield key, self.tag(corpus)
+        try:
+            for key, corpus in corpora:
+                yield key, self.tag(corpus)
+        finally:
+            # Stop the reader now, not when the garbage collector frees a failed batch's
+            # traceback: with polars 1.x the reader's collect_batches runs a thread that
+            # interpreter exit waits for, and it waits for the reader forever.
+            corpora.close()
 
 
 def steps(
@@ -125,16 +131,33 @@ def write_parquet(path: Any, frames: Iterable[pl.DataFrame]) -> int:
     if first is None:
         raise ValueError(f"nothing to write to {path}: the input has no documents")
     rows = 0
+    failure: list[BaseException] = []
 
     def source(*_: Any) -> Iterator[pl.DataFrame]:
         # Called by polars with a projection, a predicate, a row limit and a batch size,
         # none of which a full sink asks for.
         nonlocal rows
-        for frame in itertools.chain([first], frames):
-            rows += frame.height
-            yield frame
+        try:
+            for frame in itertools.chain([first], frames):
+                rows += frame.height
+                yield frame
+        except GeneratorExit:
+            raise
+        except BaseException as e:
+            failure.append(e)
+            raise
 
     from polars.io.plugins import register_io_source
 
-    register_io_source(source, schema=first.schema).sink_parquet(path, **PARQUET_OPTIONS)
+    try:
+        register_io_source(source, schema=first.schema).sink_parquet(path, **PARQUET_OPTIONS)
+    except Exception:
+        # polars 1.x raises a ComputeError that names the source's exception; callers (the
+        # CLI's exit code 2 for a ValueError or OSError) need the exception itself, as
+        # polars 2 raises it.
+        if failure:
+            # pop: the list (in this frame, which the traceback holds) must not keep the
+            # exception, or the two form a cycle that only the garbage collector frees.
+            raise failure.pop() from None
+        raise
     return rows

@@ -13,8 +13,10 @@ In place of ñ_wt that call returns how the addition changed n_wt's column sums,
 float64[T] arrays (Δ Σ_w n_wt, Δ Σ_w max(n_wt, 0)), found while the rows are written, so
 that a caller keeping n_t of a large n_wt never sums its rows again.
 
-An output (or a document's scratch) larger than this machine's memory raises MemoryError
-with the size asked, before anything runs: pass fewer tokens or documents per call.
+An output larger than this machine's memory raises MemoryError with the size asked,
+before anything runs: pass fewer tokens or documents per call. (So does one that the
+allocator refuses.) A document may be as long as the memory for its tokens allows: the
+attentive E-step works through a long one a block at a time (docs/mathematics.md §3).
 """
 
 from __future__ import annotations

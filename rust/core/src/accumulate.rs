@@ -17,6 +17,7 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::lanes::{blocks, floats, floats_mut, prefetch, F8, LANES};
 use crate::memory::zeroed;
+#[cfg(target_arch = "x86_64")]
 use crate::vector::has_avx2;
 
 /// Entries per chunk: large enough to amortize a chunk's merge, small enough that the
@@ -542,7 +543,7 @@ where
             WordTopicSums::None
         }
         Accumulate::Dense => {
-            let mut n_wt = zeroed(n_words * n_topics);
+            let mut n_wt = zeroed("ñ_wt (words × topics)", &[n_words, n_topics])?;
             run_chunks(
                 docs,
                 n_words,
@@ -555,7 +556,7 @@ where
         }
         Accumulate::Rows => {
             let (words, slots) = touched_words(docs, n_words);
-            let mut values = zeroed(words.len() * n_topics);
+            let mut values = zeroed("ñ_wt (touched words × topics)", &[words.len(), n_topics])?;
             let t = target(&mut values, Some(&slots[..]), 1.0);
             run_chunks(docs, n_words, n_topics, out, t, kernel)?;
             WordTopicSums::Rows { words, values }

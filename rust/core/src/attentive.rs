@@ -4,19 +4,27 @@
 //! the topic vectors p_j along the text: F from the left, B from the right, both reset at
 //! document boundaries. `passes` times, p_i is refined by its context θ_i; finally
 //! ñ_{w_i t} += p_ti. Within a document the two passes are sequential streams over
-//! contiguous rows of T floats; documents run in parallel.
+//! contiguous rows of T floats; documents run in parallel. A long document runs a block
+//! of positions at a time, from checkpoints that each pass leaves, with the same results
+//! (docs/mathematics.md §3, "Long documents").
 
 use crate::accumulate::{accumulate, Accumulate, Chunk, ChunkSums, Outputs, Rows, WordTopicSums};
+use crate::cancel::{self, Cancel};
 use crate::documents::Documents;
 use crate::error::{check_finite, Error, Result};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
 use std::hint::select_unpredictable;
+use std::ops::Range;
+use std::sync::Arc;
 
 use crate::lanes::{
-    blocks, floats, inverse_sum, load, padded, prefetch, store_scaled, uniform, F8,
+    blocks, floats, floats_mut, inverse_sum, load, padded, prefetch, store_scaled, uniform, F8,
+    LANES,
 };
-use crate::vector::{dot, has_avx2, probability_power8};
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
+use crate::vector::{dot, probability_power8};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -364,6 +372,48 @@ pub fn attentive_estep(
     output: Output,
     sums: Accumulate<'_>,
 ) -> Result<AttentiveOutput> {
+    attentive_estep_blocked(docs, phi, n_t, params, output, sums, Blocking::default())
+}
+
+/// How documents are cut into blocks (docs/mathematics.md §3, "Long documents"): those
+/// longer than `long_document` tokens into blocks of `block` positions (0: [`Blocks::new`]
+/// chooses), with sums of p taken in f32 over `piece` positions at a time (a divisor of
+/// `block`).
+#[derive(Clone, Copy, Debug)]
+pub struct Blocking {
+    long_document: usize,
+    block: usize,
+    piece: usize,
+}
+
+impl Blocking {
+    /// Documents longer than `long_document` tokens run a block at a time, the others
+    /// whole; the results are the same for any value (tested).
+    pub fn longer_than(long_document: usize) -> Blocking {
+        Blocking {
+            long_document,
+            block: 0,
+            piece: PIECE,
+        }
+    }
+}
+
+impl Default for Blocking {
+    fn default() -> Blocking {
+        Blocking::longer_than(LONG_DOCUMENT)
+    }
+}
+
+/// [`attentive_estep`] with documents cut into blocks as `blocking` says.
+pub fn attentive_estep_blocked(
+    docs: &Documents<'_>,
+    phi: Phi<'_>,
+    n_t: &[f32],
+    params: &AttentiveParams<'_>,
+    output: Output,
+    sums: Accumulate<'_>,
+    blocking: Blocking,
+) -> Result<AttentiveOutput> {
     let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
     check(docs, n_t, params)?;
@@ -380,9 +430,10 @@ pub fn attentive_estep(
         .map(|&n| if n >= f32::MIN_POSITIVE { 1.0 / n } else { 0.0 })
         .collect();
     let (doc_width, entry_width, topics_width) = output.widths(t);
-    let mut doc_out = zeroed(docs.n_docs() * doc_width);
-    let mut entry_out = zeroed(docs.n_entries() * entry_width);
-    let mut topics = zeroed(docs.n_entries() * topics_width);
+    let what = "the output of the attentive E-step";
+    let mut doc_out = zeroed(what, &[docs.n_docs(), doc_width])?;
+    let mut entry_out = zeroed(what, &[docs.n_entries(), entry_width])?;
+    let mut topics = zeroed(what, &[docs.n_entries(), topics_width])?;
     let setup = Setup {
         t,
         k: blocks(t),
@@ -400,8 +451,10 @@ pub fn attentive_estep(
         } else {
             params.tempering
         },
-        long_document: LONG_DOCUMENT,
+        blocking,
+        cancel: cancel::current(),
     };
+    #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
     let accumulating = !sums.is_none();
     let outputs = Outputs {
@@ -575,8 +628,9 @@ struct Setup<'a> {
     document_weight: f32,
     /// κ of tempered EM when ñ_wt is accumulated, else 1.
     tempering: f32,
-    /// Documents longer than this keep their left contexts a block of positions at a time.
-    long_document: usize,
+    blocking: Blocking,
+    /// The call's cancel request, looked at between the blocks of a long document.
+    cancel: Arc<Cancel>,
 }
 
 /// One document: its words and coefficients, and where its rows start in the chunk output.
@@ -608,60 +662,121 @@ struct DocOutput<'o> {
     sums: Option<&'o mut ChunkSums>,
 }
 
+/// The right stream B as it runs: the vector, |B| and Σ w² of its weights.
+#[derive(Default)]
+struct RightStream {
+    b: Vec<F8>,
+    sum: f32,
+    squares: f32,
+}
+
 /// Buffers reused across the documents of a chunk. Rows are `Setup::k` blocks.
 #[derive(Default)]
 struct Scratch {
-    /// p_i of every position up to a factor: p_i = q_i · inv_s_i. The next step that
-    /// reads a row scales it by a scalar on the way, which spares a pass over the row to
-    /// normalize it.
+    /// p_i of the positions of the block in hand up to a factor: p_i = q_i · inv_s_i.
+    /// The next step that reads a row scales it by a scalar on the way, which spares a
+    /// pass over the row to normalize it.
     q: Vec<F8>,
     inv_s: Vec<f32>,
-    /// The left context each position reads, and its sum.
+    /// The left context each position of the block in hand reads, and its sum.
     left: Vec<F8>,
     left_sum: Vec<f32>,
-    /// The left context of every block start of a long document, and its sum.
-    checkpoints: Vec<F8>,
-    checkpoint_sums: Vec<f32>,
-    /// The right stream.
-    b: Vec<F8>,
+    /// The last position of the previous block, which the forward stream reads at the
+    /// first position of the next: its q row, inv_s, left context and its sum.
+    carry_q: Vec<F8>,
+    carry_inv_s: f32,
+    carry_left: Vec<F8>,
+    carry_left_sum: f32,
+    /// Per pass and block of a long document: the left context of the block's first
+    /// position with its sum, and the right stream as it enters the block from the right.
+    forward: Vec<F8>,
+    forward_sums: Vec<f32>,
+    backward: Vec<F8>,
+    backward_sums: Vec<[f32; 2]>,
+    /// The right stream of the pass in progress, and one that recomputes a block.
+    right: RightStream,
+    recompute: RightStream,
+    /// Σ_j p_j of the document at the start of every pass (the document head), as the
+    /// backward stream reads it.
+    heads: Vec<F8>,
+    /// A sum of p over the document in f64, and the f32 sum of one piece of it.
+    total: Vec<f64>,
+    piece: Vec<F8>,
     /// A row on the side: a tempered or normalized p, a context or θ on its way out.
     row: Vec<F8>,
-    /// Σ_j p_j of the document at the start of a pass (the document head).
-    sum: Vec<F8>,
 }
 
-/// A document longer than this keeps the left contexts of one block of positions at a
-/// time rather than of all its positions: the left context of every block start is saved,
-/// and the backward stream recomputes a block's contexts when it enters the block. That
-/// costs one more forward step per position, on long documents only, and spares n×T
-/// floats of memory per thread where n is largest.
-const LONG_DOCUMENT: usize = 4096;
+/// A document longer than this is processed a block of positions at a time, in memory
+/// that grows with the square root of its length rather than with the length
+/// (docs/mathematics.md §3, "Long documents").
+pub const LONG_DOCUMENT: usize = 4096;
+/// The shortest block of a long document.
+const CONTEXT_BLOCK: usize = 256;
+/// Positions summed in f32 before the sum goes into f64: most documents whole (so their
+/// sums are those of plain f32 additions), while a document of millions of positions does
+/// not lose its later p to the rounding of a large f32 sum.
+const PIECE: usize = 256;
 /// How many tokens ahead the Φ row of a token is prefetched.
 const PREFETCH_AHEAD: usize = 8;
-const CONTEXT_BLOCK: usize = 256;
+
+/// How a document's positions are cut into blocks: `count` blocks of `len` positions (the
+/// last one shorter); one block for a document of at most `Blocking::long_document`.
+#[derive(Clone, Copy)]
+struct Blocks {
+    n: usize,
+    len: usize,
+    count: usize,
+}
+
+impl Blocks {
+    fn new(n: usize, setup: &Setup<'_>) -> Blocks {
+        let b = setup.blocking;
+        let len = if n <= b.long_document {
+            n
+        } else if b.block > 0 {
+            b.block
+        } else {
+            // √n blocks of √n positions: the checkpoints and the rows of a block take
+            // about the same memory.
+            n.isqrt().max(CONTEXT_BLOCK).next_multiple_of(b.piece)
+        };
+        debug_assert!(len == n || len % b.piece == 0);
+        Blocks {
+            n,
+            len,
+            count: n.div_ceil(len),
+        }
+    }
+
+    #[inline(always)]
+    fn range(&self, c: usize) -> Range<usize> {
+        c * self.len..((c + 1) * self.len).min(self.n)
+    }
+}
+
+/// What the scratch holds: the rows of p of (block, level), where level l is p after l
+/// passes, and the left contexts of (block, pass).
+#[derive(Default)]
+struct Held {
+    rows: Option<(usize, usize)>,
+    left: Option<(usize, usize)>,
+}
 
 /// How the left context L_j that position j reads follows from L_{j−1}:
-/// L_j = α q_src + β L_{j−1} and |L_j| = g + β |L_{j−1}|, as (src, α, β, g); None for
-/// the empty context (position 0 excluding itself). The forward stream F enters p_i with
-/// weight γ→_i after fading by the boundary before i (strength r_i); position j reads
-/// F_{j−1} faded by r_j when excluding itself, else F_j. Rows of p sum to 1, so |L|
-/// follows the same recursion as a scalar.
+/// L_j = c inv_s_src q_src + f L_{j−1} and |L_j| = c + f |L_{j−1}|, as (c, f), where src
+/// is j − 1 when excluding itself, else j. The forward stream F enters p_i with weight
+/// γ→_i after fading by the boundary before i (strength r_i); position j reads F_{j−1}
+/// faded by r_j when excluding itself, else F_j. Rows of p sum to 1, so |L| follows the
+/// same recursion as a scalar. (Position 0 excluding itself reads the empty context.)
 #[inline(always)]
-fn link<const EXCLUDE_SELF: bool>(
-    ctx: &DocContext<'_>,
-    inv_s: &[f32],
-    j: usize,
-) -> Option<(usize, f32, f32, f32)> {
+fn link<const EXCLUDE_SELF: bool>(ctx: &DocContext<'_>, j: usize) -> (f32, f32) {
     let keep = 1.0 - ctx.reset(j);
     if EXCLUDE_SELF {
-        if j == 0 {
-            return None;
-        }
         let g = ctx.gf[j - 1];
-        Some((j - 1, keep * g * inv_s[j - 1], keep * (1.0 - g), keep * g))
+        (keep * g, keep * (1.0 - g))
     } else {
         let g = ctx.gf[j];
-        Some((j, g * inv_s[j], (1.0 - g) * keep, g))
+        (g, (1.0 - g) * keep)
     }
 }
 
@@ -685,39 +800,32 @@ fn context_step(dst: &mut [F8], prev: Option<&[F8]>, q: &[F8], alpha: f32, beta:
     }
 }
 
-/// Left context `j` (row `row` of `left`, the row of j − 1 at `prev`) and its sum.
+/// The left contexts of rows `rows` (all after row 0) of a block that starts at position
+/// `start`, each from the row before it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn left_context<const EXCLUDE_SELF: bool>(
+fn left_rows<const EXCLUDE_SELF: bool>(
     ctx: &DocContext<'_>,
+    start: usize,
     q: &[F8],
     inv_s: &[f32],
     left: &mut [F8],
     left_sum: &mut [f32],
     k: usize,
-    j: usize,
-    row: usize,
-    prev: Option<usize>,
+    rows: Range<usize>,
 ) {
-    match link::<EXCLUDE_SELF>(ctx, inv_s, j) {
-        None => {
-            left[row * k..(row + 1) * k].fill(F8::ZERO);
-            left_sum[row] = 0.0;
-        }
-        Some((src, alpha, beta, g)) => {
-            let q_src = &q[src * k..(src + 1) * k];
-            match prev {
-                None => {
-                    context_step(&mut left[row * k..(row + 1) * k], None, q_src, alpha, beta);
-                    left_sum[row] = g;
-                }
-                Some(p) => {
-                    let (dst, prev_row) = two_rows(left, k, row, p);
-                    context_step(dst, Some(prev_row), q_src, alpha, beta);
-                    left_sum[row] = g + beta * left_sum[p];
-                }
-            }
-        }
+    for i in rows {
+        let (c, f) = link::<EXCLUDE_SELF>(ctx, start + i);
+        let src = if EXCLUDE_SELF { i - 1 } else { i };
+        let (dst, prev) = two_rows(left, k, i, i - 1);
+        context_step(
+            dst,
+            Some(prev),
+            &q[src * k..(src + 1) * k],
+            c * inv_s[src],
+            f,
+        );
+        left_sum[i] = c + f * left_sum[i - 1];
     }
 }
 
@@ -730,6 +838,27 @@ fn two_rows(buf: &mut [F8], k: usize, dst: usize, src: usize) -> (&mut [F8], &[F
     } else {
         let (lo, hi) = buf.split_at_mut(src * k);
         (&mut lo[dst * k..(dst + 1) * k], &hi[..k])
+    }
+}
+
+/// total += Σ p_j over `rows` of q (q_j · inv_s_j, added in f32 lanes in order).
+#[inline(always)]
+fn add_piece(total: &mut [f64], piece: &mut [F8], q: &[F8], inv_s: &[f32]) {
+    piece.fill(F8::ZERO);
+    for (row, &s) in q.chunks_exact(piece.len()).zip(inv_s) {
+        let s = F8::splat(s);
+        piece.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
+    }
+    for (a, &v) in total.iter_mut().zip(floats(piece)) {
+        *a += v as f64;
+    }
+}
+
+/// An f64 total as a row of f32 lanes.
+#[inline(always)]
+fn rounded(total: &[f64], dst: &mut [F8]) {
+    for (d, &v) in floats_mut(dst).iter_mut().zip(total) {
+        *d = v as f32;
     }
 }
 
@@ -833,9 +962,40 @@ fn document_any(
     }
 }
 
+impl Scratch {
+    /// Sizes the buffers for a document cut into `blocks`.
+    fn prepare(&mut self, blocks: &Blocks, setup: &Setup<'_>) {
+        let (k, len, passes) = (setup.k, blocks.len, setup.passes);
+        self.q.resize(len * k, F8::ZERO);
+        self.inv_s.resize(len, 0.0);
+        self.left.resize(len * k, F8::ZERO);
+        self.left_sum.resize(len, 0.0);
+        for row in [
+            &mut self.carry_q,
+            &mut self.carry_left,
+            &mut self.right.b,
+            &mut self.recompute.b,
+            &mut self.piece,
+            &mut self.row,
+        ] {
+            row.resize(k, F8::ZERO);
+        }
+        self.heads.resize(passes * k, F8::ZERO);
+        self.total.resize(k * LANES, 0.0);
+        if blocks.count > 1 {
+            let checkpoints = passes * blocks.count;
+            self.forward.resize(checkpoints * k, F8::ZERO);
+            self.forward_sums.resize(checkpoints, 0.0);
+            self.backward.resize(checkpoints * k, F8::ZERO);
+            self.backward_sums.resize(checkpoints, [0.0; 2]);
+        }
+    }
+}
+
 /// The localized E-step of one document: `passes` forward and backward streams over its
 /// rows; the last backward stream adds each final p_j into ñ_wt and writes the requested
-/// output as it goes.
+/// output as it goes. A long document runs a block at a time (docs/mathematics.md §3,
+/// "Long documents"), an ordinary one as a single block.
 #[inline(always)]
 fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
     ctx: &DocContext<'_>,
@@ -844,7 +1004,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
     scratch: &mut Scratch,
     doc_out: &mut DocOutput<'_>,
 ) {
-    let (t, k) = (setup.t, setup.k);
+    let t = setup.t;
     let n = ctx.words.len();
     if n == 0 {
         if setup.output == Output::DocumentMean {
@@ -852,113 +1012,335 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
         }
         return;
     }
-    let Scratch {
-        q,
-        inv_s,
-        left,
-        left_sum,
-        checkpoints,
-        checkpoint_sums,
-        b,
-        row: side,
-        sum,
-    } = scratch;
-    q.resize(n * k, F8::ZERO);
-    inv_s.resize(n, 0.0);
-    b.resize(k, F8::ZERO);
-    side.resize(k, F8::ZERO);
-    sum.resize(k, F8::ZERO);
-    // p(t|w_j) = norm_t(φ_{w_j t} n_t), from the chunk's table.
-    for (j, &slot) in ctx.slots.iter().enumerate() {
-        let slot = slot as usize;
-        q[j * k..(j + 1) * k].copy_from_slice(&table.q[slot * k..(slot + 1) * k]);
-        inv_s[j] = table.inv_s[slot];
-    }
-    let blocked = n > setup.long_document;
-    let kept = if blocked { CONTEXT_BLOCK } else { n };
-    left.resize(kept * k, F8::ZERO);
-    left_sum.resize(kept, 0.0);
-    if blocked {
-        checkpoints.resize(n.div_ceil(CONTEXT_BLOCK) * k, F8::ZERO);
-        checkpoint_sums.resize(n.div_ceil(CONTEXT_BLOCK), 0.0);
-    }
-    let ring = |j: usize| if blocked { j % CONTEXT_BLOCK } else { j };
-    let output = setup.output;
-    for pass in 0..setup.passes {
-        let last = pass + 1 == setup.passes;
-        if DOC_HEAD {
-            sum.fill(F8::ZERO);
-            for (row, &s) in q.chunks_exact(k).zip(inv_s.iter()) {
-                let s = F8::splat(s);
-                sum.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
-            }
-        }
-        let others = if EXCLUDE_SELF { n - 1 } else { n };
-        let head = DocumentHead {
+    let others = if EXCLUDE_SELF { n - 1 } else { n };
+    let doc = Doc {
+        ctx,
+        setup,
+        table,
+        blocks: Blocks::new(n, setup),
+        head: DocumentHead {
             scale: if DOC_HEAD && others > 0 {
                 setup.document_weight / others as f32
             } else {
                 0.0
             },
             weight: setup.document_weight,
-        };
-        // Forward stream: the left context of every position.
-        let mut f2 = 0f32;
-        for j in 0..n {
-            let row = ring(j);
-            let prev = if j == 0 { None } else { Some(ring(j - 1)) };
-            left_context::<EXCLUDE_SELF>(ctx, q, inv_s, left, left_sum, k, j, row, prev);
-            if blocked && j % CONTEXT_BLOCK == 0 {
-                let c = j / CONTEXT_BLOCK;
-                checkpoints[c * k..(c + 1) * k].copy_from_slice(&left[row * k..(row + 1) * k]);
-                checkpoint_sums[c] = left_sum[row];
+        },
+    };
+    scratch.prepare(&doc.blocks, setup);
+    let mut held = Held::default();
+    let count = doc.blocks.count;
+    let mut f2 = 0f32;
+    for pass in 0..setup.passes {
+        // The forward stream visits the blocks from the first, then the backward stream
+        // from the last. (One loop for both, so that the backward step, which both
+        // streams may need to recompute a block, is inlined into the kernel once.)
+        for visit in 0..2 * count {
+            let backward = visit >= count;
+            let c = if backward {
+                2 * count - 1 - visit
+            } else {
+                visit
+            };
+            if (backward && c + 1 < count || !backward && c > 0) && setup.cancel.is_cancelled() {
+                // The call returns no results.
+                return;
             }
-            if last && output == Output::Contexts {
-                // F_j, which takes in p_j: the context position j reads, or the one
-                // after it.
-                let (g, keep) = (ctx.gf[j], 1.0 - ctx.reset(j));
-                let l = &left[row * k..(row + 1) * k];
-                let fs = if EXCLUDE_SELF {
-                    let qj = &q[j * k..(j + 1) * k];
-                    context_step(side, Some(l), qj, g * inv_s[j], 1.0 - g);
-                    g + (1.0 - g) * left_sum[row]
-                } else {
-                    side.copy_from_slice(l);
-                    left_sum[row]
-                };
-                f2 = g * g + (1.0 - g) * (1.0 - g) * (keep * keep * f2);
-                let e = (ctx.offset + j) * (2 * t + 2);
-                write_normalized(&mut doc_out.entries[e..e + t], &floats(side)[..t], fs);
-                doc_out.entries[e + 2 * t] = effective_count(fs, f2);
+            if backward {
+                doc.enter_backward(scratch, pass, c);
+            } else {
+                doc.enter_forward::<DOC_HEAD>(scratch, c, &mut f2);
+            }
+            let level = pass + usize::from(backward);
+            doc.advance::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD>(
+                scratch, &mut held, c, level, backward, doc_out,
+            );
+            if backward {
+                if pass + 1 == setup.passes {
+                    doc.finish_block(scratch, c, doc_out);
+                }
+            } else {
+                doc.leave_forward::<EXCLUDE_SELF, DOC_HEAD>(
+                    scratch, &mut held, pass, c, &mut f2, doc_out,
+                );
             }
         }
-        // Backward stream, fused with θ_j and the new p_j.
-        b.fill(F8::ZERO);
-        let (mut bs, mut b2) = (0f32, 0f32);
-        for j in (0..n).rev() {
-            if blocked && (j + 1 == n || (j + 1) % CONTEXT_BLOCK == 0) {
-                // Entering a block from its end: its positions are still unchanged by
-                // this pass, so the contexts recomputed from the block's checkpoint are
-                // the same, bit for bit.
-                let (c, start) = (j / CONTEXT_BLOCK, j / CONTEXT_BLOCK * CONTEXT_BLOCK);
-                left[..k].copy_from_slice(&checkpoints[c * k..(c + 1) * k]);
-                left_sum[0] = checkpoint_sums[c];
-                for i in start + 1..=j {
-                    let (row, prev) = (i - start, i - start - 1);
-                    left_context::<EXCLUDE_SELF>(
-                        ctx,
-                        q,
-                        inv_s,
-                        left,
-                        left_sum,
-                        k,
-                        i,
-                        row,
-                        Some(prev),
-                    );
-                }
+    }
+    if setup.output == Output::DocumentMean {
+        rounded(&scratch.total, &mut scratch.row);
+        let s = inverse_sum(&mut scratch.row, t);
+        store_scaled(&scratch.row, s, doc_out.document);
+    }
+}
+
+/// One document's run: what its streams share.
+struct Doc<'d> {
+    ctx: &'d DocContext<'d>,
+    setup: &'d Setup<'d>,
+    table: &'d WordTable,
+    blocks: Blocks,
+    head: DocumentHead,
+}
+
+impl Doc<'_> {
+    /// The forward stream arrives at block `c`: at the first, it starts; at any other,
+    /// it keeps what the block's first position reads of the previous block (its row of
+    /// p and its left context) before the rows of `c` replace them.
+    #[inline(always)]
+    fn enter_forward<const DOC_HEAD: bool>(&self, s: &mut Scratch, c: usize, f2: &mut f32) {
+        if c == 0 {
+            *f2 = 0.0;
+            if DOC_HEAD {
+                s.total.fill(0.0);
             }
-            let row = ring(j);
+            return;
+        }
+        let (k, last) = (self.setup.k, self.blocks.len - 1);
+        s.carry_q.copy_from_slice(&s.q[last * k..(last + 1) * k]);
+        s.carry_inv_s = s.inv_s[last];
+        s.carry_left
+            .copy_from_slice(&s.left[last * k..(last + 1) * k]);
+        s.carry_left_sum = s.left_sum[last];
+    }
+
+    /// The forward stream of pass `pass` through block `c`, whose rows hold p after `pass`
+    /// passes: the left context of every position; with the document head, Σ_j p_j; in
+    /// the last pass, the left half of the output "contexts".
+    #[inline(always)]
+    fn leave_forward<const EXCLUDE_SELF: bool, const DOC_HEAD: bool>(
+        &self,
+        s: &mut Scratch,
+        held: &mut Held,
+        pass: usize,
+        c: usize,
+        f2: &mut f32,
+        out: &mut DocOutput<'_>,
+    ) {
+        let (ctx, setup, k, t) = (self.ctx, self.setup, self.setup.k, self.setup.t);
+        let range = self.blocks.range(c);
+        let (start, len) = (range.start, range.len());
+        if DOC_HEAD {
+            for p in (0..len).step_by(setup.blocking.piece) {
+                let end = (p + setup.blocking.piece).min(len);
+                let (q, inv_s) = (&s.q[p * k..end * k], &s.inv_s[p..end]);
+                add_piece(&mut s.total, &mut s.piece, q, inv_s);
+            }
+            if c + 1 == self.blocks.count {
+                rounded(&s.total, &mut s.heads[pass * k..(pass + 1) * k]);
+            }
+        }
+        if EXCLUDE_SELF && start == 0 {
+            s.left[..k].fill(F8::ZERO);
+            s.left_sum[0] = 0.0;
+        } else {
+            let (coefficient, fade) = link::<EXCLUDE_SELF>(ctx, start);
+            let (q_src, inv_src) = if EXCLUDE_SELF {
+                (&s.carry_q[..], s.carry_inv_s)
+            } else {
+                (&s.q[..k], s.inv_s[0])
+            };
+            let alpha = coefficient * inv_src;
+            if start == 0 {
+                context_step(&mut s.left[..k], None, q_src, alpha, fade);
+                s.left_sum[0] = coefficient;
+            } else {
+                context_step(&mut s.left[..k], Some(&s.carry_left), q_src, alpha, fade);
+                s.left_sum[0] = coefficient + fade * s.carry_left_sum;
+            }
+        }
+        let (q, inv_s) = (&s.q[..], &s.inv_s[..]);
+        left_rows::<EXCLUDE_SELF>(
+            ctx,
+            start,
+            q,
+            inv_s,
+            &mut s.left,
+            &mut s.left_sum,
+            k,
+            1..len,
+        );
+        if self.blocks.count > 1 {
+            let i = pass * self.blocks.count + c;
+            s.forward[i * k..(i + 1) * k].copy_from_slice(&s.left[..k]);
+            s.forward_sums[i] = s.left_sum[0];
+        }
+        held.left = Some((c, pass));
+        if pass + 1 < setup.passes || setup.output != Output::Contexts {
+            return;
+        }
+        for i in 0..len {
+            // F_j, which takes in p_j: the context position j reads, or the one after it.
+            let j = start + i;
+            let (g, keep) = (ctx.gf[j], 1.0 - ctx.reset(j));
+            let l = &s.left[i * k..(i + 1) * k];
+            let fs = if EXCLUDE_SELF {
+                let q_j = &s.q[i * k..(i + 1) * k];
+                context_step(&mut s.row, Some(l), q_j, g * s.inv_s[i], 1.0 - g);
+                g + (1.0 - g) * s.left_sum[i]
+            } else {
+                s.row.copy_from_slice(l);
+                s.left_sum[i]
+            };
+            *f2 = g * g + (1.0 - g) * (1.0 - g) * (keep * keep * *f2);
+            let e = (ctx.offset + j) * (2 * t + 2);
+            write_normalized(&mut out.entries[e..e + t], &floats(&s.row)[..t], fs);
+            out.entries[e + 2 * t] = effective_count(fs, *f2);
+        }
+    }
+
+    /// The backward stream of pass `pass` arrives at block `c`: at the last, it starts
+    /// empty; at every block of a long document, its state is the block's checkpoint.
+    #[inline(always)]
+    fn enter_backward(&self, s: &mut Scratch, pass: usize, c: usize) {
+        let (k, count) = (self.setup.k, self.blocks.count);
+        if c + 1 == count {
+            s.right.b.fill(F8::ZERO);
+            (s.right.sum, s.right.squares) = (0.0, 0.0);
+            s.total.fill(0.0);
+        }
+        if count > 1 {
+            let i = pass * count + c;
+            s.backward[i * k..(i + 1) * k].copy_from_slice(&s.right.b);
+            s.backward_sums[i] = [s.right.sum, s.right.squares];
+        }
+    }
+
+    /// Brings the rows of block `c` to p after `level` passes. Unless the scratch holds the
+    /// block already (this level of it, or an earlier one), the rows start from p(t|w) and
+    /// go through the passes before `level` again, each from the checkpoints it left: the
+    /// left context at the block's start and the right stream at its end. Those and the
+    /// block's own rows are all that a pass reads at the block's positions, so the rows
+    /// come out the same, bit for bit. With `stream`, the last of those passes is the one
+    /// in progress: it runs on from the pass's own right stream, with its outputs.
+    ///
+    /// (The one place that runs a backward step: every copy of it inlined into the
+    /// kernel adds its locals to the kernel's stack frame, and unoptimized builds give
+    /// each its own slot.)
+    #[inline(always)]
+    fn advance<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
+        &self,
+        s: &mut Scratch,
+        held: &mut Held,
+        c: usize,
+        level: usize,
+        stream: bool,
+        out: &mut DocOutput<'_>,
+    ) {
+        let from = match held.rows {
+            Some((block, done)) if block == c && done + usize::from(stream) <= level => done,
+            _ => {
+                self.load(s, c);
+                0
+            }
+        };
+        let k = self.setup.k;
+        for pass in from..level {
+            held.rows = Some((c, pass));
+            self.left::<EXCLUDE_SELF>(s, held, c, pass);
+            let on_stream = stream && pass + 1 == level;
+            if !on_stream {
+                debug_assert!(self.blocks.count > 1);
+                let i = pass * self.blocks.count + c;
+                s.recompute
+                    .b
+                    .copy_from_slice(&s.backward[i * k..(i + 1) * k]);
+                [s.recompute.sum, s.recompute.squares] = s.backward_sums[i];
+            }
+            let Scratch {
+                q,
+                inv_s,
+                left,
+                left_sum,
+                right,
+                recompute,
+                heads,
+                row,
+                ..
+            } = s;
+            let right = if on_stream { right } else { recompute };
+            let head = &heads[pass * k..(pass + 1) * k];
+            self.backward_block::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD>(
+                c, pass, q, inv_s, left, left_sum, right, head, row, out,
+            );
+        }
+        held.rows = Some((c, level));
+    }
+
+    /// p(t|w_j) = norm_t(φ_{w_j t} n_t) of the positions of block `c`, from the chunk's
+    /// table.
+    #[inline(always)]
+    fn load(&self, s: &mut Scratch, c: usize) {
+        let k = self.setup.k;
+        let slots = &self.ctx.slots[self.blocks.range(c)];
+        for (i, &slot) in slots.iter().enumerate() {
+            let slot = slot as usize;
+            s.q[i * k..(i + 1) * k].copy_from_slice(&self.table.q[slot * k..(slot + 1) * k]);
+            s.inv_s[i] = self.table.inv_s[slot];
+        }
+    }
+
+    /// Makes the scratch hold the left contexts of block `c` in pass `pass`, recomputed
+    /// from the block's checkpoint when it does not; its rows must be p after `pass`
+    /// passes.
+    #[inline(always)]
+    fn left<const EXCLUDE_SELF: bool>(
+        &self,
+        s: &mut Scratch,
+        held: &mut Held,
+        c: usize,
+        pass: usize,
+    ) {
+        if held.left == Some((c, pass)) {
+            return;
+        }
+        debug_assert!(self.blocks.count > 1 && held.rows == Some((c, pass)));
+        let k = self.setup.k;
+        let i = pass * self.blocks.count + c;
+        s.left[..k].copy_from_slice(&s.forward[i * k..(i + 1) * k]);
+        s.left_sum[0] = s.forward_sums[i];
+        let range = self.blocks.range(c);
+        let (q, inv_s) = (&s.q[..], &s.inv_s[..]);
+        let rows = 1..range.len();
+        left_rows::<EXCLUDE_SELF>(
+            self.ctx,
+            range.start,
+            q,
+            inv_s,
+            &mut s.left,
+            &mut s.left_sum,
+            k,
+            rows,
+        );
+        held.left = Some((c, pass));
+    }
+
+    /// The backward stream of pass `pass` through block `c`, from the state `right` had
+    /// at the block's end, fused with θ_j and the new p_j; in the last pass, the sums and
+    /// outputs of every position as it goes.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_block<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bool>(
+        &self,
+        c: usize,
+        pass: usize,
+        q: &mut [F8],
+        inv_s: &mut [f32],
+        left: &[F8],
+        left_sum: &[f32],
+        right: &mut RightStream,
+        sum: &[F8],
+        side: &mut [F8],
+        doc_out: &mut DocOutput<'_>,
+    ) {
+        let (ctx, setup, table) = (self.ctx, self.setup, self.table);
+        let (t, k, n) = (setup.t, setup.k, self.blocks.n);
+        let last = pass + 1 == setup.passes;
+        let output = setup.output;
+        let range = self.blocks.range(c);
+        let b = &mut right.b[..];
+        let (mut bs, mut b2) = (right.sum, right.squares);
+        for j in range.clone().rev() {
+            let row = j - range.start;
             // A boundary after j (before j + 1) fades the right context the same way.
             let keep = match ctx.reset {
                 Some(r) if j + 1 < n => 1.0 - r[j + 1],
@@ -971,12 +1353,12 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
             let new_bs = g + h * bs;
             let rs = if EXCLUDE_SELF { bs } else { new_bs };
             let ls = left_sum[row];
-            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &head);
-            let is = inv_s[j];
+            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head);
+            let is = inv_s[row];
             // Excluding itself, θ reads the faded B_{j+1} that `b` holds unfaded.
             let c_b = if EXCLUDE_SELF { c * keep } else { c };
             if last && output == Output::LogLikelihood {
-                let (q_j, l) = (&q[j * k..(j + 1) * k], &left[row * k..(row + 1) * k]);
+                let (q_j, l) = (&q[row * k..(row + 1) * k], &left[row * k..(row + 1) * k]);
                 let p_scale = F8::splat(is);
                 let (av, cv, uv, dv) = (F8::splat(a), F8::splat(c_b), F8::splat(u), F8::splat(d));
                 let (gv, hv) = (F8::splat(g * is), F8::splat(h * keep));
@@ -1016,7 +1398,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 &setup.inv_nt[..]
             };
             let l = &left[row * k..(row + 1) * k];
-            let q_j = &mut q[j * k..(j + 1) * k];
+            let q_j = &mut q[row * k..(row + 1) * k];
             let acc = if u != 0.0 {
                 backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true>(
                     q_j, b, l, scale, sum, &step,
@@ -1033,13 +1415,13 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 uniform(q_j, t);
                 1.0
             };
-            inv_s[j] = is;
+            inv_s[row] = is;
             bs = new_bs;
             b2 = g * g + h * h * b2;
             if !last {
                 continue;
             }
-            // Tempered sums wait until the pass is over (below).
+            // Tempered sums wait until the block is done (`finish_block`).
             if let (Some(sums), true) = (doc_out.sums.as_deref_mut(), setup.tempering == 1.0) {
                 let acc = sums.lanes_at(ctx.slots[j] as usize);
                 let p_scale = F8::splat(is);
@@ -1069,43 +1451,54 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
                 _ => {}
             }
         }
+        (right.sum, right.squares) = (bs, b2);
     }
-    if let (Some(sums), true) = (doc_out.sums.as_deref_mut(), setup.tempering != 1.0) {
-        tempered_sums(ctx, q, inv_s, side, sums, setup.tempering, t);
-    }
-    match output {
-        Output::Tokens => {
-            for j in 0..n {
-                let e = (ctx.offset + j) * t;
-                store_scaled(
-                    &q[j * k..(j + 1) * k],
-                    inv_s[j],
-                    &mut doc_out.entries[e..e + t],
-                );
-            }
+
+    /// What the last pass does with the final rows of block `c` once they are all known:
+    /// tempered sums, the output "tokens", and the block's share of p(t|d) (its pieces
+    /// from the last, so that the whole document's are added from its end in every case).
+    #[inline(always)]
+    fn finish_block(&self, s: &mut Scratch, c: usize, out: &mut DocOutput<'_>) {
+        let (setup, k, t) = (self.setup, self.setup.k, self.setup.t);
+        let range = self.blocks.range(c);
+        let len = range.len();
+        let (q, inv_s) = (&s.q[..len * k], &s.inv_s[..len]);
+        if let (Some(sums), true) = (out.sums.as_deref_mut(), setup.tempering != 1.0) {
+            let slots = &self.ctx.slots[range.clone()];
+            tempered_sums(slots, q, inv_s, &mut s.row, sums, setup.tempering, t);
         }
-        Output::DocumentMean => {
-            side.fill(F8::ZERO);
-            for (row, &s) in q.chunks_exact(k).zip(inv_s.iter()) {
-                let s = F8::splat(s);
-                side.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
+        match setup.output {
+            Output::Tokens => {
+                for (i, (row, &scale)) in q.chunks_exact(k).zip(inv_s).enumerate() {
+                    let e = (self.ctx.offset + range.start + i) * t;
+                    store_scaled(row, scale, &mut out.entries[e..e + t]);
+                }
             }
-            let s = inverse_sum(side, t);
-            store_scaled(side, s, doc_out.document);
+            Output::DocumentMean => {
+                for p in (0..len).step_by(setup.blocking.piece).rev() {
+                    let end = (p + setup.blocking.piece).min(len);
+                    add_piece(
+                        &mut s.total,
+                        &mut s.piece,
+                        &q[p * k..end * k],
+                        &inv_s[p..end],
+                    );
+                }
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
-/// Tempered EM's statistics of one document: ñ_{w_j t} += norm_t(p_jt^κ) for the final
-/// p_j = q_j · inv_s_j, in the order the backward stream visits the positions (so the sums
-/// are those an addition at each position would give). Kept out of that stream: here
-/// the positions are independent of each other, so the processor overlaps the long
-/// chains of the power function across positions, which inside the stream's loop wait
-/// behind its recurrence.
+/// Tempered EM's statistics of the positions of a block: ñ_{w_j t} += norm_t(p_jt^κ) for
+/// the final p_j = q_j · inv_s_j, in the order the backward stream visits the positions
+/// (so the sums are those an addition at each position would give). Kept out of that
+/// stream: here the positions are independent of each other, so the processor overlaps
+/// the long chains of the power function across positions, which inside the stream's
+/// loop wait behind its recurrence.
 #[inline(always)]
 fn tempered_sums(
-    ctx: &DocContext<'_>,
+    slots: &[u32],
     q: &[F8],
     inv_s: &[f32],
     side: &mut [F8],
@@ -1120,7 +1513,7 @@ fn tempered_sums(
             *o = probability_power8(*v * p_scale, kappa);
         }
         let w = F8::splat(inverse_sum(side, t));
-        let acc = sums.lanes_at(ctx.slots[j] as usize);
+        let acc = sums.lanes_at(slots[j] as usize);
         for (a, v) in acc.iter_mut().zip(side.iter()) {
             *a += *v * w;
         }
@@ -1131,75 +1524,122 @@ fn tempered_sums(
 mod tests {
     use super::*;
 
-    /// A long document gives the same bits whether its left contexts are kept whole or a
-    /// block at a time.
-    #[test]
-    fn blocked_left_contexts_change_no_bit() {
-        let (t, n, n_words) = (7, 1000, 50);
-        let mut x = 7u64;
-        let mut next = || {
+    fn random(seed: u64) -> impl FnMut() -> f32 {
+        let mut x = seed;
+        move || {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             ((x >> 40) as f32) / (1u64 << 24) as f32
-        };
+        }
+    }
+
+    /// Every output of a run as bits, and ñ_wt.
+    type Bits = (Vec<u32>, Vec<u16>, WordTopicSums);
+
+    /// Documents give the same bits whether they run whole or a block at a time (blocks
+    /// of one position and more, documents shorter than a block and ending anywhere in
+    /// one), for every option of the kernel and every output.
+    #[test]
+    fn blocked_documents_change_no_bit() {
+        let (t, n_words) = (11, 40);
+        let mut next = random(7);
+        let lengths = [0, 1, 2, 6, 7, 13, 40, 97];
+        let mut offsets = vec![0i64];
+        for len in lengths {
+            offsets.push(offsets.last().unwrap() + len);
+        }
+        let n = *offsets.last().unwrap() as usize;
         let words: Vec<u32> = (0..n).map(|_| (next() * n_words as f32) as u32).collect();
+        let docs = Documents::new(&words, None, &offsets, n_words).unwrap();
         let phi: Vec<f32> = (0..n_words * t).map(|_| next() + 0.01).collect();
-        let n_t: Vec<f32> = (0..t).map(|_| 1.0 + next()).collect();
+        let phi = Phi::checked(&phi, t).unwrap();
+        let n_t: Vec<f32> = (0..t)
+            .map(|i| if i == 3 { 0.0 } else { 1.0 + next() })
+            .collect();
         let gf: Vec<f32> = (0..n)
             .map(|i| if i % 9 == 0 { 0.0 } else { next() })
             .collect();
         let gb: Vec<f32> = (0..n).map(|_| next()).collect();
         let reset: Vec<f32> = (0..n).map(|i| [0.0, 0.5, 1.0][i % 37 % 3]).collect();
-        let inv_nt: Vec<f32> = n_t.iter().map(|v| 1.0 / v).collect();
-        let options = [
-            (true, Filter::POverNt, 0.0),
-            (false, Filter::Phi, 0.25),
-            (true, Filter::Phi, 0.4),
+        let outputs = [
+            Output::None,
+            Output::Tokens,
+            Output::Contexts,
+            Output::LogLikelihood,
+            Output::DocumentMean,
+            Output::TopK(1),
+            Output::TopK(3),
         ];
-        for (exclude_self, filter, document_weight) in options {
-            for output in [Output::Tokens, Output::Contexts, Output::LogLikelihood] {
-                let run = |long_document| {
-                    let setup = Setup {
-                        t,
-                        k: blocks(t),
-                        phi: Phi::checked(&phi, t).unwrap(),
-                        n_t: padded(&n_t),
-                        inv_nt: padded(&inv_nt),
-                        beta: 0.3,
-                        passes: 3,
-                        exclude_self,
-                        filter,
-                        output,
-                        document_weight,
-                        tempering: 1.0,
-                        long_document,
-                    };
-                    let mut sums = ChunkSums::new(n_words, t);
-                    let mut table = WordTable::default();
-                    table.fill(&words, &setup, &mut sums);
-                    let ctx = DocContext {
-                        words: &words,
-                        slots: &table.slots,
-                        gf: &gf,
-                        gb: &gb,
-                        reset: Some(&reset),
-                        offset: 0,
-                    };
-                    let width = output.widths(t).1;
-                    let mut entries = vec![0f32; n * width];
-                    let mut out = DocOutput {
-                        entries: &mut entries,
-                        topics: &mut [],
-                        document: &mut [],
-                        sums: None,
-                    };
-                    document_any(&ctx, &setup, &table, &mut Scratch::default(), &mut out);
-                    entries
-                };
-                assert_eq!(run(usize::MAX), run(0));
-                assert_eq!(run(usize::MAX), run(CONTEXT_BLOCK + 1));
+        // (document weight, resets, tempering)
+        let variants = [
+            (0.0, false, 1.0),
+            (0.3, true, 1.0),
+            (0.0, true, 0.6),
+            (1.0, false, 0.6),
+        ];
+        for passes in 1..=3 {
+            for exclude_self in [true, false] {
+                for filter in [Filter::POverNt, Filter::Phi] {
+                    for (document_weight, resets, tempering) in variants {
+                        let params = AttentiveParams {
+                            gamma_forward: &gf,
+                            gamma_backward: &gb,
+                            reset: resets.then_some(&reset[..]),
+                            beta: 0.3,
+                            passes,
+                            exclude_self,
+                            filter,
+                            document_weight,
+                            tempering,
+                        };
+                        for output in outputs {
+                            let run = |long_document, block, piece| -> Bits {
+                                let blocking = Blocking {
+                                    long_document,
+                                    block,
+                                    piece,
+                                };
+                                let sums = Accumulate::Dense;
+                                let out = attentive_estep_blocked(
+                                    &docs, phi, &n_t, &params, output, sums, blocking,
+                                )
+                                .unwrap();
+                                let bits = out.values.iter().map(|v| v.to_bits()).collect();
+                                (bits, out.topics, out.n_wt)
+                            };
+                            for (block, piece) in [(1, 1), (6, 3), (32, 16)] {
+                                let whole = run(usize::MAX, 0, piece);
+                                let blocked = run(0, block, piece);
+                                assert!(
+                                    whole == blocked,
+                                    "passes {passes}, exclude_self {exclude_self}, {filter:?}, \
+                                     λ {document_weight}, resets {resets}, κ {tempering}, \
+                                     {output:?}, blocks of {block}"
+                                );
+                            }
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// The sums of p over a document (its head and p(t|d)) go into f64 a piece at a time:
+    /// an ordinary document gets the plain f32 sums, and a long one keeps the p of its
+    /// later positions that one f32 sum would round away.
+    #[test]
+    fn sums_of_p_keep_every_position() {
+        let mut total = vec![0f64; LANES];
+        let mut piece = vec![F8::ZERO];
+        let q = vec![F8::splat(1.0); 3];
+        add_piece(&mut total, &mut piece, &q, &[0.25, 0.5, 0.125]);
+        assert_eq!(total[0], 0.875);
+        // 2^24 + 1 is not an f32: an f32 total stops growing at 2^24.
+        let mut total = vec![(1u64 << 24) as f64; LANES];
+        for _ in 0..4 {
+            add_piece(&mut total, &mut piece, &q[..1], &[1.0]);
+        }
+        assert_eq!(total[0], (1u64 << 24) as f64 + 4.0);
     }
 }

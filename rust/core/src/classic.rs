@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::lanes::{blocks, dot, floats, floats_mut, load, prefetch, sums8, uniform, F8, LANES};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
-use crate::vector::{has_avx2, normalize_positive};
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
+use crate::vector::normalize_positive;
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -46,8 +48,9 @@ pub fn artm_estep(
         check_topic_vector("the theta regularizer term", term, n_topics)?;
     }
     let t = n_topics;
+    #[cfg(target_arch = "x86_64")]
     let simd = has_avx2();
-    let mut theta = zeroed(docs.n_docs() * t);
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,

@@ -11,12 +11,14 @@ pub enum Error {
     Value(String),
     /// The computation was cancelled (see `cancel`) before it was complete.
     Interrupted,
+    /// An output could not be allocated; the message names its size.
+    Memory(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Shape(msg) | Error::Value(msg) => f.write_str(msg),
+            Error::Shape(msg) | Error::Value(msg) | Error::Memory(msg) => f.write_str(msg),
             Error::Interrupted => f.write_str("interrupted"),
         }
     }

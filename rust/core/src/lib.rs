@@ -18,7 +18,10 @@ pub mod tokenize;
 pub mod vector;
 
 pub use accumulate::{Accumulate, ColumnChange, WordTopicSums};
-pub use attentive::{attentive_estep, AttentiveOutput, AttentiveParams, Filter, Output};
+pub use attentive::{
+    attentive_estep, attentive_estep_blocked, AttentiveOutput, AttentiveParams, Blocking, Filter,
+    Output, LONG_DOCUMENT,
+};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;

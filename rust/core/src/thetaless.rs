@@ -8,6 +8,7 @@ use crate::accumulate::{accumulate, touched_words, Accumulate, Outputs, Rows, Wo
 use crate::documents::Documents;
 use crate::error::Result;
 use crate::matrix::{check_topic_vector, topics_given_word, Phi};
+use crate::memory::zeroed;
 use crate::vector::{axpy, axpy_prod, dot};
 
 /// Which M-step direction the E-step produces.
@@ -29,14 +30,14 @@ struct Prior {
 }
 
 impl Prior {
-    fn of(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Prior {
+    fn of(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Result<Prior> {
         let t = phi.n_topics();
         let (words, slots) = touched_words(docs, phi.n_words());
-        let mut rows = vec![0f32; words.len() * t];
+        let mut rows = zeroed("p(t|w) of the touched words", &[words.len(), t])?;
         rows.par_chunks_mut(t)
             .zip(&words)
             .for_each(|(row, &w)| topics_given_word(phi.row(w as usize), n_t, row));
-        Prior { slots, rows, t }
+        Ok(Prior { slots, rows, t })
     }
 
     #[inline]
@@ -67,8 +68,8 @@ fn linear_theta_of(docs: &Documents<'_>, d: usize, prior: &Prior, theta: &mut [f
 pub fn linear_theta(docs: &Documents<'_>, phi: Phi<'_>, n_t: &[f32]) -> Result<Vec<f32>> {
     let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
-    let prior = Prior::of(docs, phi, n_t);
-    let mut theta = vec![0f32; docs.n_docs() * t];
+    let prior = Prior::of(docs, phi, n_t)?;
+    let mut theta = zeroed("θ (documents × topics)", &[docs.n_docs(), t])?;
     let outputs = Outputs {
         doc: Rows {
             values: &mut theta,
@@ -101,7 +102,7 @@ pub fn thetaless_estep(
 ) -> Result<WordTopicSums> {
     let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
-    let prior = Prior::of(docs, phi, n_t);
+    let prior = Prior::of(docs, phi, n_t)?;
     accumulate(
         docs,
         phi.n_words(),

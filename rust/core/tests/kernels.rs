@@ -2,9 +2,9 @@
 //! sum to 1, and results that do not depend on the number of threads.
 
 use attartm_core::{
-    artm_estep, attentive_estep, bag_of_words, linear_theta, thetaless_estep, Accumulate,
-    AttentiveOutput, AttentiveParams, ClassicParams, Documents, Error, Filter, Output, Phi,
-    Variant, WordTopicSums,
+    artm_estep, attentive_estep, attentive_estep_blocked, bag_of_words, linear_theta,
+    thetaless_estep, Accumulate, AttentiveOutput, AttentiveParams, Blocking, ClassicParams,
+    Documents, Error, Filter, Output, Phi, Variant, WordTopicSums, LONG_DOCUMENT,
 };
 
 /// A small deterministic generator (no dependency needed for test data).
@@ -414,5 +414,57 @@ fn sparse_rows_and_adding_into_n_wt_equal_the_dense_sums() {
             assert!((change.total[topic] - total).abs() < 1e-6 * (1.0 + total.abs()));
             assert!((change.positive[topic] - positive).abs() < 1e-6 * (1.0 + positive.abs()));
         }
+    }
+}
+
+/// Documents longer than `LONG_DOCUMENT` run a block at a time with the same results, bit
+/// for bit, as when they run whole, on any number of threads (here up to 9,000 tokens in
+/// blocks of 256 positions, beside short ones; resets, the document head and tempering).
+#[test]
+fn long_documents_give_the_results_of_whole_documents() {
+    let c = case(11, 6, 9_000, 300, 7);
+    assert!(
+        c.offsets
+            .windows(2)
+            .filter(|w| w[1] - w[0] > LONG_DOCUMENT as i64)
+            .count()
+            >= 2
+    );
+    let docs = Documents::new(&c.words, None, &c.offsets, c.n_words).unwrap();
+    let (gf, gb) = params(&c);
+    let reset: Vec<f32> = (0..c.words.len())
+        .map(|i| [0.0, 0.3, 1.0][i % 101 % 3])
+        .collect();
+    let cases = [
+        (2, 0.0, 0.7, Output::Tokens),
+        (3, 0.2, 1.0, Output::DocumentMean),
+    ];
+    for (passes, document_weight, tempering, output) in cases {
+        let ap = AttentiveParams {
+            passes,
+            document_weight,
+            tempering,
+            reset: Some(&reset),
+            ..two_passes(&gf, &gb)
+        };
+        let run = |long_document, threads| {
+            on_threads(threads, || {
+                let sums = Accumulate::Dense;
+                let out = attentive_estep_blocked(
+                    &docs,
+                    phi(&c),
+                    &c.n_t,
+                    &ap,
+                    output,
+                    sums,
+                    Blocking::longer_than(long_document),
+                );
+                let out = out.unwrap();
+                (out.values, dense(out.n_wt))
+            })
+        };
+        let whole = run(usize::MAX, 1);
+        assert_eq!(run(LONG_DOCUMENT, 1), whole);
+        assert_eq!(run(LONG_DOCUMENT, 2), whole);
     }
 }

@@ -82,16 +82,6 @@ impl View<'_> {
         self.offsets.len().saturating_sub(1)
     }
 
-    /// The longest document's entries, at most all of them (offsets are checked later).
-    pub fn longest(&self) -> usize {
-        let n = self.words.len() as i64;
-        self.offsets
-            .windows(2)
-            .map(|w| (w[1].clamp(0, n) - w[0].clamp(0, n)).max(0) as usize)
-            .max()
-            .unwrap_or(0)
-    }
-
     /// The validated documents (ids inside Φ's rows, offsets in order).
     pub fn documents(&self) -> attartm_core::Result<Documents<'_>> {
         Documents::new(self.words, self.counts, self.offsets, self.n_words)

@@ -8,8 +8,8 @@ mod sizes;
 mod text;
 
 use attartm_core::{
-    Accumulate, AttentiveParams, ClassicParams, ColumnChange, CountSpec, Documents, Filter, Output,
-    Phi, Sliding, Variant, WordTopicSums,
+    Accumulate, AttentiveParams, Blocking, ClassicParams, ColumnChange, CountSpec, Documents,
+    Filter, Output, Phi, Sliding, Variant, WordTopicSums,
 };
 use numpy::ndarray::{Array2, Ix2};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -215,14 +215,12 @@ fn bag_of_words<'py>(
     ))
 }
 
-/// Refuses an attentive call whose output, ñ_wt or per-document scratch could never be
-/// allocated. The scratch holds p_i of every position of a document (n×T floats, unless
-/// the output "tokens" holds them) and, with tempering, its tempered rows (n×T more).
+/// Refuses an attentive call whose output or ñ_wt could never be allocated. (Its scratch
+/// does not grow with the length of a document beyond √n rows: docs/mathematics.md §3.)
 fn check_attentive_sizes(
     view: &collection::View<'_>,
     sums: &Sums<'_>,
     output: Output,
-    tempering: f32,
     n_words: usize,
     n_topics: usize,
 ) -> PyResult<()> {
@@ -244,20 +242,16 @@ fn check_attentive_sizes(
         )?,
         Output::TopK(k) => sizes::check("the output \"top\" (tokens × top)", &[n, k], 4 + 2)?,
     }
-    let per_token = usize::from(output != Output::Tokens) + usize::from(tempering != 1.0);
-    let longest = view.longest();
-    sizes::check(
-        &format!("the scratch of the longest document ({longest} tokens)"),
-        &[longest, t, per_token],
-        4,
-    )
+    Ok(())
 }
 
 /// The attentive E-step; see `attartm.kernels.attentive_estep`. Returns (values, n_wt):
 /// values are the rows of `output` ("none", "tokens", "contexts", "loglik", "doc_mean",
-/// or "top": (topics, probs)), n_wt what `accumulate` asks for.
+/// or "top": (topics, probs)), n_wt what `accumulate` asks for. `long_document` (for
+/// tests): documents longer than this many tokens run a block at a time (the default is
+/// the core's; the results are the same for any value).
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -281,6 +275,7 @@ fn attentive_estep<'py>(
     weight: f64,
     checked_phi: bool,
     threads: Option<usize>,
+    long_document: Option<usize>,
 ) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
     let filter = match filter {
         "p/n_t" => Filter::POverNt,
@@ -313,7 +308,8 @@ fn attentive_estep<'py>(
     let gb = vector::<f32>("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
     let view = args.view();
-    check_attentive_sizes(&view, &sums, output, tempering, n_words, n_topics)?;
+    check_attentive_sizes(&view, &sums, output, n_words, n_topics)?;
+    let blocking = long_document.map_or_else(Blocking::default, Blocking::longer_than);
     let (nt, how) = (n_t.as_slice(), sums.view());
     let params = AttentiveParams {
         gamma_forward: gf.as_slice(),
@@ -329,7 +325,8 @@ fn attentive_estep<'py>(
     let (n_docs, n_tokens, out) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;
-        let out = attartm_core::attentive_estep(&docs, phi, nt, &params, output, how)?;
+        let out =
+            attartm_core::attentive_estep_blocked(&docs, phi, nt, &params, output, how, blocking)?;
         Ok((docs.n_docs(), docs.n_entries(), out))
     })?;
     let values = match output {
@@ -451,6 +448,7 @@ fn window_counts<'py>(
             "pairs must hold two word indices per pair (a flat array of even length)",
         ));
     }
+    sizes::check("the word index (n_vocabulary)", &[n_vocabulary], 4)?;
     let pairs: Vec<(u32, u32)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
     let (t, o, w) = (tokens.as_slice(), offsets.as_slice(), words.as_slice());
     let out = run(py, threads, || {
@@ -478,6 +476,7 @@ fn distinct_words<'py>(
     n_words: usize,
 ) -> PyResult<Bound<'py, PyArray1<u32>>> {
     let tokens = token_ids("tokens", tokens)?;
+    sizes::check("the table of words seen (n_words)", &[n_words], 1)?;
     let t = tokens.as_slice();
     let words = run_here(py, || attartm_core::online::distinct_words(t, n_words))?;
     Ok(words.into_pyarray(py))

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use attartm_core::cancel::{self, Cancel};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 /// How often a running call looks for signals (Ctrl-C).
@@ -131,11 +131,13 @@ where
 }
 
 /// The outcome of core work as Python sees it: core errors as ValueError (an interrupted
-/// one as KeyboardInterrupt), a panic as RuntimeError.
+/// one as KeyboardInterrupt, an output that could not be allocated as MemoryError), a
+/// panic as RuntimeError.
 fn python_result<T>(outcome: std::thread::Result<attartm_core::Result<T>>) -> PyResult<T> {
     match outcome {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(attartm_core::Error::Interrupted)) => Err(PyKeyboardInterrupt::new_err(())),
+        Ok(Err(attartm_core::Error::Memory(msg))) => Err(PyMemoryError::new_err(msg)),
         Ok(Err(e)) => Err(PyValueError::new_err(e.to_string())),
         Err(panic) => {
             let msg = panic

@@ -1,12 +1,13 @@
-//! Refusing, with MemoryError, an output or scratch buffer that could never be allocated.
+//! Refusing, with MemoryError, an output that could never be allocated.
 //!
 //! The core allocates what a call returns (n×T for "tokens", n×(2T+2) for "contexts",
-//! D×T for θ, W×T for dense ñ_wt) and, per document, n×T floats of scratch; Rust aborts
-//! the process when an allocation fails. The binding computes those sizes from the inputs
-//! before the core runs and refuses any larger than this machine's physical memory, naming
-//! the size asked. (An allocation under that limit can still fail when memory is short;
-//! that is not checked here.)
+//! D×T for θ, W×T for dense ñ_wt) and tables sized by an argument (n_vocabulary). The
+//! binding computes those sizes from the inputs before the core runs and refuses any
+//! larger than this machine's physical memory, naming the size asked. An allocation under
+//! that limit that still fails (memory is short) is the core's `Error::Memory`, also a
+//! MemoryError naming the size, never an abort.
 
+use attartm_core::memory::array_size;
 use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
 
@@ -31,18 +32,12 @@ pub fn memory_limit() -> usize {
 /// Refuses `what`, an array of `dims` values of `item` bytes each, when it could never fit.
 pub fn check(what: &str, dims: &[usize], item: usize) -> PyResult<()> {
     let limit = memory_limit();
-    let bytes = dims.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
+    let (bytes, size) = array_size(dims, item);
     if bytes.is_some_and(|b| b <= limit) {
         return Ok(());
     }
-    let shape = dims
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("×");
-    let size = bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string());
     Err(PyMemoryError::new_err(format!(
-        "{what} would take {size} bytes ({shape} values of {item} bytes), more than this \
-         machine's memory ({limit} bytes); pass fewer tokens or documents per call"
+        "{what} would take {size}, more than this machine's memory ({limit} bytes); pass \
+         fewer tokens or documents per call"
     )))
 }
