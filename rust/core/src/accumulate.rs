@@ -15,14 +15,14 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use crate::cancel;
 use crate::documents::Documents;
 use crate::error::{Error, Result};
-use crate::lanes::{blocks, floats, floats_mut, F8, LANES};
+use crate::lanes::{blocks, floats, floats_mut, prefetch, F8, LANES};
 use crate::memory::zeroed;
 #[cfg(target_arch = "x86_64")]
 use crate::vector::has_avx2;
 
 /// Entries per chunk: large enough to amortize a chunk's merge, small enough that the
 /// distinct words of a chunk (whose f32 rows are held until its turn to merge) stay few.
-pub const CHUNK_ENTRIES: usize = 8_192;
+pub const CHUNK_ENTRIES: usize = 32_768;
 
 /// Chunks a call is cut into at least, while its chunks stay above [`MIN_CHUNK_ENTRIES`]:
 /// a small call (one of stepwise EM's batches) still gives every worker several chunks,
@@ -35,6 +35,10 @@ const MIN_CHUNK_ENTRIES: usize = 1_024;
 pub fn chunk_entries(n_entries: usize) -> usize {
     (n_entries / MIN_CHUNKS).clamp(MIN_CHUNK_ENTRIES, CHUNK_ENTRIES)
 }
+
+/// How many rows ahead the merge prefetches the target's row: a chunk's words are
+/// scattered over n_wt, which is larger than the caches.
+const MERGE_AHEAD: usize = 4;
 
 /// Sums of finished chunks that may wait for an earlier chunk's merge, besides one per
 /// worker: a worker that finishes early goes on with the next chunk instead of idling.
@@ -157,8 +161,13 @@ impl ChunkSums {
         let (t, weight) = (self.n_topics, target.weight);
         let width = self.stride * LANES;
         let values = floats(&self.values);
+        let row_of = |w: u32| target.slots.map_or(w as usize, |s| s[w as usize] as usize);
         for (k, &w) in self.words.iter().enumerate() {
-            let row = target.slots.map_or(w as usize, |s| s[w as usize] as usize);
+            if let Some(&ahead) = self.words.get(k + MERGE_AHEAD) {
+                let row = row_of(ahead);
+                prefetch(&target.values[row * t..(row + 1) * t]);
+            }
+            let row = row_of(w);
             let dst = &mut target.values[row * t..(row + 1) * t];
             let src = &values[k * width..k * width + t];
             add_row(dst, src, weight, target.columns.as_mut());

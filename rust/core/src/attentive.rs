@@ -273,19 +273,23 @@ fn mix<const DOC_HEAD: bool>(
     (keep * a, keep * c, keep * u, scale)
 }
 
-/// Bit i set where `x[i] >= threshold`.
+/// Bit i set where `x[i] * scale >= threshold`.
 #[inline(always)]
-fn at_least(x: &[f32; 8], threshold: f32) -> u32 {
+fn at_least(x: &[f32; 8], scale: f32, threshold: f32) -> u32 {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_mm_cmpge_ps, _mm_loadu_ps, _mm_movemask_ps, _mm_set1_ps};
+        use std::arch::x86_64::{
+            _mm_cmpge_ps, _mm_loadu_ps, _mm_movemask_ps, _mm_mul_ps, _mm_set1_ps,
+        };
         // SAFETY: SSE is part of every x86_64 processor, and both loads read 4 of the 8
         // values of `x`. (The compiler does not turn the portable loop below into these
-        // two compare-and-movemask instructions; it emits one comparison per value.)
+        // compare-and-movemask instructions; it emits one comparison per value.)
         unsafe {
-            let t = _mm_set1_ps(threshold);
-            let lo = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x.as_ptr()), t));
-            let hi = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(x.as_ptr().add(4)), t));
+            let (t, s) = (_mm_set1_ps(threshold), _mm_set1_ps(scale));
+            let lo = _mm_mul_ps(_mm_loadu_ps(x.as_ptr()), s);
+            let hi = _mm_mul_ps(_mm_loadu_ps(x.as_ptr().add(4)), s);
+            let lo = _mm_movemask_ps(_mm_cmpge_ps(lo, t));
+            let hi = _mm_movemask_ps(_mm_cmpge_ps(hi, t));
             (lo | (hi << 4)) as u32
         }
     }
@@ -293,7 +297,7 @@ fn at_least(x: &[f32; 8], threshold: f32) -> u32 {
     {
         let mut mask = 0u32;
         for (i, &v) in x.iter().enumerate() {
-            mask |= ((v >= threshold) as u32) << i;
+            mask |= ((v * scale >= threshold) as u32) << i;
         }
         mask
     }
@@ -312,14 +316,15 @@ fn key(v: f32, t: usize) -> u64 {
 /// with more takes the general path.
 const FEW: u32 = 8;
 
-/// The K best values of `row` (at most 128, non-negative) among those that reach
-/// `threshold`, into `probs` and `topics`, when at most [`FEW`] do; false (and nothing
-/// written) otherwise. Each is inserted by compare-exchanges down a buffer of keys held
-/// in registers, without branches: where a value lands is unpredictable, and a
+/// The K best values of `row ⊙ scale` (at most 128, non-negative) among those that
+/// reach `threshold`, into `probs` and `topics`, when at most [`FEW`] do; false (and
+/// nothing written) otherwise. Each is inserted by compare-exchanges down a buffer of keys
+/// held in registers, without branches: where a value lands is unpredictable, and a
 /// mispredicted branch costs more than these selects.
 #[inline(always)]
 fn top_of_few<const K: usize>(
     row: &[f32],
+    scale: f32,
     threshold: f32,
     probs: &mut [f32],
     topics: &mut [u16],
@@ -329,10 +334,10 @@ fn top_of_few<const K: usize>(
     let mut bits = 0u128;
     for (c, x) in lanes.chunks_exact(LANES).enumerate() {
         let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
-        bits |= (at_least(x, threshold) as u128) << (c * LANES);
+        bits |= (at_least(x, scale, threshold) as u128) << (c * LANES);
     }
     for (i, &v) in rest.iter().enumerate() {
-        bits |= ((v >= threshold) as u128) << (lanes.len() + i);
+        bits |= ((v * scale >= threshold) as u128) << (lanes.len() + i);
     }
     if bits.count_ones() > FEW {
         return false;
@@ -342,7 +347,7 @@ fn top_of_few<const K: usize>(
     for _ in 0..FEW {
         // Past the last candidate: key 0, below every other.
         let i = (bits.trailing_zeros() as usize).min(last);
-        let mut x = select_unpredictable(bits != 0, key(row[i], i), 0);
+        let mut x = select_unpredictable(bits != 0, key(row[i] * scale, i), 0);
         for b in best.iter_mut() {
             let (hi, lo) = (
                 select_unpredictable(x > *b, x, *b),
@@ -359,24 +364,20 @@ fn top_of_few<const K: usize>(
     true
 }
 
-/// The k most probable topics of a row, best first (ties: lower topic first), without
-/// sorting the row or sweeping it k times. One vector pass finds the largest value of
-/// each of eight lanes; the maxima of four disjoint sets of topics (lanes i and i + 4)
-/// are sorted, and for k ≤ 4 the k-th of them is at most the row's k-th largest value,
-/// so only the few values at least as large can be among the k best. Those are offered
-/// in topic order to a sorted buffer. Larger k, longer rows and rows with many values
-/// at the threshold take a general path that offers every value above it.
+/// The k most probable topics of the row p = `row` ⊙ `scale` (`row` non-negative, `scale`
+/// positive), best first (ties: lower topic first), without sorting the row or sweeping it
+/// k times. `lane_max` holds the largest value of `row` in each of eight lanes (topic t in
+/// lane t mod 8, padding zeros allowed), which the kernel keeps while it computes the row:
+/// the maxima of four disjoint sets of topics (lanes i and i + 4) are sorted, and for
+/// k ≤ 4 the k-th of them, scaled, is at most the k-th largest p (scaling by a positive
+/// number keeps the order of the maxima), so only the few values at least as large can be
+/// among the k best. Those are offered in topic order to a sorted buffer. Larger k, longer
+/// rows and rows with many values at the threshold take a general path that offers every
+/// value above it. Every p is computed as `row[t] * scale`, as the output stores it.
 #[inline(always)]
-fn select_top(row: &[f32], topics: &mut [u16], probs: &mut [f32]) {
-    const LANES: usize = 8;
+fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: &mut [f32]) {
     let k = topics.len();
-    let mut best = [f32::NEG_INFINITY; LANES];
-    for x in row.chunks_exact(LANES) {
-        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
-        for i in 0..LANES {
-            best[i] = if x[i] > best[i] { x[i] } else { best[i] };
-        }
-    }
+    let best = lane_max.0;
     let mut threshold = f32::NEG_INFINITY;
     if k <= 4 {
         // A network of five compare-exchanges sorts the four maxima.
@@ -384,13 +385,13 @@ fn select_top(row: &[f32], topics: &mut [u16], probs: &mut [f32]) {
         for (a, b) in [(0, 1), (2, 3), (0, 2), (1, 3), (1, 2)] {
             (m[a], m[b]) = (m[a].max(m[b]), m[a].min(m[b]));
         }
-        threshold = m[k - 1];
+        threshold = m[k - 1] * scale;
         if row.len() <= 128 {
             let found = match k {
-                1 => top_of_few::<1>(row, threshold, probs, topics),
-                2 => top_of_few::<2>(row, threshold, probs, topics),
-                3 => top_of_few::<3>(row, threshold, probs, topics),
-                _ => top_of_few::<4>(row, threshold, probs, topics),
+                1 => top_of_few::<1>(row, scale, threshold, probs, topics),
+                2 => top_of_few::<2>(row, scale, threshold, probs, topics),
+                3 => top_of_few::<3>(row, scale, threshold, probs, topics),
+                _ => top_of_few::<4>(row, scale, threshold, probs, topics),
             };
             if found {
                 return;
@@ -400,7 +401,8 @@ fn select_top(row: &[f32], topics: &mut [u16], probs: &mut [f32]) {
     // The general path: every value at or above the threshold, with branches.
     probs.fill(f32::NEG_INFINITY);
     topics.fill(0);
-    for (t, &v) in row.iter().enumerate() {
+    for (t, &q) in row.iter().enumerate() {
+        let v = q * scale;
         if v >= threshold && v > probs[k - 1] {
             let mut j = k - 1;
             while j > 0 && v > probs[j - 1] {
@@ -940,15 +942,17 @@ struct Step {
 }
 
 /// One backward step over a row: the right stream `b` takes in p_j, and q_j becomes
-/// θ_j p_j / n_t (or θ_j φ_{w_j}) up to a factor. Returns the lane sums of the new q_j.
-/// `UNIFORM` adds the terms of θ that do not depend on the contexts: u (both contexts
-/// empty) and m P_d (the document prior).
+/// θ_j p_j / n_t (or θ_j φ_{w_j}) up to a factor. Returns the lane sums of the new q_j
+/// and, with `MAX`, its lane maxima (for the output "top", see [`select_top`]; zero
+/// otherwise). `UNIFORM` adds the terms of θ that do not depend on the contexts: u (both
+/// contexts empty) and m P_d (the document prior).
 #[inline(always)]
 fn backward_row<
     const EXCLUDE_SELF: bool,
     const PHI_FILTER: bool,
     const DOC_HEAD: bool,
     const UNIFORM: bool,
+    const MAX: bool,
 >(
     q: &mut [F8],
     b: &mut [F8],
@@ -957,13 +961,14 @@ fn backward_row<
     head: &[F8],
     prior: &[F8],
     s: &Step,
-) -> F8 {
+) -> (F8, F8) {
     let k = q.len();
     let (b, l, scale) = (&mut b[..k], &l[..k], &scale[..k]);
     let head = if DOC_HEAD { &head[..k] } else { &[][..] };
     let prior = if UNIFORM { &prior[..k] } else { &[][..] };
     // Two sums, of the even and the odd blocks: half the chain of dependent additions.
     let mut acc = [F8::ZERO; 2];
+    let mut top = F8::ZERO;
     for i in 0..k {
         let (qo, bo) = (q[i], b[i]);
         let bn = s.g * qo + s.h * bo;
@@ -988,8 +993,11 @@ fn backward_row<
         b[i] = bn;
         q[i] = qn;
         acc[i % 2] += qn;
+        if MAX {
+            top = top.max(qn);
+        }
     }
-    acc[0] + acc[1]
+    (acc[0] + acc[1], top)
 }
 
 /// [`document`] for the options of `setup`, as eight monomorphic copies.
@@ -1428,6 +1436,7 @@ impl Doc<'_> {
         let (t, k, n) = (setup.t, setup.k, self.blocks.n);
         let last = pass + 1 == setup.passes;
         let output = setup.output;
+        let top_k = matches!(output, Output::TopK(_));
         let range = self.blocks.range(c);
         let b = &mut right.b[..];
         let (mut bs, mut b2) = (right.sum, right.squares);
@@ -1503,20 +1512,27 @@ impl Doc<'_> {
             };
             let l = &left[row * k..(row + 1) * k];
             let q_j = &mut q[row * k..(row + 1) * k];
-            let acc = if u != 0.0 || with_prior {
-                backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true>(
+            // With the lane maxima of the final q_j, for the output "top".
+            let (acc, mut max) = match (u != 0.0 || with_prior, last && top_k) {
+                (true, true) => backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true, true>(
                     q_j, b, l, scale, sum, prior, &step,
-                )
-            } else {
-                backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false>(
+                ),
+                (true, false) => backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, true, false>(
                     q_j, b, l, scale, sum, prior, &step,
-                )
+                ),
+                (false, true) => backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false, true>(
+                    q_j, b, l, scale, sum, prior, &step,
+                ),
+                (false, false) => backward_row::<EXCLUDE_SELF, PHI_FILTER, DOC_HEAD, false, false>(
+                    q_j, b, l, scale, sum, prior, &step,
+                ),
             };
             let s = acc.sum();
             let is = if s >= f32::MIN_POSITIVE && s.is_finite() {
                 1.0 / s
             } else {
                 uniform(q_j, t);
+                max = q_j.iter().fold(F8::ZERO, |m, x| m.max(*x));
                 1.0
             };
             inv_s[row] = is;
@@ -1539,15 +1555,14 @@ impl Doc<'_> {
                     write_normalized(&mut doc_out.entries[e + t..e + 2 * t], &floats(b)[..t], bs);
                     doc_out.entries[e + 2 * t + 1] = effective_count(bs, b2);
                 }
-                // The final p_j is still in cache: pick its best topics now.
+                // The final p_j = q_j / s is still in cache, and the lane maxima of q_j
+                // came with it: pick its best topics now.
                 Output::TopK(top) => {
-                    let p_scale = F8::splat(is);
-                    for (o, v) in side.iter_mut().zip(q_j.iter()) {
-                        *o = *v * p_scale;
-                    }
                     let e = (ctx.offset + j) * top;
                     select_top(
-                        &floats(side)[..t],
+                        &floats(q_j)[..t],
+                        is,
+                        max,
                         &mut doc_out.topics[e..e + top],
                         &mut doc_out.entries[e..e + top],
                     );

@@ -5,11 +5,12 @@ use rayon::prelude::*;
 use crate::accumulate::{accumulate, Accumulate, ChunkSums, Outputs, Rows, WordTopicSums};
 use crate::documents::Documents;
 use crate::error::{Error, Result};
+use crate::lanes::{blocks, dot, floats, floats_mut, load, prefetch, sums8, uniform, F8, LANES};
 use crate::matrix::{check_topic_vector, Phi};
 use crate::memory::zeroed;
 #[cfg(target_arch = "x86_64")]
 use crate::vector::has_avx2;
-use crate::vector::{axpy, axpy_prod, dot, normalize_positive};
+use crate::vector::normalize_positive;
 
 /// Knobs of the classic E-step.
 #[derive(Clone, Debug)]
@@ -66,8 +67,7 @@ pub fn artm_estep(
     };
     let accumulating = !sums.is_none();
     let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
-        let mut rows: Vec<f32> = Vec::new();
-        let mut n_td = vec![0f32; t];
+        let mut scratch = Scratch::default();
         for (k, d) in chunk.docs.clone().enumerate() {
             let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
             let doc = ClassicDocument {
@@ -80,12 +80,12 @@ pub fn artm_estep(
             #[cfg(target_arch = "x86_64")]
             if simd {
                 // SAFETY: `simd` is true only where the processor runs AVX2.
-                unsafe { document_avx2(&doc, theta_d, &mut rows, &mut n_td, sums) };
+                unsafe { document_avx2(&doc, theta_d, &mut scratch, sums) };
             } else {
-                document(&doc, theta_d, &mut rows, &mut n_td, sums);
+                document::<false>(&doc, theta_d, &mut scratch, sums);
             }
             #[cfg(not(target_arch = "x86_64"))]
-            document(&doc, theta_d, &mut rows, &mut n_td, sums);
+            document::<false>(&doc, theta_d, &mut scratch, sums);
         }
     })?;
     Ok(ClassicOutput { theta, n_wt })
@@ -101,66 +101,187 @@ struct ClassicDocument<'a> {
     accumulate: bool,
 }
 
+/// Buffers reused across the documents of a chunk; rows are padded to whole blocks
+/// (see `lanes`), so every loop over topics is a whole number of vector operations.
+#[derive(Default)]
+struct Scratch {
+    /// The document's Φ rows, one per entry.
+    rows: Vec<F8>,
+    /// n_dw / z_w of every entry (0 where z_w is too small to divide by).
+    weights: Vec<f32>,
+    theta: Vec<F8>,
+    n_td: Vec<F8>,
+}
+
+/// How many tokens ahead the Φ row of an entry is prefetched while the rows are gathered.
+const PREFETCH_AHEAD: usize = 8;
+
 /// The inner iterations of one document, then its ñ_wt terms into `sums`.
+///
+/// Each iteration is two matrix–vector products with the document's gathered Φ rows R
+/// (n entries × T): z = R θ, then n_td = θ ⊙ Rᵀ (n_dw / z). The second runs a few blocks
+/// of topics at a time over all entries with their sums held in registers, so the
+/// additions of successive entries into a topic wait on each other only within a register,
+/// never through memory.
 #[inline(always)]
-fn document(
+fn document<const AVX2: bool>(
     doc: &ClassicDocument<'_>,
     theta_d: &mut [f32],
-    rows: &mut Vec<f32>,
-    n_td: &mut [f32],
+    scratch: &mut Scratch,
     sums: &mut ChunkSums,
 ) {
     let (docs, phi, t) = (doc.docs, doc.phi, theta_d.len());
+    let k = blocks(t);
     let range = docs.range(doc.d);
+    let words = &docs.words()[range.clone()];
+    let Scratch {
+        rows,
+        weights,
+        theta,
+        n_td,
+    } = scratch;
     // Gather the document's Φ rows once: every inner iteration reads them.
-    rows.clear();
-    for &w in &docs.words()[range.clone()] {
-        rows.extend_from_slice(phi.row(w as usize));
-    }
-    theta_d.fill(1.0 / t as f32);
-    for _ in 0..doc.params.doc_passes {
-        n_td.fill(0.0);
-        // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
-        let mut uniform = 0f32;
-        for (j, i) in range.clone().enumerate() {
-            let row = &rows[j * t..(j + 1) * t];
-            let z = dot(row, theta_d);
-            if z >= f32::MIN_POSITIVE {
-                axpy(docs.count(i) / z, row, n_td);
-            } else {
-                uniform += docs.count(i) / t as f32;
-            }
+    rows.resize(words.len() * k, F8::ZERO);
+    for (j, &w) in words.iter().enumerate() {
+        if let Some(&ahead) = words.get(j + PREFETCH_AHEAD) {
+            prefetch(phi.row(ahead as usize));
         }
-        for (n, th) in n_td.iter_mut().zip(theta_d.iter()) {
-            *n = *n * th + uniform;
+        load(phi.row(w as usize), &mut rows[j * k..(j + 1) * k]);
+    }
+    weights.resize(words.len(), 0.0);
+    theta.resize(k, F8::ZERO);
+    n_td.resize(k, F8::ZERO);
+    uniform(theta, t);
+    let inv_t = 1.0 / t as f32;
+    for _ in 0..doc.params.doc_passes {
+        // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
+        dots::<AVX2>(rows, theta, weights);
+        let mut spread = 0f32;
+        for (weight, i) in weights.iter_mut().zip(range.clone()) {
+            let z = *weight;
+            *weight = if z >= f32::MIN_POSITIVE {
+                docs.count(i) / z
+            } else {
+                spread += docs.count(i) * inv_t;
+                0.0
+            };
+        }
+        weighted_sum(rows, weights, k, n_td);
+        let (n, th) = (&mut floats_mut(n_td)[..t], &mut floats_mut(theta)[..t]);
+        for (n, th) in n.iter_mut().zip(th.iter()) {
+            *n = *n * th + spread;
         }
         if let Some(scale) = &doc.params.theta_scale {
-            for (n, s) in n_td.iter_mut().zip(scale) {
+            for (n, s) in n.iter_mut().zip(scale) {
                 *n *= s;
             }
         }
         if let Some(term) = &doc.params.theta_term {
-            for (n, r) in n_td.iter_mut().zip(term) {
+            for (n, r) in n.iter_mut().zip(term) {
                 *n += r;
             }
         }
-        theta_d.copy_from_slice(n_td);
-        normalize_positive(theta_d);
+        th.copy_from_slice(n);
+        normalize_positive(th);
     }
+    theta_d.copy_from_slice(&floats(theta)[..t]);
     if !doc.accumulate {
         return;
     }
-    for (j, i) in range.enumerate() {
-        let row = &rows[j * t..(j + 1) * t];
-        let z = dot(row, theta_d);
-        let acc = sums.row(docs.words()[i]);
+    dots::<AVX2>(rows, theta, weights);
+    for (((row, &w), i), &z) in rows
+        .chunks_exact(k)
+        .zip(words)
+        .zip(range)
+        .zip(weights.iter())
+    {
+        let acc = sums.lanes(w);
         if z >= f32::MIN_POSITIVE {
-            axpy_prod(docs.count(i) / z, row, theta_d, acc);
+            let s = F8::splat(docs.count(i) / z);
+            for ((a, r), th) in acc.iter_mut().zip(row).zip(theta.iter()) {
+                *a += s * *r * *th;
+            }
         } else {
-            let u = docs.count(i) / t as f32;
-            acc.iter_mut().for_each(|a| *a += u);
+            let u = docs.count(i) * inv_t;
+            floats_mut(acc)[..t].iter_mut().for_each(|a| *a += u);
         }
     }
+}
+
+/// `out_j` = Σ_t rows_jt x_t for every row of `rows` (`x.len()` blocks each), in the order
+/// of `lanes::dot`. Eight rows go at once: their sums are independent chains of additions,
+/// which the processor overlaps, each block of `x` is loaded once for the eight, and
+/// their lanes are added up together ([`sums8`]).
+#[inline(always)]
+fn dots<const AVX2: bool>(rows: &[F8], x: &[F8], out: &mut [f32]) {
+    let k = x.len();
+    let mut eights = out.chunks_exact_mut(LANES);
+    let mut groups = rows.chunks_exact(LANES * k);
+    for (out, rows) in (&mut eights).zip(&mut groups) {
+        let r: [&[F8]; LANES] = std::array::from_fn(|e| &rows[e * k..(e + 1) * k]);
+        // Named sums rather than an array, which the compiler would vectorize across.
+        let (mut a0, mut a1, mut a2, mut a3) = (F8::ZERO, F8::ZERO, F8::ZERO, F8::ZERO);
+        let (mut a4, mut a5, mut a6, mut a7) = (F8::ZERO, F8::ZERO, F8::ZERO, F8::ZERO);
+        for (b, &x) in x.iter().enumerate() {
+            a0 += r[0][b] * x;
+            a1 += r[1][b] * x;
+            a2 += r[2][b] * x;
+            a3 += r[3][b] * x;
+            a4 += r[4][b] * x;
+            a5 += r[5][b] * x;
+            a6 += r[6][b] * x;
+            a7 += r[7][b] * x;
+        }
+        out.copy_from_slice(&sums8::<AVX2>(&[a0, a1, a2, a3, a4, a5, a6, a7]).0);
+    }
+    for (o, row) in eights
+        .into_remainder()
+        .iter_mut()
+        .zip(groups.remainder().chunks_exact(k))
+    {
+        *o = dot(row, x);
+    }
+}
+
+/// Blocks of topics whose sums [`weighted_sum`] keeps in registers at once: with a
+/// multiply and an addition per block and entry, eight chains of additions keep both
+/// vector units busy; more would not fit in AVX2's sixteen registers.
+const GROUP: usize = 8;
+
+/// `out` = Σ_j weights_j rows_j over rows of `k` blocks, in entry order for every topic.
+#[inline(always)]
+fn weighted_sum(rows: &[F8], weights: &[f32], k: usize, out: &mut [F8]) {
+    // Groups as even as possible: T = 100 (13 blocks) runs as 7 + 6, not 8 + 5.
+    let groups = k.div_ceil(GROUP);
+    let mut start = 0;
+    for g in 0..groups {
+        let end = k * (g + 1) / groups;
+        let out = &mut out[start..end];
+        match end - start {
+            1 => group_sum::<1>(rows, weights, k, start, out),
+            2 => group_sum::<2>(rows, weights, k, start, out),
+            3 => group_sum::<3>(rows, weights, k, start, out),
+            4 => group_sum::<4>(rows, weights, k, start, out),
+            5 => group_sum::<5>(rows, weights, k, start, out),
+            6 => group_sum::<6>(rows, weights, k, start, out),
+            7 => group_sum::<7>(rows, weights, k, start, out),
+            _ => group_sum::<8>(rows, weights, k, start, out),
+        }
+        start = end;
+    }
+}
+
+/// Blocks `start..start + G` of [`weighted_sum`].
+#[inline(always)]
+fn group_sum<const G: usize>(rows: &[F8], weights: &[f32], k: usize, start: usize, out: &mut [F8]) {
+    let mut acc = [F8::ZERO; G];
+    for (row, &w) in rows.chunks_exact(k).zip(weights) {
+        let (w, row) = (F8::splat(w), &row[start..start + G]);
+        for g in 0..G {
+            acc[g] += w * row[g];
+        }
+    }
+    out.copy_from_slice(&acc);
 }
 
 /// [`document`] compiled for AVX2.
@@ -169,11 +290,10 @@ fn document(
 fn document_avx2(
     doc: &ClassicDocument<'_>,
     theta_d: &mut [f32],
-    rows: &mut Vec<f32>,
-    n_td: &mut [f32],
+    scratch: &mut Scratch,
     sums: &mut ChunkSums,
 ) {
-    document(doc, theta_d, rows, n_td, sums)
+    document::<true>(doc, theta_d, scratch, sums)
 }
 
 /// Builds the bag of words of every document: (offsets, word ids, counts), the words of
