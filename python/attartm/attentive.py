@@ -15,10 +15,11 @@ from ._heldout import Evaluation
 from ._inference import InferenceContexts, passes_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
+from .fragments import TopicFragments
 from .segments import between_positions, evidence_scores, find_segments
 
 
-class AttentiveARTM(InferenceContexts, TopicModel):
+class AttentiveARTM(InferenceContexts, TopicFragments, TopicModel):
     """Attentive ARTM: every token position gets its own topic vector from its left and
     right context, two exponential moving averages along the text repeated ``passes``
     times (attention blocks without parameters).
@@ -218,7 +219,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
 
     def _run(self, corpus: Corpus, output: str, *, gammas=None, passes: int | None = None,
              top: int = 1, n_t: np.ndarray | None = None, accumulate: bool | str = False,
-             into=None, weight: float = 1.0):  # fmt: skip
+             into=None, weight: float = 1.0, fragments: tuple | None = None):  # fmt: skip
         """The kernel over ``corpus``; the contexts of inference (``gammas`` and
         ``passes`` not given) or those given."""
         gf, gb = self.gammas(corpus, self._inference_window) if gammas is None else gammas
@@ -231,7 +232,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
             document_weight=self.document_weight, tempering=self.tempering,
             output=output, top=top,
             accumulate=accumulate, into=into, weight=weight, threads=self.threads,
-            checked_phi=True,
+            checked_phi=True, fragments=fragments,
         )  # fmt: skip
 
     def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:
