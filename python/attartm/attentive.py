@@ -16,10 +16,11 @@ from ._inference import InferenceContexts, passes_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
 from .fragments import TopicFragments
+from .phrases import TopicPhrases
 from .segments import between_positions, evidence_scores, find_segments
 
 
-class AttentiveARTM(InferenceContexts, TopicFragments, TopicModel):
+class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel):
     """Attentive ARTM: every token position gets its own topic vector from its left and
     right context, two exponential moving averages along the text repeated ``passes``
     times (attention blocks without parameters).

@@ -1,4 +1,5 @@
-"""The ``attartm`` command line: train, topics, tag, eval and demo."""
+"""The ``attartm`` command line: train, topics, tag, eval, report, fragments, phrases,
+sweep and demo."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from . import _tagging
+from . import _cli_passages, _tagging
 from ._atomic import atomic_write
 from ._paths import parquet_files
 from ._progress import progress
@@ -46,7 +47,8 @@ def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
         if not p.is_file():
             raise FileNotFoundError(f"no such file: {path}")
         return pl.read_csv(p)
-    return pl.read_parquet(parquet_files(path))
+    columns = [text] if id is None or id == text else [text, id]
+    return pl.read_parquet(parquet_files(path), columns=columns)
 
 
 def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
@@ -369,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", required=True, help="the .html file to write")
     report.add_argument("--documents", type=int, default=3, help="documents to show")
     report.set_defaults(run=cmd_report)
+    _cli_passages.add_commands(sub, corpus_options, corpus_from_args)
 
     sw = sub.add_parser("sweep", help="run a parameter sweep described by a TOML file")
     sw.add_argument("config", help="TOML with [data], [sweep], [grid] (see README)")
