@@ -178,16 +178,22 @@ class TopicPhrases:
         has none."""
         phrases = self.topic_phrases(corpus, k=10, max_words=max_words, min_count=min_count)
         top_word = [self.vocabulary.words[w] for w in self.phi.argmax(axis=0)]  # type: ignore[attr-defined]
-        labels = list(top_word)
-        order = phrases.filter(pl.col("rank") == 1).sort("score", descending=True)["topic"]
-        used: set[str] = set()
-        for t in order.to_list():
-            options = phrases.filter(pl.col("topic") == t)["phrase"].to_list()
-            label = next((p for p in options if p not in used), None)
-            if label is not None:
-                labels[t] = label
-                used.add(label)
-        return labels
+        return labels_from(phrases, top_word)
+
+
+def labels_from(phrases: pl.DataFrame, top_word: list[str]) -> list[str]:
+    """Topic labels from ``topic_phrases``'s frame: topics in decreasing order of their
+    best phrase's score each take their best phrase not taken yet (else ``top_word``)."""
+    labels = list(top_word)
+    order = phrases.filter(pl.col("rank") == 1).sort("score", descending=True)["topic"]
+    used: set[str] = set()
+    for t in order.to_list():
+        options = phrases.filter(pl.col("topic") == t)["phrase"].to_list()
+        label = next((p for p in options if p not in used), None)
+        if label is not None:
+            labels[t] = label
+            used.add(label)
+    return labels
 
 
 def ranked_phrases(table: pl.DataFrame, scores: np.ndarray, k: int) -> pl.DataFrame:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from . import scores
 from ._atomic import atomic_write
 from ._model import TopicModel
+from ._report_passages import occurrences_in, passages_html
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 
@@ -35,6 +37,10 @@ table.topics tr.selected { outline: 2px solid #333; }
 .tok.dim { opacity: 0.25; }
 .segment { border-left: 3px solid #333; padding-left: 4px; margin-left: 4px; }
 .muted { color: #666; font-size: 0.85em; }
+.tok.phrase { text-decoration: underline 2px; font-weight: 600; }
+.phrase-chip { display: inline-block; margin: 2px 4px 2px 0; padding: 1px 6px; border-radius: 8px; background: #eee; font-size: 0.85em; }
+blockquote.fragment { border-left: 4px solid #888; margin: 4px 0 4px 1em; padding-left: 8px; font-size: 0.85em; }
+.passages h3 { font-size: 1em; margin-bottom: 2px; }
 """
 
 SCRIPT = """
@@ -153,6 +159,14 @@ def build(
                     f"<td>{npmi[topic]:.3f}</td><td>{sparsity[topic]:.1%}</td><td>{cells}</td></tr>")  # fmt: skip
     coords = topic_map(js_distances(phi))
     labels = [words[top[i][0]] for i in range(t)]
+    passages, doc_phrases = "", None
+    if isinstance(model, AttentiveARTM):
+        passages, labels = passages_html(model, corpus, lambda topic: colour(topic, t))
+        passages = (
+            '<h2>Topic phrases and fragments</h2><p class="muted">Each topic\'s label, '
+            "its best phrases and its best fragments in this corpus.</p>" + passages
+        )
+        doc_phrases = model.document_phrases(corpus, k=5)
     docs_html = []
     for d in documents:
         if not 0 <= d < corpus.n_documents:
@@ -168,13 +182,19 @@ def build(
             seg = model.segments(doc)
             cuts = [s for s in seg["start"].to_list() if s > 0]
             score_svg = _svg_scores(model.boundary_scores(doc), cuts)
+        mine: list[str] = []
+        if doc_phrases is not None:
+            mine = doc_phrases.filter(pl.col("id") == doc.ids[0])["phrase"].to_list()
+        marked = occurrences_in(doc, mine)
         spans = []
         for i, (word, topic) in enumerate(zip(tokens, main)):
             if i in cuts:
                 spans.append('<span class="segment"></span>')
-            spans.append(f'<span class="tok" data-topic="{topic}" style="background:'
+            spans.append(f'<span class="tok{" phrase" if marked[i] else ""}" data-topic="{topic}" style="background:'
                          f'{colour(int(topic), t)}" title="topic {topic}">{html.escape(word)}</span>')  # fmt: skip
+        listed = "".join(f'<span class="phrase-chip">{html.escape(p)}</span>' for p in mine)
         docs_html.append(f'<h3>{html.escape(str(doc.ids[0]))}</h3>{score_svg}'
+                         f'<div class="doc-phrases">{listed}</div>'
                          f'<div class="doc">{" ".join(spans)}</div>')  # fmt: skip
     # Token weights and regularizers (with their word weights) hold up to W values each.
     long = ("token_weight", "regularizers")
@@ -195,6 +215,7 @@ is the topic's size.</p>{_svg_map(coords, sizes, labels)}
 <p class="muted">Every token coloured by its main topic{" in its context" if isinstance(model, AttentiveARTM) else ""};
 {"the line is the boundary score, dashes mark detected segment starts." if isinstance(model, AttentiveARTM) else ""}</p>
 {"".join(docs_html)}
+{passages}
 <script>{SCRIPT}</script>
 </body></html>
 """
