@@ -107,3 +107,31 @@ def test_bad_arguments_raise_clear_errors(small_corpus, kwargs, error, match):
     model = attartm.AttentiveARTM(3, seed=0, epochs=1, updates_per_epoch=1).fit(small_corpus)
     with pytest.raises(error, match=match):
         model.fragments(small_corpus, **kwargs)
+
+
+def test_long_documents_in_blocks_give_the_same_fragments():
+    rng = np.random.default_rng(5)
+    n_words, n_topics = 10, 4
+    phi = random_phi(rng, n_words, n_topics)
+    phi = phi**3 / (phi**3).sum(axis=0)
+    tokens, offsets = random_documents(rng, n_words, max_docs=5, max_len=400)
+    words = [f"w{i}" for i in range(n_words)]
+    corpus = attartm.Corpus.from_token_ids(tokens, offsets, words)
+    model = attartm.AttentiveARTM.from_phi(phi, words, inference_window=4.0)
+    gf, gb = model.gammas(corpus, model._inference_window)
+    spec = (None, 3, 4, 30, 0.5)
+    runs = []
+    for long_document in (None, 300, 40):
+        found, _ = attartm._core.attentive_estep(
+            corpus.token_ids, corpus.doc_offsets, model._phi, model._topic_mass(),
+            gamma_forward=gf, gamma_backward=gb, beta=model.beta,
+            passes=model._inference_passes, exclude_self=True, output="fragments",
+            accumulate="none", long_document=long_document, fragments=spec,
+        )  # fmt: skip
+        runs.append(found)
+    for found in runs[1:]:
+        for a, b in zip(runs[0], found):
+            np.testing.assert_array_equal(a, b)
+    frame = model.fragments(corpus, k=3, min_tokens=4, max_tokens=30)
+    assert frame.height == runs[0][0].size > 0
+    assert_matches(model, corpus, frame, list(range(n_topics)), 3, 4, 30, 0.5)
