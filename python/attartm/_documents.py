@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 
+from ._source import SourceText
 from .vocabulary import Vocabulary
 
 TOKEN_SCHEMA = {"doc": pl.UInt32, "token": pl.UInt32, "boundary": pl.UInt8}
@@ -58,6 +59,8 @@ class Documents:
         self._dropped = dropped
         self._offsets: np.ndarray | None = None
         self._word_order = bool(word_order)
+        #: The source text, for a corpus built with keep_text=True (see ``_source``).
+        self._source: SourceText | None = None
 
     # --- properties ---------------------------------------------------------------------
 
@@ -86,6 +89,19 @@ class Documents:
         """Whether the tokens of a document stand in text order; False for a bag of words
         (built from counts), whose tokens are in an arbitrary order."""
         return self._word_order
+
+    @property
+    def source(self) -> pl.Series | None:
+        """The documents' texts, when the corpus was built with ``keep_text=True``
+        (else None)."""
+        return None if self._source is None else self._source.texts
+
+    @property
+    def char_spans(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(starts, ends), int64[N] each, when the corpus keeps its source text: token i
+        was read from ``source[doc][starts[i]:ends[i]]`` (Python string indices; the
+        token is that text lowercased). None otherwise."""
+        return None if self._source is None else (self._source.starts, self._source.ends)
 
     @property
     def n_documents(self) -> int:
@@ -160,10 +176,13 @@ class Documents:
             schema=TOKEN_SCHEMA,
         )
         dropped = None if self._dropped is None else self._dropped[idx]
-        return type(self)(
+        out = type(self)(
             frame, self._ids.gather(idx), self._vocabulary, dropped=dropped,
             word_order=self._word_order,
         )  # fmt: skip
+        if self._source is not None:
+            out._source = self._source.select(idx, rows)
+        return out
 
     def split(self: D, test_size: float = 0.2, seed: int | None = 0) -> tuple[D, D]:
         """Split the documents at random into a train and a test corpus.
@@ -225,10 +244,13 @@ class Documents:
                 pl.col("doc") - pl.lit(start, pl.UInt32)
             )
             dropped = None if self._dropped is None else self._dropped[start:end]
-            yield type(self)(
+            batch = type(self)(
                 frame, self._ids.slice(start, end - start), self._vocabulary, dropped=dropped,
                 word_order=self._word_order,
             )  # fmt: skip
+            if self._source is not None:
+                batch._source = self._source.slice(start, end - start, lo, hi)
+            yield batch
 
     # --- views --------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from ._core import WordCounter
 from ._document_frequency import check_df_arguments, document_count_limits
 from ._documents import TOKEN_SCHEMA, D, default_ids
 from ._paths import parquet_files
+from ._source import SourceText
 from ._tokenize import resolve_stopwords, text_column
 from .vocabulary import Vocabulary, as_vocabulary
 
@@ -35,6 +36,7 @@ def from_polars(
     stopwords: bool | Iterable[str] = True,
     vocabulary: Vocabulary | Sequence[str] | None = None,
     allow_empty: bool = False,
+    keep_text: bool = False,
 ) -> D:
     """Tokenize a text column of a polars frame.
 
@@ -62,6 +64,11 @@ def from_polars(
     allow_empty : bool
         With a given vocabulary, accept documents none of whose words is known (a
         batch of a larger corpus may be like that); otherwise that is an error.
+    keep_text : bool
+        Keep the texts and the characters every token was read from
+        (:attr:`~attartm.Corpus.source`, :attr:`~attartm.Corpus.char_spans`), so that
+        fragments, phrases and the report show the raw text with its stopwords and
+        punctuation.
 
     Returns
     -------
@@ -98,6 +105,7 @@ def from_polars(
         stopwords=stopwords,
         vocabulary=vocabulary,
         allow_empty=allow_empty,
+        keep_text=keep_text,
     )
 
 
@@ -182,6 +190,7 @@ def from_text_series(
     stopwords: bool | Iterable[str] = True,
     vocabulary: Vocabulary | Sequence[str] | None = None,
     allow_empty: bool = False,
+    keep_text: bool = False,
 ) -> D:
     """Tokenize a column of texts (what the other constructors of this module end in):
     the vocabulary counted from the texts or given, then the Rust pass of ``_tokenize``."""
@@ -198,7 +207,11 @@ def from_text_series(
         counter.update(texts)
         vocab = Vocabulary(counter.most_frequent(lo, hi, max_vocab))
 
-    token_ids, offsets, boundaries, unknown = vocab._tokenizer(stop).tokenize(texts)
+    tokenizer = vocab._tokenizer(stop)
+    if keep_text:
+        token_ids, offsets, boundaries, unknown, starts, ends = tokenizer.tokenize_spans(texts)
+    else:
+        token_ids, offsets, boundaries, unknown = tokenizer.tokenize(texts)
     dropped = None if vocabulary is None else unknown
     tokens = pl.DataFrame(
         {
@@ -226,6 +239,8 @@ def from_text_series(
     corpus = cls(tokens, ids, vocab, dropped=dropped)
     offsets.flags.writeable = False
     corpus._offsets = offsets
+    if keep_text:
+        corpus._source = SourceText(texts.alias("text"), starts, ends)
     return corpus
 
 
