@@ -33,8 +33,9 @@ from .vocabulary import Vocabulary
 MODELS = MODEL_KINDS
 
 
-def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
-    """Reads parquet (a file or glob), csv, or a folder of .txt files into a frame."""
+def read_table(path: str, text: str, id: str | None) -> pl.DataFrame | pl.LazyFrame:
+    """Reads parquet (a file or glob: lazily), csv, or a folder of .txt files into a
+    frame."""
     p = Path(path)
     if p.is_dir() and not is_parquet(path):
         files = sorted(p.glob("*.txt"))
@@ -47,8 +48,9 @@ def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
         if not p.is_file():
             raise FileNotFoundError(f"no such file: {path}")
         return pl.read_csv(p)
-    columns = [text] if id is None or id == text else [text, id]
-    return pl.read_parquet(parquet_files(path), columns=columns)
+    # Corpus.from_polars reads only the columns it needs, and names a missing one (an
+    # eager read of a missing column is polars's ColumnNotFoundError).
+    return pl.scan_parquet(parquet_files(path))
 
 
 def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
