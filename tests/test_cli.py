@@ -388,7 +388,11 @@ def test_fragments_and_phrases_commands(data, trained, tmp_path, capsys):
     code, _, err = run(capsys, "fragments", path, data["parquet"], "--id", "doc", "-k", 3,
                        "-o", tmp_path / "f.parquet")  # fmt: skip
     assert code == 0 and "wrote" in err
-    assert pl.read_parquet(tmp_path / "f.parquet").equals(model.fragments(corpus, k=3))
+    # The text of the fragments written is the source text of their tokens.
+    source = attartm.Corpus.from_polars(frame, text="text", id="doc", keep_text=True,
+                                        vocabulary=model.vocabulary)  # fmt: skip
+    assert pl.read_parquet(tmp_path / "f.parquet").equals(model.fragments(source, k=3))
+    assert (model.fragments(source, k=3)["text"] != model.fragments(corpus, k=3)["text"]).any()
     code, out, _ = run(capsys, "phrases", path, data["parquet"], "--id", "doc", "-k", 3)
     phrases = model.topic_phrases(corpus, k=3)
     assert code == 0 and len(out.splitlines()) == phrases["topic"].n_unique()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -165,6 +166,38 @@ def test_report_shows_topic_phrases_fragments_and_document_phrases(tmp_path):
     first = model.document_phrases(corpus, k=5).filter(pl.col("id") == corpus.ids[0])
     assert first.height > 0 and 'class="tok phrase"' in dom
     assert all(f'<span class="phrase-chip">{p}</span>' in dom for p in first["phrase"])
+
+
+def test_report_colours_the_source_text(tmp_path):
+    browser = _chromium()
+    # Capitals, stopwords, punctuation and line breaks that the tokens do not keep.
+    texts = [
+        "The " + text.replace(". ", ", and so on!\n").replace(" ", " of the ", 3).capitalize()
+        for text in synthetic_texts(40, seed=2)
+    ]
+    corpus = attartm.Corpus.from_texts(texts, keep_text=True, stopwords=True)
+    model = attartm.AttentiveARTM(3, passes=2, seed=0).fit(corpus, epochs=8)
+    page = report.write(model, corpus, tmp_path / "report.html", documents=[0, 1])
+    dom, log = _render(browser, page, tmp_path / "report.png")
+    assert "CONSOLE" not in log, log
+    starts, ends = corpus.char_spans
+    topics = np.stack(model.transform_tokens(corpus, top=1)["topics"].to_numpy())[:, 0]
+    for d in (0, 1):
+        shown = dom.split('<div class="doc source">')[1 + d].split("</div>")[0]
+        # The page shows the whole source text, in order...
+        assert html.unescape(re.sub(r"<[^>]+>", "", shown)) == texts[d]
+        # ...and every token is its source characters coloured by its topic in context.
+        tokens = re.findall(r'<span class="tok[^"]*" data-topic="(\d+)"[^>]*>([^<]*)</span>', shown)
+        a, b = corpus.doc_offsets[d], corpus.doc_offsets[d + 1]
+        assert [html.unescape(w) for _, w in tokens] == [
+            texts[d][x:y] for x, y in zip(starts[a:b], ends[a:b])
+        ]
+        assert [int(t) for t, _ in tokens] == topics[a:b].tolist()
+    assert "of the" in shown and "," in shown
+    # The fragments quote the source text too.
+    fragments = model.fragments(corpus, k=2)
+    assert fragments["text"].str.contains("of the").any()
+    assert all(html.escape(text[:40]) in page.read_text() for text in fragments["text"])
 
 
 def test_report_command_and_bad_documents(tmp_path):

@@ -46,7 +46,9 @@ def write_or_print(frame: pl.DataFrame, output: str | None, lines: Callable) -> 
 def fragment_lines(frame: pl.DataFrame):
     for row in frame.iter_rows(named=True):
         head = f"topic {row['topic']:>3} #{row['rank']:<3}" if "topic" in row else ""
-        text = row["text"] if len(row["text"]) <= SHOWN else row["text"][: SHOWN - 1] + "…"
+        # The source text, on one line.
+        text = " ".join(row["text"].split())
+        text = text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
         yield (
             f"{head}{row['id']!s:>10} [{row['start']}..{row['end']}] "
             f"score {row['score']:7.2f}  {text}"
@@ -61,7 +63,8 @@ def phrase_lines(frame: pl.DataFrame):
 
 def cmd_fragments(args: argparse.Namespace, corpus_of: Callable[..., Corpus]) -> int:
     model = attentive_model(args.model)
-    corpus = corpus_of(args, vocabulary=model.vocabulary)
+    # The fragments' text is the source text, stopwords and punctuation included.
+    corpus = corpus_of(args, vocabulary=model.vocabulary, keep_text=True)
     frame = model.fragments(
         corpus, args.topic, args.k, args.min_tokens, args.max_tokens, threshold=args.threshold
     )

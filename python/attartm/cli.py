@@ -53,9 +53,11 @@ def read_table(path: str, text: str, id: str | None) -> pl.DataFrame | pl.LazyFr
     return pl.scan_parquet(parquet_files(path))
 
 
-def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
+def corpus_from_args(
+    args: argparse.Namespace, vocabulary=None, *, keep_text: bool = False
+) -> Corpus:
     frame = read_table(args.input, args.text, args.id)
-    options = {"language": args.language}
+    options: dict = {"language": args.language, "keep_text": keep_text}
     if vocabulary is None:
         options.update(min_df=args.min_df, max_df=args.max_df)
     return Corpus.from_polars(frame, text=args.text, id=args.id, vocabulary=vocabulary, **options)
@@ -261,7 +263,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write
 
     model = load(args.model)
-    corpus = corpus_from_args(args, vocabulary=model.vocabulary)
+    # The report colours the source text, stopwords and punctuation included.
+    corpus = corpus_from_args(args, vocabulary=model.vocabulary, keep_text=True)
     path = write(model, corpus, args.output, documents=range(min(args.documents, len(corpus))))
     print(f"wrote {path}", file=sys.stderr)
     return 0
