@@ -33,9 +33,14 @@ SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # Each ablation turns one mechanism of the default recipe back to what the model did
 # before it (docs/research.md explains each).
 ABLATIONS = {
-    "inference in the training contexts (inference_window=None, inference_passes=None)": {
+    "inference in the training contexts (inference_window=None, inference_passes=None, "
+    "inference_document_weight=None)": {
         "inference_window": None,
         "inference_passes": None,
+        "inference_document_weight": None,
+    },
+    "inference without a document head (inference_document_weight=0)": {
+        "inference_document_weight": 0.0,
     },
     "tempering=1 (plain EM)": {"tempering": 1.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
@@ -49,6 +54,7 @@ ABLATIONS = {
         "epochs": 15,
         "inference_window": None,
         "inference_passes": None,
+        "inference_document_weight": None,
     },
 }
 CLASSIC_EPOCHS = 15
@@ -70,9 +76,7 @@ def timed_fit(cls, n_topics: int, train, params: dict) -> tuple[attartm.TopicMod
     contexts (AttentiveARTM: made once at the end of fit, docs/mathematics.md §5.1; timed
     apart so that the epoch figure is one pass of training)."""
     model = cls(n_topics, **params)
-    inference = {
-        k: v for k, v in model.get_params().items() if k in ("inference_window", "inference_passes")
-    }
+    inference = {k: v for k, v in model.get_params().items() if k.startswith("inference_")}
     model.set_params(**dict.fromkeys(inference))  # training alone: the same Φ
     start = time.perf_counter()
     model.fit(train, progress_bar=False)
@@ -157,7 +161,8 @@ def main() -> None:
         "AttentiveARTM defaults: "
         + ", ".join(f"{k}={defaults[k]!r}" for k in ("passes", "window", "document_weight",
                                                    "tempering", "updates_per_epoch", "epochs",
-                                                   "inference_window", "inference_passes"))
+                                                   "inference_window", "inference_passes",
+                                                   "inference_document_weight"))
         + f"; ARTM and BigARTM: {CLASSIC_EPOCHS} epochs, doc_passes=10; LDA: tomotopy "
         f"LDAModel (α=0.1, η=0.01), {LDA_SWEEPS} Gibbs sweeps (its epoch is one sweep).",
     ]  # fmt: skip

@@ -99,7 +99,9 @@ def selection(fit, val, n_topics: int, seeds, round_: int) -> pl.DataFrame:
             scores = model.score(val)
             rows.append({**setting, "seed": seed, **{s: float(scores[s]) for s in SCORES},
                          "inference_window": getattr(model, "inference_window_", None),
-                         "inference_passes": getattr(model, "inference_passes_", None)})  # fmt: skip
+                         "inference_passes": getattr(model, "inference_passes_", None),
+                         "inference_document_weight": getattr(
+                             model, "inference_document_weight_", None)})  # fmt: skip
             print(rows[-1], flush=True)
     return pl.DataFrame(rows)
 

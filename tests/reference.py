@@ -132,10 +132,13 @@ def attentive_estep(
                     theta = ur
                 else:
                     theta = np.full(n_topics, 1.0 / n_topics)
-                # The document head: the mean p of the document's other positions.
-                others = (b - a) - 1 if exclude_self else (b - a)
+                # The document head: the mean p of the document's other positions that
+                # enter contexts (γ→ > 0 or γ← > 0).
+                counted = (np.asarray(gf[a:b]) > 0) | (np.asarray(gb[a:b]) > 0)
+                own = bool(counted[k]) and exclude_self
+                others = int(counted.sum()) - int(own)
                 if document_weight > 0 and others > 0:
-                    total = p[a:b].sum(axis=0) - (p[i] if exclude_self else 0.0)
+                    total = p[a:b][counted].sum(axis=0) - (p[i] if own else 0.0)
                     doc = total / others
                     if ul is None and ur is None:
                         theta = doc

@@ -102,9 +102,11 @@ def test_one_token_documents_and_zero_gamma_tokens():
     np.testing.assert_allclose(p, ref, atol=1e-6)
 
 
-def test_hidden_token_never_sees_itself():
-    """A token with γ = 0 leaves every context unchanged: changing its word changes only
-    its own p, not the others'."""
+@pytest.mark.parametrize("document_weight", [0.0, 0.3])
+def test_hidden_token_never_sees_itself(document_weight):
+    """A token with γ = 0 leaves every context unchanged, the document head included:
+    changing its word changes only its own p, not the others'; and its own p (what
+    held-out perplexity reads) does not depend on its word except through φ_w."""
     rng = np.random.default_rng(6)
     phi = random_phi(rng, 10, 4)
     n_t = np.ones(4, dtype=np.float32)
@@ -112,13 +114,18 @@ def test_hidden_token_never_sees_itself():
     offsets = [0, 30]
     g = np.full(30, 0.3, dtype=np.float32)
     g[12] = 0.0
-    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=False)
+    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=False,
+              document_weight=document_weight)  # fmt: skip
     a, _ = kernels.attentive_estep(tokens, offsets, phi, n_t, **kw)
     other = tokens.copy()
     other[12] = (other[12] + 1) % 10
     b, _ = kernels.attentive_estep(other, offsets, phi, n_t, **kw)
     mask = np.arange(30) != 12
     np.testing.assert_array_equal(a[mask], b[mask])
+    # θ of the hidden position is the same whatever its word: p ∝ φ_w θ.
+    theta_a = a[12] / (phi[tokens[12]] / n_t)
+    theta_b = b[12] / (phi[other[12]] / n_t)
+    np.testing.assert_allclose(theta_a / theta_a.sum(), theta_b / theta_b.sum(), rtol=1e-5)
 
 
 def test_attentive_results_do_not_depend_on_thread_count():

@@ -16,7 +16,8 @@ from .reference import random_documents, random_phi
 
 
 def assert_matches(model, corpus, frame, topics, k, min_tokens, max_tokens, threshold):
-    p = np.stack(model.transform_tokens(corpus)["p"].to_numpy()) if corpus.n_tokens else None
+    p = (np.stack(model.transform_tokens(corpus)["p"].to_numpy()) if corpus.n_tokens
+         else np.zeros((0, model.n_topics)))  # fmt: skip
     want = reference(p, corpus.doc_offsets, topics, k, min_tokens, max_tokens, threshold)
     ids = corpus.ids.to_list()
     assert frame["id"].to_list() == [ids[f[1]] for f in want]
@@ -109,7 +110,9 @@ def test_bad_arguments_raise_clear_errors(small_corpus, kwargs, error, match):
         model.fragments(small_corpus, **kwargs)
 
 
-def test_long_documents_in_blocks_give_the_same_fragments():
+@pytest.mark.parametrize("head", [0.0, 0.3])
+def test_long_documents_in_blocks_give_the_same_fragments(head):
+    # With and without the document head of inference (a mean over the whole document).
     rng = np.random.default_rng(5)
     n_words, n_topics = 10, 4
     phi = random_phi(rng, n_words, n_topics)
@@ -117,7 +120,8 @@ def test_long_documents_in_blocks_give_the_same_fragments():
     tokens, offsets = random_documents(rng, n_words, max_docs=5, max_len=400)
     words = [f"w{i}" for i in range(n_words)]
     corpus = attartm.Corpus.from_token_ids(tokens, offsets, words)
-    model = attartm.AttentiveARTM.from_phi(phi, words, inference_window=4.0)
+    model = attartm.AttentiveARTM.from_phi(phi, words, inference_window=4.0,
+                                           inference_document_weight=head)  # fmt: skip
     gf, gb = model.gammas(corpus, model._inference_window)
     spec = (None, 3, 4, 30, 0.5)
     runs = []
@@ -126,6 +130,7 @@ def test_long_documents_in_blocks_give_the_same_fragments():
             corpus.token_ids, corpus.doc_offsets, model._phi, model._topic_mass(),
             gamma_forward=gf, gamma_backward=gb, beta=model.beta,
             passes=model._inference_passes, exclude_self=True, output="fragments",
+            document_weight=head,
             accumulate="none", long_document=long_document, fragments=spec,
         )  # fmt: skip
         runs.append(found)

@@ -97,7 +97,8 @@ CHILD = textwrap.dedent(
         rng.integers(0, w, size=n, dtype=np.uint32), np.array([0, n]),
         [f"w{i}" for i in range(w)],
     )
-    model = attartm.AttentiveARTM(t, inference_window=None, inference_passes=None)
+    model = attartm.AttentiveARTM(t, inference_window=None, inference_passes=None,
+                                  inference_document_weight=None)
     model.fit(corpus, epochs=1, progress_bar=False)
     theta = model.transform(corpus).drop("id").to_numpy()
     assert theta.shape == (1, t) and abs(theta.sum() - 1) < 1e-4, theta

@@ -153,9 +153,10 @@ def test_artm_heldout_perplexity_matches_reference(small_corpus):
 
 
 def test_attentive_heldout_perplexity_never_lets_a_token_see_itself(small_corpus):
-    # Inference in the training contexts (tests/test_inference_window.py: chosen ones).
+    # Inference in the training contexts (tests/test_inference_contexts.py: chosen ones).
     model = attartm.AttentiveARTM(3, passes=2, window=4, seed=0, inference_window=None,
-                                  inference_passes=None).fit(small_corpus, epochs=3)  # fmt: skip
+                                  inference_passes=None, inference_document_weight=None,
+                                  ).fit(small_corpus, epochs=3)  # fmt: skip
     tokens, offsets = small_corpus.token_ids, small_corpus.doc_offsets
     parity = np.random.default_rng(3).integers(0, 2, size=len(offsets) - 1)
     doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))

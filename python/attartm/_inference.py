@@ -3,9 +3,10 @@
 
 Training and inference read contexts of their own: the training window and passes shape
 Φ (longer contexts give topics whose words share broader contexts), while the window h
-(γ→ = γ← = 1/h) and the number of passes L that best predict a word from the words around
-it are properties of the text and of Φ, found by maximizing the document-completion
-likelihood of a sample of the training documents over h and L.
+(γ→ = γ← = 1/h), the number of passes L and the weight λ of the document head that best
+predict a word from the words around it are properties of the text and of Φ, found by
+maximizing the document-completion likelihood of a sample of the training documents over
+h, L and λ.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ SAMPLE_TOKENS = 100_000
 GRID = (1.0, 2.0, 4.0, 10.0, 30.0, 100.0)
 #: The passes that "auto" chooses from.
 PASSES = (1, 2, 3, 4)
+#: The document-head weights that "auto" chooses from (the training weight is tried too).
+DOCUMENT_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 #: A golden-section search stops when its bracket is this narrow in ln h (2%).
 TOLERANCE = 0.02
 
@@ -83,33 +86,45 @@ def best_window(loglik: Callable[[float], float]) -> tuple[float, float]:
     return (math.exp(u), value) if value >= values[best] else (GRID[best], values[best])
 
 
+def best_of(values: dict[Any, float]) -> Any:
+    """The key of the largest value; of equal ones the smallest key (fewer passes, a
+    lighter document head: the cheaper and simpler inference)."""
+    return max(sorted(values), key=lambda k: values[k])
+
+
 def best_contexts(
-    loglik: Callable[[float | None, int], float],
+    loglik: Callable[[float | None, int, float], float],
     window: float | str | None,
     passes: Sequence[int],
-    start: int,
-) -> tuple[float | None, int]:
-    """The window and passes of the largest ``loglik(window, passes)``, by coordinate
-    ascent: the best window for the passes ``start`` (when ``window`` is "auto"; a
-    number, or None for the training windows, is kept), then the best of ``passes`` at
-    that window (fewer passes first, so a tie keeps the cheaper inference), then, if the
-    passes changed, the best window for them within a factor 2 of the first."""
+    weights: Sequence[float],
+    start: tuple[int, float],
+) -> tuple[float | None, int, float]:
+    """The window h, passes L and document-head weight λ of the largest
+    ``loglik(h, L, λ)``, by coordinate ascent from the training passes and weight
+    ``start``: the best window (when ``window`` is "auto"; a number, or None for the
+    training windows, is kept), then the best of ``passes`` at that window, then the best
+    of ``weights`` at both, then, if L or λ changed, the best window for them within a
+    factor 2 of the first."""
     auto = window == "auto"
-    L = start if start in passes else passes[0]
+    L = start[0] if start[0] in passes else passes[0]
+    lam = start[1] if start[1] in weights else weights[0]
     if auto:
-        h, value = best_window(lambda h: loglik(h, L))
+        h, value = best_window(lambda h: loglik(h, L, lam))
     else:
-        h, value = window, loglik(window, L)  # type: ignore[arg-type]
-    values = {L: value, **{other: loglik(h, other) for other in passes if other != L}}
-    best = max(sorted(values), key=lambda k: values[k])
-    if auto and best != L:
+        h, value = window, loglik(window, L, lam)  # type: ignore[arg-type]
+    by_passes = {L: value, **{other: loglik(h, other, lam) for other in passes if other != L}}
+    best_L = best_of(by_passes)
+    by_weight = {lam: by_passes[best_L]} if best_L == L else {}
+    by_weight.update({w: loglik(h, best_L, w) for w in weights if w not in by_weight})
+    best_lam = best_of(by_weight)
+    if auto and (best_L, best_lam) != (L, lam):
         u, _ = golden_section(
-            lambda u: loglik(math.exp(u), best),
+            lambda u: loglik(math.exp(u), best_L, best_lam),
             max(math.log(GRID[0]), math.log(h / 2)),
             min(math.log(GRID[-1]), math.log(2 * h)),
         )
         h = min(max(math.exp(u), GRID[0]), GRID[-1])
-    return h, best
+    return h, best_L, best_lam
 
 
 def window_setting(window: Any) -> float | str | None:
@@ -134,11 +149,27 @@ def passes_setting(passes: object) -> int | str | None:
     return _arrays.positive_int("inference_passes", passes)
 
 
-class InferenceContexts:
-    """The inference contexts of :class:`attartm.AttentiveARTM` (its ``inference_window``
-    and ``inference_passes``, and what ``fit`` settles of them); a part of that class."""
+def weight_setting(weight: object) -> float | str | None:
+    """The inference document weight as given, checked: "auto", None, or a weight in
+    [0, 1] (as a plain float)."""
+    if weight is None or (isinstance(weight, str) and weight == "auto"):
+        return weight  # type: ignore[return-value]
+    if isinstance(weight, str):
+        raise ValueError(
+            f'inference_document_weight must be "auto", None or a number, not {weight!r}'
+        )
+    value = _arrays.finite_float("inference_document_weight", weight)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"inference_document_weight must lie in [0, 1], but is {value}")
+    return value
 
-    _settled = ("inference_window_", "inference_passes_")
+
+class InferenceContexts:
+    """The inference contexts of :class:`attartm.AttentiveARTM` (its ``inference_window``,
+    ``inference_passes`` and ``inference_document_weight``, and what ``fit`` settles of
+    them); a part of that class."""
+
+    _settled = ("inference_window_", "inference_passes_", "inference_document_weight_")
 
     @property
     def _inference_window(self) -> float | None:
@@ -159,26 +190,44 @@ class InferenceContexts:
             return getattr(self, "inference_passes_", self.passes)
         return self.passes if setting is None else setting  # type: ignore[return-value]
 
-    def choose_inference(self, corpus: Corpus) -> tuple[float | None, int]:
+    @property
+    def _inference_document_weight(self) -> float:
+        """The document-head weight of inference: ``inference_document_weight`` when it is
+        a number, the chosen ``inference_document_weight_`` under "auto" (the training
+        ``document_weight`` until chosen, and for None)."""
+        setting = weight_setting(self.inference_document_weight)
+        if setting == "auto":
+            return getattr(self, "inference_document_weight_", self.document_weight)
+        return self.document_weight if setting is None else setting  # type: ignore[return-value]
+
+    def choose_inference(self, corpus: Corpus) -> tuple[float | None, int, float]:
         """Chooses the contexts of inference on ``corpus`` (training documents, say): the
-        window h ∈ [1, 100] (γ = 1/h both ways) and the passes L ∈ {1, 2, 3, 4} whose
-        contexts maximize the document-completion likelihood of a random sample of at
-        most 1,000 of its documents and 100,000 tokens (docs/mathematics.md §5.1), for
-        those of
-        ``inference_window`` and ``inference_passes`` that are "auto"; the chosen ones
-        are kept in ``inference_window_`` and ``inference_passes_``. ``fit``,
-        ``fit_online`` and ``partial_fit`` call it at their end; call it for a model made
-        otherwise (``from_phi``). Returns (window, passes), the window None where
-        inference reads the training windows."""
+        window h ∈ [1, 100] (γ = 1/h both ways), the passes L ∈ {1, 2, 3, 4} and the
+        document-head weight λ ∈ {0, 0.05, 0.1, 0.2, 0.3, 0.5} whose contexts maximize
+        the document-completion likelihood of a random sample of at most 1,000 of its
+        documents and 100,000 tokens (docs/mathematics.md §5.1), for those of
+        ``inference_window``, ``inference_passes`` and ``inference_document_weight`` that
+        are "auto"; the chosen ones are kept in ``inference_window_``,
+        ``inference_passes_`` and ``inference_document_weight_``. ``fit``, ``fit_online``
+        and ``partial_fit`` call it at their end; call it for a model made otherwise
+        (``from_phi``). Returns (window, passes, weight), the window None where inference
+        reads the training windows."""
         self._require_fitted()
         sample_ = sample(self._check_corpus(corpus), self.seed)
         ev = Evaluation.completion(sample_.token_ids, sample_.doc_offsets, self.seed)
         window = window_setting(self.inference_window)
         passes = passes_setting(self.inference_passes)
+        weight = weight_setting(self.inference_document_weight)
         candidates = PASSES if passes == "auto" else (self.passes if passes is None else passes,)
+        training_weight = float(self.document_weight)
+        weights = (
+            tuple(sorted({*DOCUMENT_WEIGHTS, training_weight}))
+            if weight == "auto"
+            else (training_weight if weight is None else weight,)
+        )
 
-        def loglik(h: float | None, L: int) -> float:
-            total, n = self._loglik(sample_, ev, h, L)
+        def loglik(h: float | None, L: int, lam: float) -> float:
+            total, n = self._loglik(sample_, ev, h, L, lam)
             if n == 0:
                 raise NothingToScore(
                     "the corpus has no token to score (documents of one token, or words "
@@ -186,22 +235,29 @@ class InferenceContexts:
                 )
             return total / n
 
-        chosen_window, chosen_passes = best_contexts(loglik, window, candidates, self.passes)
+        chosen = best_contexts(loglik, window, candidates, weights, (self.passes, training_weight))
         if window == "auto":
-            self.inference_window_ = chosen_window
+            self.inference_window_ = chosen[0]
         if passes == "auto":
-            self.inference_passes_ = chosen_passes
-        return chosen_window, chosen_passes
+            self.inference_passes_ = chosen[1]
+        if weight == "auto":
+            self.inference_document_weight_ = chosen[2]
+        return chosen
 
     def _after_training(self, sample: Corpus) -> None:
-        if "auto" in (window_setting(self.inference_window), passes_setting(self.inference_passes)):
+        settings = (
+            window_setting(self.inference_window),
+            passes_setting(self.inference_passes),
+            weight_setting(self.inference_document_weight),
+        )
+        if "auto" in settings:
             try:
                 self.choose_inference(sample)
             except NothingToScore:
                 pass  # the training contexts, as for a model made by from_phi
 
     def _restore_settled(self, state: dict[str, Any]) -> None:
-        unknown = set(state) - {"inference_window", "inference_passes"}
+        unknown = set(state) - {"inference_window", "inference_passes", "inference_document_weight"}
         if unknown:
             raise ValueError(f"unknown settled attributes {sorted(unknown)}")
         if "inference_window" in state:
@@ -214,3 +270,8 @@ class InferenceContexts:
             if not isinstance(passes, int):
                 raise ValueError(f"inference_passes must be a number, not {passes!r}")
             self.inference_passes_ = passes
+        if "inference_document_weight" in state:
+            weight = weight_setting(state["inference_document_weight"])
+            if not isinstance(weight, float):
+                raise ValueError(f"inference_document_weight must be a number, not {weight!r}")
+            self.inference_document_weight_ = weight

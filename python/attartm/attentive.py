@@ -12,7 +12,7 @@ from . import _arrays, kernels
 from . import regularizers as _reg
 from ._attention import boundary_strengths, coefficient, plain_weights
 from ._heldout import Evaluation
-from ._inference import InferenceContexts, passes_setting, window_setting
+from ._inference import InferenceContexts, passes_setting, weight_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
 from .fragments import TopicFragments
@@ -46,6 +46,10 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
     inference_passes : "auto", int or None
         The passes of inference, chosen likewise from 1 to 4 (``inference_passes_``)
         under "auto" (default); a number: those passes; None: ``passes``.
+    inference_document_weight : "auto", float or None
+        The weight λ of the document head in inference, chosen likewise from
+        {0, 0.05, 0.1, 0.2, 0.3, 0.5} (``inference_document_weight_``) under "auto"
+        (default); a number in [0, 1]: that weight; None: ``document_weight``.
     boundaries : mapping
         Reset strength per boundary level recorded by the corpus, e.g.
         ``{"sentence": 0.0, "paragraph": 1.0}``: both contexts carried across such a
@@ -94,6 +98,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         gamma_backward: float | None = None,
         inference_window: float | str | None = "auto",
         inference_passes: int | str | None = "auto",
+        inference_document_weight: float | str | None = "auto",
         boundaries: Mapping[str, float] | None = None,
         token_weight: Any = None,
         exclude_self: bool = True,
@@ -120,6 +125,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         self.gamma_backward = gamma_backward
         self.inference_window = inference_window
         self.inference_passes = inference_passes
+        self.inference_document_weight = inference_document_weight
         self.boundaries = boundaries
         self.token_weight = token_weight
         self.exclude_self = exclude_self
@@ -155,6 +161,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
             },
             "inference_window": window_setting(self.inference_window),
             "inference_passes": passes_setting(self.inference_passes),
+            "inference_document_weight": weight_setting(self.inference_document_weight),
             "boundaries": self._boundaries,
             "token_weight": plain_weights(self.token_weight),
             "exclude_self": bool(self.exclude_self),
@@ -219,10 +226,13 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         return strength[np.minimum(corpus.boundaries, 2)]
 
     def _run(self, corpus: Corpus, output: str, *, gammas=None, passes: int | None = None,
-             top: int = 1, n_t: np.ndarray | None = None, accumulate: bool | str = False,
-             into=None, weight: float = 1.0, fragments: tuple | None = None):  # fmt: skip
-        """The kernel over ``corpus``; the contexts of inference (``gammas`` and
-        ``passes`` not given) or those given."""
+             document_weight: float | None = None, top: int = 1,
+             n_t: np.ndarray | None = None, accumulate: bool | str = False, into=None,
+             weight: float = 1.0, fragments: tuple | None = None):  # fmt: skip
+        """The kernel over ``corpus``; the contexts of inference (``gammas``, ``passes``
+        and ``document_weight`` not given) or those given."""
+        if document_weight is None:
+            document_weight = self._inference_document_weight
         gf, gb = self.gammas(corpus, self._inference_window) if gammas is None else gammas
         return kernels._attentive_run(
             corpus.token_ids, corpus.doc_offsets, self._phi,
@@ -230,7 +240,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
             beta=self.beta, passes=self._inference_passes if passes is None else passes,
             exclude_self=bool(self.exclude_self),
             filter=self.filter, reset=self.resets(corpus),
-            document_weight=self.document_weight, tempering=self.tempering,
+            document_weight=document_weight, tempering=self.tempering,
             output=output, top=top,
             accumulate=accumulate, into=into, weight=weight, threads=self.threads,
             checked_phi=True, fragments=fragments,
@@ -252,7 +262,11 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         return corpus.token_ids
 
     def _estep(self, corpus: Corpus, n_t: np.ndarray, **sums: Any) -> Any:
-        training = {"gammas": self.gammas(corpus), "passes": self.passes}
+        training = {
+            "gammas": self.gammas(corpus),
+            "passes": self.passes,
+            "document_weight": self.document_weight,
+        }
         return self._run(corpus, "none", **training, n_t=n_t, **sums)[1]
 
     def _theta(self, corpus: Corpus) -> np.ndarray:
@@ -260,14 +274,16 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
 
     def _loglik(
         self, corpus: Corpus, ev: Evaluation, window: float | None = None,
-        passes: int | None = None,
+        passes: int | None = None, document_weight: float | None = None,
     ) -> tuple[float, int]:  # fmt: skip
         # Unobserved tokens get γ = 0: they never enter a context, and each scored token
         # is scored with the context θ_i built from the observed tokens around it.
         gf, gb = self.gammas(corpus, window or self._inference_window)
         gf[~ev.observed_mask] = 0.0
         gb[~ev.observed_mask] = 0.0
-        loglik, _ = self._run(corpus, "loglik", gammas=(gf, gb), passes=passes)
+        loglik, _ = self._run(
+            corpus, "loglik", gammas=(gf, gb), passes=passes, document_weight=document_weight
+        )
         known = self._known_words()
         keep = ev.scored_mask & known[corpus.token_ids]
         values = np.maximum(loglik[keep].astype(np.float64), np.log(np.finfo(np.float64).tiny))

@@ -190,12 +190,34 @@ fn effective_count(s1: f32, s2: f32) -> f32 {
     }
 }
 
-/// The document head of one pass: Σ_j p_j over the document at the start of the pass
-/// and the weight of the mean of the other positions.
+/// The document head of one pass: Σ_j p_j over the document's positions that enter
+/// contexts (γ→_j > 0 or γ←_j > 0), at the start of the pass, and the weight λ of the mean
+/// of the other ones. A position kept out of every context (γ = 0: a held-out token, a
+/// token of weight 0) is kept out of the document head too.
 struct DocumentHead {
-    /// λ / (number of positions averaged), or 0 when there are none.
-    scale: f32,
     weight: f32,
+    /// How many positions enter contexts.
+    count: f32,
+}
+
+impl DocumentHead {
+    /// λ / (the number of positions position j averages over), or 0 when there are none:
+    /// the other positions in context, or with `exclude_self` off all of them.
+    #[inline(always)]
+    fn scale<const EXCLUDE_SELF: bool>(&self, j_in_context: bool) -> f32 {
+        let others = self.count - f32::from(u8::from(EXCLUDE_SELF && j_in_context));
+        if others > 0.0 {
+            self.weight / others
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Whether position j enters contexts (and so the document head).
+#[inline(always)]
+fn in_context(ctx: &DocContext<'_>, j: usize) -> bool {
+    ctx.gf[j] > 0.0 || ctx.gb[j] > 0.0
 }
 
 /// θ_t = a L_t + c R_t + u + d (S_t − e p_t): the local mix of the two contexts (an empty
@@ -208,17 +230,18 @@ fn mix<const DOC_HEAD: bool>(
     beta: f32,
     t: usize,
     head: &DocumentHead,
+    scale: f32,
 ) -> (f32, f32, f32, f32) {
     let (a, c, u) = mix_coefficients(left_sum, right_sum, beta, t);
-    if !DOC_HEAD || head.scale == 0.0 {
+    if !DOC_HEAD || scale == 0.0 {
         return (a, c, u, 0.0);
     }
     if !(left_sum > 0.0 || right_sum > 0.0) {
         // No local context at all: the document speaks alone.
-        return (0.0, 0.0, 0.0, head.scale / head.weight);
+        return (0.0, 0.0, 0.0, scale / head.weight);
     }
     let keep = 1.0 - head.weight;
-    (keep * a, keep * c, keep * u, head.scale)
+    (keep * a, keep * c, keep * u, scale)
 }
 
 /// Bit i set where `x[i] >= threshold`.
@@ -904,9 +927,9 @@ fn two_rows(buf: &mut [F8], k: usize, dst: usize, src: usize) -> (&mut [F8], &[F
 
 /// total += Σ p_j over `rows` of q (q_j · inv_s_j, added in f32 lanes in order).
 #[inline(always)]
-fn add_piece(total: &mut [f64], piece: &mut [F8], q: &[F8], inv_s: &[f32]) {
+fn add_piece(total: &mut [f64], piece: &mut [F8], q: &[F8], inv_s: impl Iterator<Item = f32>) {
     piece.fill(F8::ZERO);
-    for (row, &s) in q.chunks_exact(piece.len()).zip(inv_s) {
+    for (row, s) in q.chunks_exact(piece.len()).zip(inv_s) {
         let s = F8::splat(s);
         piece.iter_mut().zip(row).for_each(|(a, v)| *a += *v * s);
     }
@@ -933,7 +956,8 @@ struct Step {
     c: F8,
     u: F8,
     d: F8,
-    /// inv_s_j, to read p_j = q_j inv_s_j (the document head).
+    /// inv_s_j, to read p_j = q_j inv_s_j out of the document sum; 0 for a position the
+    /// sum does not hold (see DocumentHead).
     inv_s: F8,
 }
 
@@ -1073,19 +1097,18 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
         }
         return;
     }
-    let others = if EXCLUDE_SELF { n - 1 } else { n };
     let doc = Doc {
         ctx,
         setup,
         table,
         blocks: Blocks::new(n, setup),
         head: DocumentHead {
-            scale: if DOC_HEAD && others > 0 {
-                setup.document_weight / others as f32
+            weight: setup.document_weight,
+            count: if DOC_HEAD {
+                (0..n).filter(|&j| in_context(ctx, j)).count() as f32
             } else {
                 0.0
             },
-            weight: setup.document_weight,
         },
     };
     scratch.prepare(&doc.blocks, setup);
@@ -1184,7 +1207,15 @@ impl Doc<'_> {
             for p in (0..len).step_by(setup.blocking.piece) {
                 let end = (p + setup.blocking.piece).min(len);
                 let (q, inv_s) = (&s.q[p * k..end * k], &s.inv_s[p..end]);
-                add_piece(&mut s.total, &mut s.piece, q, inv_s);
+                // Positions out of every context add nothing (see DocumentHead).
+                let weights = (start + p..start + end).zip(inv_s).map(|(j, &v)| {
+                    if in_context(ctx, j) {
+                        v
+                    } else {
+                        0.0
+                    }
+                });
+                add_piece(&mut s.total, &mut s.piece, q, weights);
             }
             if c + 1 == self.blocks.count {
                 rounded(&s.total, &mut s.heads[pass * k..(pass + 1) * k]);
@@ -1414,13 +1445,17 @@ impl Doc<'_> {
             let new_bs = g + h * bs;
             let rs = if EXCLUDE_SELF { bs } else { new_bs };
             let ls = left_sum[row];
-            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head);
+            let counted = DOC_HEAD && in_context(ctx, j);
+            let head_scale = self.head.scale::<EXCLUDE_SELF>(counted);
+            let (a, c, u, d) = mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head, head_scale);
             let is = inv_s[row];
+            // What position j's own p adds to the document sum (and so is taken out of it).
+            let own = if counted { is } else { 0.0 };
             // Excluding itself, θ reads the faded B_{j+1} that `b` holds unfaded.
             let c_b = if EXCLUDE_SELF { c * keep } else { c };
             if last && output == Output::LogLikelihood {
                 let (q_j, l) = (&q[row * k..(row + 1) * k], &left[row * k..(row + 1) * k]);
-                let p_scale = F8::splat(is);
+                let p_scale = F8::splat(own);
                 let (av, cv, uv, dv) = (F8::splat(a), F8::splat(c_b), F8::splat(u), F8::splat(d));
                 let (gv, hv) = (F8::splat(g * is), F8::splat(h * keep));
                 for i in 0..k {
@@ -1450,7 +1485,7 @@ impl Doc<'_> {
                 c: F8::splat(c_b * sc),
                 u: F8::splat(u * sc),
                 d: F8::splat(d * sc),
-                inv_s: F8::splat(is),
+                inv_s: F8::splat(own),
             };
             let scale = if PHI_FILTER {
                 let slot = ctx.slots[j] as usize;
@@ -1542,7 +1577,7 @@ impl Doc<'_> {
                         &mut s.total,
                         &mut s.piece,
                         &q[p * k..end * k],
-                        &inv_s[p..end],
+                        inv_s[p..end].iter().copied(),
                     );
                 }
             }
@@ -1697,12 +1732,12 @@ mod tests {
         let mut total = vec![0f64; LANES];
         let mut piece = vec![F8::ZERO];
         let q = vec![F8::splat(1.0); 3];
-        add_piece(&mut total, &mut piece, &q, &[0.25, 0.5, 0.125]);
+        add_piece(&mut total, &mut piece, &q, [0.25, 0.5, 0.125].into_iter());
         assert_eq!(total[0], 0.875);
         // 2^24 + 1 is not an f32: an f32 total stops growing at 2^24.
         let mut total = vec![(1u64 << 24) as f64; LANES];
         for _ in 0..4 {
-            add_piece(&mut total, &mut piece, &q[..1], &[1.0]);
+            add_piece(&mut total, &mut piece, &q[..1], [1.0].into_iter());
         }
         assert_eq!(total[0], (1u64 << 24) as f64 + 4.0);
     }
