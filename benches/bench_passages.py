@@ -1,10 +1,13 @@
 """Fragments and phrases on 20 Newsgroups (issue 15's acceptance 1 and 2), written to
 benches/results/passages.md and .json:
 
-    python benches/bench_passages.py [--models DIR] [--threads 2]
+    python benches/bench_passages.py [--seed 0] [--models DIR] [--threads 2]
 
-An AttentiveARTM and a classic ARTM of T = 50 topics with the repository's defaults are
-trained on the train split (min_df=5, max_df=0.5; kept in DIR and reused when there).
+An AttentiveARTM and a classic ARTM of T = 50 topics with the repository's defaults (and
+the given seed) are trained on the train split (min_df=5, max_df=0.5; kept in DIR and
+reused when there; so is the tomotopy baseline's result, tomotopy-<N>.json). Each seed's
+figures go to passages-seed<N>.json; passages.md shows every seed's run there and their
+mean.
 Each topic's dominant newsgroup is the group with the largest share of the topic's mass
 Σ_d n_d p(t|d) over the training documents.
 
@@ -115,11 +118,11 @@ def phrase_figures(lists, counts, dom, share, where, g_test):
             "precision": float(np.mean(precision)), "precision_topics": len(precision)}  # fmt: skip
 
 
-def tomotopy_labels(train, threads):
+def tomotopy_labels(train, threads, seed):
     import tomotopy as tp
 
     words = train.vocabulary.words
-    model = tp.LDAModel(k=TOPICS, seed=0)
+    model = tp.LDAModel(k=TOPICS, seed=seed)
     offsets = train.doc_offsets
     ids = train.token_ids
     for d in range(train.n_documents):
@@ -142,7 +145,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="/tmp/attartm-passages", help="where models are kept")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="the models' seed")
     args = parser.parse_args()
+    seed = args.seed
     folder = Path(args.models)
     folder.mkdir(parents=True, exist_ok=True)
     train, test = newsgroups()
@@ -150,10 +155,12 @@ def main() -> None:
     g_test = pl.read_parquet(require(DATA / "20newsgroups" / "test.parquet"))["newsgroup"]
     g_train, g_test = g_train.to_numpy(), g_test.to_numpy()
     names = np.unique(g_train)
-    att = trained(folder / "attentive.attartm", attartm.AttentiveARTM(TOPICS, seed=0), train)
-    art = trained(folder / "artm.attartm", attartm.ARTM(TOPICS, seed=0), train)
+    att = trained(folder / f"attentive-{seed}.attartm", attartm.AttentiveARTM(TOPICS, seed=seed),
+                  train)  # fmt: skip
+    art = trained(folder / f"artm-{seed}.attartm", attartm.ARTM(TOPICS, seed=seed), train)
     att.threads = art.threads = args.threads
-    results = {"fragments": fragment_figures(att, art, train, test, g_train, g_test, names)}
+    results: dict = {"seed": seed, "contexts": [att._inference_window, att._inference_passes]}
+    results["fragments"] = fragment_figures(att, art, train, test, g_train, g_test, names)
     dom = np.array(results["fragments"]["dominant"])
     share = np.array(results["fragments"]["dominant_share"])
     where = {k: np.array(v) for k, v in occurrences_by_phrase(test).items()}
@@ -169,39 +176,65 @@ def main() -> None:
                                  "top_words": [[att.vocabulary.words[w] for w in
                                                 np.argsort(-att.phi[:, t])[:8]]
                                                for t in range(TOPICS)]}  # fmt: skip
-    try:
-        lists, mass, kept = tomotopy_labels(train, args.threads)
-    except ImportError:
-        print("tomotopy is not importable: the PMI baseline is left out")
-    else:
-        dom_t, share_t = dominant(mass, g_train[kept], names)
-        phrases["tomotopy_pmi"] = phrase_figures(lists, counts, dom_t, share_t, where, g_test)
-        results["tables"]["tomotopy"] = lists
+    # The baseline does not depend on attartm's models: kept in DIR per seed and reused.
+    baseline = folder / f"tomotopy-{seed}.json"
+    if not baseline.exists():
+        try:
+            lists, mass, kept = tomotopy_labels(train, args.threads, seed)
+        except ImportError:
+            print("tomotopy is not importable: the PMI baseline is left out")
+        else:
+            dom_t, share_t = dominant(mass, g_train[kept], names)
+            figures = phrase_figures(lists, counts, dom_t, share_t, where, g_test)
+            baseline.write_text(json.dumps({"figures": figures, "lists": lists}))
+    if baseline.exists():
+        kept_baseline = json.loads(baseline.read_text())
+        phrases["tomotopy_pmi"] = kept_baseline["figures"]
+        results["tables"]["tomotopy"] = kept_baseline["lists"]
     results["phrases"] = phrases
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "passages.json").write_text(json.dumps(results, indent=1))
-    write_markdown(results)
+    (RESULTS / f"passages-seed{seed}.json").write_text(json.dumps(results, indent=1))
+    runs = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("passages-seed*.json"))]
+    write_markdown(runs, results)
     print((RESULTS / "passages.md").read_text())
 
 
-def write_markdown(results: dict) -> None:
-    f, p, tables = results["fragments"], results["phrases"], results["tables"]
+def write_markdown(runs: list[dict], results: dict) -> None:
+    """passages.md: the figures of every seed's run and their mean, and the table of
+    ``results``'s run."""
+    seeds = ", ".join(str(r["seed"]) for r in runs)
     lines = [
-        "`python benches/bench_passages.py` (20 Newsgroups, T = 50, the repository's defaults)",
+        "`python benches/bench_passages.py --seed N` (20 Newsgroups, T = 50, the repository's "
+        f"defaults; seeds {seeds})",
         "",
-        "| fragments from the dominant group (top 10 per topic, test split) | topics | share |",
-        "|---|---:|---:|",
-        f"| AttentiveARTM.fragments | {f['attentive_topics']} | {f['attentive_share']:.3f} |",
-        f"| ARTM θ_d (10 best documents) | {f['artm_topics']} | {f['artm_share']:.3f} |",
-        "",
-        "| phrases (top 10 per topic, train split) | topics with ≥ 5 multiword phrases "
-        "occurring ≥ 5 times | precision against the dominant group |",
-        "|---|---:|---:|",
+        "| fragments from the dominant group (top 10 per topic, test split) | seed | topics "
+        "| share |",
+        "|---|---:|---:|---:|",
     ]
-    for name, v in p.items():
-        lines.append(f"| {name} | {v['topics_ok']} / {TOPICS} ({v['share_ok']:.0%}) | "
-                     f"{v['precision']:.3f} ({v['precision_topics']} topics) |")  # fmt: skip
-    lines += ["", "| topic | label | phrases | top words |", "|---|---|---|---|"]
+    for key, name in (("attentive", "AttentiveARTM.fragments"),
+                      ("artm", "ARTM θ_d (10 best documents)")):  # fmt: skip
+        shares = [r["fragments"][f"{key}_share"] for r in runs]
+        for r in runs:
+            f = r["fragments"]
+            lines.append(f"| {name} | {r['seed']} | {f[f'{key}_topics']} | "
+                         f"{f[f'{key}_share']:.3f} |")  # fmt: skip
+        lines.append(f"| {name} | mean | | **{np.mean(shares):.3f}** |")
+    lines += [
+        "",
+        "| phrases (top 10 per topic, train split) | seed | topics with ≥ 5 multiword phrases "
+        "occurring ≥ 5 times | precision against the dominant group |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in runs[0]["phrases"]:
+        for r in runs:
+            v = r["phrases"][name]
+            lines.append(f"| {name} | {r['seed']} | {v['topics_ok']} / {TOPICS} "
+                         f"({v['share_ok']:.0%}) | {v['precision']:.3f} "
+                         f"({v['precision_topics']} topics) |")  # fmt: skip
+    tables = results["tables"]
+    lines += ["", f"Seed {results['seed']}'s topics 0, 5, …, 45 (inference window "
+              f"{results['contexts'][0]:.2f}, {results['contexts'][1]} passes):", "",
+              "| topic | label | phrases | top words |", "|---|---|---|---|"]  # fmt: skip
     for t in range(0, TOPICS, 5):
         lines.append(f"| {t} | {tables['labels'][t]} | {'; '.join(tables['phrases'][t][:6])} | "
                      f"{' '.join(tables['top_words'][t])} |")  # fmt: skip
