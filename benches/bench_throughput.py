@@ -24,20 +24,17 @@ tokens of the corpus (the vocabulary pass: the words it counted, stopwords left 
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import shlex
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from _data import DATA, require
-from _fresh import process, run_json
+from _fresh import machine as machine_of
+from _fresh import measured_in_child, process, run_json
 
 TOPICS = 100
 MAX_VOCAB = 50_000
@@ -93,18 +90,8 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--in-process", metavar="FOLDER", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.in_process:
-        print(json.dumps(in_process(Path(args.in_process), args.repeat, args.threads)))
-        return
-    load = os.getloadavg()
-    tmp = Path(tempfile.mkdtemp(prefix="attartm-bench-"))
-    options = ["--repeat", str(args.repeat), "--threads", str(args.threads)]
-    inside = run_json("bench_throughput.py", *options, "--in-process", str(tmp))
+    args, inside = measured_in_child("bench_throughput.py", __doc__, in_process)
+    tmp = args.folder
     n = inside["tokens"]
     rows: list[dict] = []
 
@@ -145,11 +132,7 @@ def main() -> None:
             vocabulary_pass_s=r["vocabulary_pass_s"], training_pass_s=r["training_pass_s"])  # fmt: skip
 
     command = "python benches/bench_throughput.py " + shlex.join(sys.argv[1:])
-    machine = (
-        f"{os.cpu_count()} cores ({platform.machine()}), threads={args.threads}; load average "
-        f"{load[0]:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (a shared "
-        "machine: other jobs ran beside this one, so the figures are lower bounds)"
-    )
+    machine = machine_of(args)
     lines = [
         f"`{command.strip()}`",
         "",

@@ -367,3 +367,34 @@ def test_module_entry_point_runs_main():
     )
     assert proc.returncode == 0, proc.stderr
     assert "--topics" in proc.stdout and "--model" in proc.stdout
+
+
+# --- fragments, phrases ---------------------------------------------------------------
+
+
+def test_fragments_and_phrases_commands(data, trained, tmp_path, capsys):
+    frame = pl.read_parquet(data["parquet"])
+    corpus = attartm.Corpus.from_polars(frame, text="text", id="doc", min_df=5, max_df=0.5)
+    model = attartm.AttentiveARTM(3, seed=0, epochs=4, updates_per_epoch=2).fit(corpus)
+    path = tmp_path / "attentive.attartm"
+    model.save(path)
+    code, out, _ = run(capsys, "fragments", path, data["parquet"], "--id", "doc", "--topic", 1,
+                       "-k", 4, "--min-tokens", 5)  # fmt: skip
+    assert code == 0
+    want = model.fragments(corpus, 1, 4, min_tokens=5)
+    assert len(out.splitlines()) == want.height > 0
+    for line, (i, s, e) in zip(out.splitlines(), want.select("id", "start", "end").rows()):
+        assert f"{i} [{s}..{e}]" in line
+    code, _, err = run(capsys, "fragments", path, data["parquet"], "--id", "doc", "-k", 3,
+                       "-o", tmp_path / "f.parquet")  # fmt: skip
+    assert code == 0 and "wrote" in err
+    # The text of the fragments written is the source text of their tokens.
+    source = attartm.Corpus.from_polars(frame, text="text", id="doc", keep_text=True,
+                                        vocabulary=model.vocabulary)  # fmt: skip
+    assert pl.read_parquet(tmp_path / "f.parquet").equals(model.fragments(source, k=3))
+    assert (model.fragments(source, k=3)["text"] != model.fragments(corpus, k=3)["text"]).any()
+    code, out, _ = run(capsys, "phrases", path, data["parquet"], "--id", "doc", "-k", 3)
+    phrases = model.topic_phrases(corpus, k=3)
+    assert code == 0 and len(out.splitlines()) == phrases["topic"].n_unique()
+    code, _, err = run(capsys, "fragments", trained[0], data["parquet"])
+    assert code == 2 and "AttentiveARTM" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -127,7 +128,7 @@ def test_report_opens_in_headless_chromium_without_console_errors(tmp_path):
     dom, log = _render(browser, page, tmp_path / "report.png")
     assert "CONSOLE" not in log, log  # no console message, let alone an error
     assert 'id="topic-list"' in dom and dom.count('data-topic="') >= 3
-    assert dom.count('class="tok"') == sum(corpus.document_lengths[:3])
+    assert dom.count('class="tok') == sum(corpus.document_lengths[:3])
     assert 'id="topic-map"' in dom and 'class="boundary-score"' in dom
     image = pytest.importorskip("matplotlib.image").imread(tmp_path / "report.png")
     rgb = image[..., :3]
@@ -142,6 +143,63 @@ def test_report_opens_in_headless_chromium_without_console_errors(tmp_path):
     assert "CONSOLE" in log and "undefinedFunction" in log
 
 
+def test_report_shows_topic_phrases_fragments_and_document_phrases(tmp_path):
+    browser = _chromium()
+    corpus = attartm.Corpus.from_texts(synthetic_texts(40, seed=2), stopwords=False)
+    model = attartm.AttentiveARTM(3, passes=2, seed=0).fit(corpus, epochs=8)
+    page = report.write(model, corpus, tmp_path / "report.html")
+    dom, log = _render(browser, page, tmp_path / "report.png")
+    assert "CONSOLE" not in log, log
+    phrases = model.topic_phrases(corpus, k=6)
+    fragments = model.fragments(corpus, k=2)
+    labels = model.topic_labels(corpus)
+    for topic in range(3):
+        section = dom.split(f'<div class="passages" data-topic="{topic}">')[1].split(
+            "</div></div>"
+        )[0]
+        assert f'<span class="label">{labels[topic]}</span>' in section
+        for phrase in phrases.filter(pl.col("topic") == topic)["phrase"]:
+            assert f'<span class="phrase-chip">{phrase}</span>' in section
+        texts = fragments.filter(pl.col("topic") == topic)["text"].to_list()
+        assert texts and all(text[:60] in section for text in texts)
+    # The first document's phrases are listed and underlined where they occur.
+    first = model.document_phrases(corpus, k=5).filter(pl.col("id") == corpus.ids[0])
+    assert first.height > 0 and 'class="tok phrase"' in dom
+    assert all(f'<span class="phrase-chip">{p}</span>' in dom for p in first["phrase"])
+
+
+def test_report_colours_the_source_text(tmp_path):
+    browser = _chromium()
+    # Capitals, stopwords, punctuation and line breaks that the tokens do not keep.
+    texts = [
+        "The " + text.replace(". ", ", and so on!\n").replace(" ", " of the ", 3).capitalize()
+        for text in synthetic_texts(40, seed=2)
+    ]
+    corpus = attartm.Corpus.from_texts(texts, keep_text=True, stopwords=True)
+    model = attartm.AttentiveARTM(3, passes=2, seed=0).fit(corpus, epochs=8)
+    page = report.write(model, corpus, tmp_path / "report.html", documents=[0, 1])
+    dom, log = _render(browser, page, tmp_path / "report.png")
+    assert "CONSOLE" not in log, log
+    starts, ends = corpus.char_spans
+    topics = np.stack(model.transform_tokens(corpus, top=1)["topics"].to_numpy())[:, 0]
+    for d in (0, 1):
+        shown = dom.split('<div class="doc source">')[1 + d].split("</div>")[0]
+        # The page shows the whole source text, in order...
+        assert html.unescape(re.sub(r"<[^>]+>", "", shown)) == texts[d]
+        # ...and every token is its source characters coloured by its topic in context.
+        tokens = re.findall(r'<span class="tok[^"]*" data-topic="(\d+)"[^>]*>([^<]*)</span>', shown)
+        a, b = corpus.doc_offsets[d], corpus.doc_offsets[d + 1]
+        assert [html.unescape(w) for _, w in tokens] == [
+            texts[d][x:y] for x, y in zip(starts[a:b], ends[a:b])
+        ]
+        assert [int(t) for t, _ in tokens] == topics[a:b].tolist()
+    assert "of the" in shown and "," in shown
+    # The fragments quote the source text too.
+    fragments = model.fragments(corpus, k=2)
+    assert fragments["text"].str.contains("of the").any()
+    assert all(html.escape(text[:40]) in page.read_text() for text in fragments["text"])
+
+
 def test_report_command_and_bad_documents(tmp_path):
     corpus = attartm.Corpus.from_texts(synthetic_texts(30, seed=3), stopwords=False)
     model = attartm.ARTM(3, seed=0).fit(corpus, epochs=5)
@@ -150,7 +208,7 @@ def test_report_command_and_bad_documents(tmp_path):
     assert main(["report", str(tmp_path / "m.attartm"), str(tmp_path / "c.parquet"),
                  "-o", str(tmp_path / "r.html")]) == 0  # fmt: skip
     page = (tmp_path / "r.html").read_text()
-    assert page.count('class="tok"') == sum(corpus.document_lengths[:3])
+    assert page.count('class="tok') == sum(corpus.document_lengths[:3])
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page)  # self-contained
     with pytest.raises(ValueError, match="not in the corpus"):
         report.build(model, corpus, documents=[99])

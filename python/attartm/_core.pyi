@@ -36,6 +36,9 @@ _Phi: TypeAlias = NDArray[np.float32]
 """float32[W, T] C-contiguous Φ = p(w|t): finite, non-negative (every entry is checked
 unless ``checked_phi=True``, which a model passes for the Φ it checked when it changed)."""
 
+_FragmentRequest: TypeAlias = tuple[Sequence[int] | None, int, int, int, float]
+"""(topics or None for all of them, k, min_tokens, max_tokens, threshold)."""
+
 _Accumulate: TypeAlias = Literal["none", "dense", "rows", "into"]
 """What an E-step does with ñ_wt: nothing (None is returned), a float64[W, T] matrix, the
 rows of the touched words only (a pair uint32[U] increasing word ids, float64[U, T]), or
@@ -109,6 +112,7 @@ def attentive_estep(
     checked_phi: bool = False,
     threads: int | None = None,
     long_document: int | None = None,
+    fragments: _FragmentRequest | None = None,
 ) -> tuple[NDArray[np.float32], _Sums]:
     """The localized E-step of Attentive ARTM (docs/mathematics.md §3) over a token stream.
 
@@ -159,6 +163,7 @@ def attentive_estep(
     checked_phi: bool = False,
     threads: int | None = None,
     long_document: int | None = None,
+    fragments: _FragmentRequest | None = None,
 ) -> tuple[None, _Sums]: ...
 @overload
 def attentive_estep(
@@ -185,7 +190,50 @@ def attentive_estep(
     checked_phi: bool = False,
     threads: int | None = None,
     long_document: int | None = None,
+    fragments: _FragmentRequest | None = None,
 ) -> tuple[tuple[NDArray[np.uint16], NDArray[np.float32]], _Sums]: ...
+@overload
+def attentive_estep(
+    tokens: _TokenIds,
+    doc_offsets: _Offsets,
+    phi: _Phi,
+    n_t: NDArray[np.float32],
+    *,
+    gamma_forward: NDArray[np.float32],
+    gamma_backward: NDArray[np.float32],
+    beta: float,
+    passes: int,
+    exclude_self: bool,
+    filter: Literal["p/n_t", "phi"] = "p/n_t",
+    reset: NDArray[np.float32] | None = None,
+    document_weight: float = 0.0,
+    tempering: float = 1.0,
+    document_prior: NDArray[np.float32] | None = None,
+    output: Literal["fragments"],
+    top: int = 1,
+    accumulate: _Accumulate = "dense",
+    into: NDArray[np.float64] | None = None,
+    weight: float = 1.0,
+    checked_phi: bool = False,
+    threads: int | None = None,
+    long_document: int | None = None,
+    fragments: _FragmentRequest | None = None,
+) -> tuple[
+    tuple[
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.float64],
+    ],
+    None,
+]:
+    """``output="fragments"`` (which needs ``accumulate="none"`` and ``fragments``;
+    ``ValueError`` otherwise): the fragments of topics of
+    docs/mathematics.md §9 from one run, ``fragments=(topics or None for all, k,
+    min_tokens, max_tokens, threshold)``; returns ((topic, doc, start, end, score), None),
+    one entry per fragment, grouped by topic in the order asked for, best first."""
+
 @overload
 def attentive_estep(
     tokens: _TokenIds,
@@ -211,6 +259,7 @@ def attentive_estep(
     checked_phi: bool = False,
     threads: int | None = None,
     long_document: int | None = None,
+    fragments: _FragmentRequest | None = None,
 ) -> tuple[Any, _Sums]: ...
 def thetaless_estep(
     words: _TokenIds,
@@ -307,6 +356,20 @@ class Tokenizer:
         marker between the previous kept word of the document and this one, 0 for its
         first) and int64[D] words per document dropped as unknown. ``ValueError`` if a
         text is not valid UTF-8."""
+
+    def tokenize_spans(
+        self, texts: _Texts, *, threads: int | None = None
+    ) -> tuple[
+        NDArray[np.uint32],
+        NDArray[np.int64],
+        NDArray[np.uint8],
+        NDArray[np.int64],
+        NDArray[np.int64],
+        NDArray[np.int64],
+    ]:
+        """``tokenize``'s four arrays and ``(starts, ends)``, int64[N] each: token i was
+        read from characters ``starts[i]:ends[i]`` of its text (Python string indices,
+        Unicode scalar values), the characters it was lowercased from."""
 
     def token_lists(self, texts: _Texts, *, threads: int | None = None) -> _ArrowArray:
         """The token ids of each text as an Arrow ``LargeList<UInt32>`` array (pass it to

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from ._bags import TEXT, Bags, check_name, document_offsets, ragged_rows
+from ._source import SourceText
 from .vocabulary import Vocabulary
 
 TOKEN_SCHEMA = {"doc": pl.UInt32, "token": pl.UInt32, "boundary": pl.UInt8}
@@ -69,6 +70,8 @@ class Documents:
                     f"modality {name!r} must hold the bags of the corpus's {len(ids)} documents"
                 )
             self._bags[name] = bags
+        #: The source text, for a corpus built with keep_text=True (see ``_source``).
+        self._source: SourceText | None = None
 
     # --- properties ---------------------------------------------------------------------
 
@@ -114,13 +117,20 @@ class Documents:
         kept = {m: b for m, b in self._bags.items() if m not in modalities}
         return self._with(self._tokens, self._ids, self._dropped, kept)
 
-    def _with(self: D, tokens, ids, dropped, bags: Mapping[str, Bags]) -> D:
+    def _with(
+        self: D, tokens, ids, dropped, bags: Mapping[str, Bags], source: SourceText | None = None
+    ) -> D:
+        """A corpus of these tokens, ids and bags; ``source`` is their source text (the
+        corpus's own when the tokens are its own)."""
         corpus = type(self)(
             tokens, ids, self._vocabulary, dropped=dropped, word_order=self._word_order,
             modalities=bags,
         )  # fmt: skip
         if tokens is self._tokens:
             corpus._offsets = self._offsets
+            corpus._source = self._source
+        else:
+            corpus._source = source
         return corpus
 
     @property
@@ -138,6 +148,19 @@ class Documents:
         """Whether the tokens of a document stand in text order; False for a bag of words
         (built from counts), whose tokens are in an arbitrary order."""
         return self._word_order
+
+    @property
+    def source(self) -> pl.Series | None:
+        """The documents' texts, when the corpus was built with ``keep_text=True``
+        (else None)."""
+        return None if self._source is None else self._source.texts
+
+    @property
+    def char_spans(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(starts, ends), int64[N] each, when the corpus keeps its source text: token i
+        was read from ``source[doc][starts[i]:ends[i]]`` (Python string indices; the
+        token is that text lowercased). None otherwise."""
+        return None if self._source is None else (self._source.starts, self._source.ends)
 
     @property
     def n_documents(self) -> int:
@@ -202,7 +225,8 @@ class Documents:
         )
         dropped = None if self._dropped is None else self._dropped[idx]
         bags = {m: b.select(idx) for m, b in self._bags.items()}
-        return self._with(frame, self._ids.gather(idx), dropped, bags)
+        source = None if self._source is None else self._source.select(idx, rows)
+        return self._with(frame, self._ids.gather(idx), dropped, bags, source)
 
     def split(self: D, test_size: float = 0.2, seed: int | None = 0) -> tuple[D, D]:
         """Split the documents at random into a train and a test corpus.
@@ -265,7 +289,10 @@ class Documents:
             )
             dropped = None if self._dropped is None else self._dropped[start:end]
             bags = {m: b.slice(start, end) for m, b in self._bags.items()}
-            yield self._with(frame, self._ids.slice(start, end - start), dropped, bags)
+            source = (
+                None if self._source is None else self._source.slice(start, end - start, lo, hi)
+            )
+            yield self._with(frame, self._ids.slice(start, end - start), dropped, bags, source)
 
     # --- views --------------------------------------------------------------------------
 

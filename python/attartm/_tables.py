@@ -10,8 +10,9 @@ import polars as pl
 from ._paths import parquet_files
 
 
-def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
-    """Reads parquet (a file or glob), csv, or a folder of .txt files into a frame."""
+def read_table(path: str, text: str, id: str | None) -> pl.DataFrame | pl.LazyFrame:
+    """Reads parquet (a file or glob: lazily), csv, or a folder of .txt files into a
+    frame."""
     p = Path(path)
     if p.is_dir() and not is_parquet(path):
         files = sorted(p.glob("*.txt"))
@@ -24,7 +25,9 @@ def read_table(path: str, text: str, id: str | None) -> pl.DataFrame:
         if not p.is_file():
             raise FileNotFoundError(f"no such file: {path}")
         return pl.read_csv(p)
-    return pl.read_parquet(parquet_files(path))
+    # Corpus.from_polars reads only the columns it needs, and names a missing one (an
+    # eager read of a missing column is polars's ColumnNotFoundError).
+    return pl.scan_parquet(parquet_files(path))
 
 
 def is_parquet(path: str) -> bool:

@@ -19,6 +19,7 @@ from ._core import WordCounter
 from ._document_frequency import check_df_arguments, document_count_limits
 from ._documents import TOKEN_SCHEMA, D, default_ids
 from ._paths import parquet_files
+from ._source import SourceText
 from ._tokenize import resolve_stopwords, text_column
 from .vocabulary import Vocabulary
 
@@ -37,6 +38,7 @@ def from_polars(
     vocabulary: Vocabulary | Sequence[str] | Mapping[str, Vocabulary] | None = None,
     allow_empty: bool = False,
     modalities: Mapping[str, str] | None = None,
+    keep_text: bool = False,
 ) -> D:
     """Tokenize a text column of a polars frame.
 
@@ -73,6 +75,11 @@ def from_polars(
         modality gets its own vocabulary (``corpus.vocabularies[name]``, its values most
         frequent first, unless ``vocabulary`` gives one) and is a bag of values per
         document.
+    keep_text : bool
+        Keep the texts and the characters every token was read from
+        (:attr:`~attartm.Corpus.source`, :attr:`~attartm.Corpus.char_spans`), so that
+        fragments, phrases and the report show the raw text with its stopwords and
+        punctuation.
 
     Returns
     -------
@@ -113,6 +120,7 @@ def from_polars(
         stopwords=stopwords,
         vocabulary=vocabulary,
         allow_empty=allow_empty,
+        keep_text=keep_text,
     )
 
 
@@ -233,6 +241,7 @@ def from_text_series(
     vocabulary: Vocabulary | Sequence[str] | Mapping[str, Vocabulary] | None = None,
     allow_empty: bool = False,
     modalities: Mapping[str, pl.Series] | None = None,
+    keep_text: bool = False,
 ) -> D:
     """Tokenize a column of texts (what the other constructors of this module end in):
     the vocabulary counted from the texts or given, then the Rust pass of ``_tokenize``;
@@ -251,7 +260,11 @@ def from_text_series(
         counter.update(texts)
         vocab = Vocabulary(counter.most_frequent(lo, hi, max_vocab))
 
-    token_ids, offsets, boundaries, unknown = vocab._tokenizer(stop).tokenize(texts)
+    tokenizer = vocab._tokenizer(stop)
+    if keep_text:
+        token_ids, offsets, boundaries, unknown, starts, ends = tokenizer.tokenize_spans(texts)
+    else:
+        token_ids, offsets, boundaries, unknown = tokenizer.tokenize(texts)
     dropped = None if vocabulary is None else unknown
     tokens = pl.DataFrame(
         {
@@ -280,6 +293,8 @@ def from_text_series(
     corpus = cls(tokens, ids, vocab, dropped=dropped, modalities=bags)
     offsets.flags.writeable = False
     corpus._offsets = offsets
+    if keep_text:
+        corpus._source = SourceText(texts.alias("text"), starts, ends)
     return corpus
 
 

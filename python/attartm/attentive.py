@@ -16,6 +16,8 @@ from ._heldout import Evaluation
 from ._inference import InferenceContexts, passes_setting, weight_setting, window_setting
 from ._model import TopicModel
 from .corpus import Corpus
+from .fragments import TopicFragments
+from .phrases import TopicPhrases
 from .segments import between_positions, evidence_scores, find_segments
 
 
@@ -26,7 +28,7 @@ class Data(NamedTuple):
     modalities: DocumentModalities | None
 
 
-class AttentiveARTM(InferenceContexts, TopicModel):
+class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel):
     """Attentive ARTM: every token position gets its own topic vector from its left and
     right context, two exponential moving averages along the text repeated ``passes``
     times (attention blocks without parameters).
@@ -237,7 +239,8 @@ class AttentiveARTM(InferenceContexts, TopicModel):
     def _run(self, corpus: Corpus, output: str, *, gammas=None, passes: int | None = None,
              document_weight: float | None = None, top: int = 1,
              n_t: np.ndarray | None = None, accumulate: bool | str = False, into=None,
-             weight: float = 1.0, prior: DocumentPrior | None = None):  # fmt: skip
+             weight: float = 1.0, prior: DocumentPrior | None = None,
+             fragments: tuple | None = None):  # fmt: skip
         """The kernel over ``corpus``; the contexts of inference (``gammas``, ``passes``
         and ``document_weight`` not given) or those given, and the other modalities'
         ``prior``."""
@@ -253,7 +256,7 @@ class AttentiveARTM(InferenceContexts, TopicModel):
             document_weight=document_weight, tempering=self.tempering,
             document_prior=None if prior is None else prior.vectors, output=output, top=top,
             accumulate=accumulate, into=into, weight=weight, threads=self.threads,
-            checked_phi=True,
+            checked_phi=True, fragments=fragments,
         )  # fmt: skip
 
     def _check_corpus(self, corpus: Any, *, fitted: bool = True) -> Corpus:

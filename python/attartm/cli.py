@@ -1,4 +1,5 @@
-"""The ``attartm`` command line: train, topics, tag, predict, eval, report, sweep and demo."""
+"""The ``attartm`` command line: train, topics, tag, predict, eval, report, fragments,
+phrases, sweep and demo."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from . import _tagging
+from . import _cli_passages, _tagging
 from ._atomic import atomic_write
 from ._cli_modalities import (
     add_corpus_modalities,
@@ -39,11 +40,18 @@ from .vocabulary import Vocabulary
 MODELS = MODEL_KINDS
 
 
-def corpus_from_args(args: argparse.Namespace, vocabulary=None) -> Corpus:
+def corpus_from_args(
+    args: argparse.Namespace, vocabulary=None, *, keep_text: bool = False
+) -> Corpus:
     """The input as a corpus, with the modalities of ``--modality``; ``vocabulary`` (a
-    model's vocabularies) fixes the token ids, else min_df and max_df choose the words."""
+    model's vocabularies) fixes the token ids, else min_df and max_df choose the words;
+    ``keep_text`` keeps the source text (see Corpus.from_polars)."""
     frame = read_table(args.input, args.text, args.id)
-    options = {"language": args.language, "modalities": modality_columns(args)}
+    options = {
+        "language": args.language,
+        "modalities": modality_columns(args),
+        "keep_text": keep_text,
+    }
     if vocabulary is None:
         options.update(min_df=args.min_df, max_df=args.max_df)
     return Corpus.from_polars(frame, text=args.text, id=args.id, vocabulary=vocabulary, **options)
@@ -247,7 +255,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import write
 
     model = load(args.model)
-    corpus = corpus_from_args(args, vocabulary=model.vocabularies)
+    # The report colours the source text, stopwords and punctuation included.
+    corpus = corpus_from_args(args, vocabulary=model.vocabularies, keep_text=True)
     path = write(model, corpus, args.output, documents=range(min(args.documents, len(corpus))))
     print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -368,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", required=True, help="the .html file to write")
     report.add_argument("--documents", type=int, default=3, help="documents to show")
     report.set_defaults(run=cmd_report)
+    _cli_passages.add_commands(sub, corpus_options, corpus_from_args)
 
     sw = sub.add_parser("sweep", help="run a parameter sweep described by a TOML file")
     sw.add_argument("config", help="TOML with [data], [sweep], [grid] (see README)")

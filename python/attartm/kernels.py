@@ -268,9 +268,13 @@ def _attentive_run(
     weight: float,
     threads: int | None,
     checked_phi: bool,
+    fragments: tuple | None = None,
 ) -> tuple[Any, Any]:
     """:func:`attentive_run` for a float32 C-contiguous Φ; ``checked_phi=True`` (a model's
-    Φ, checked when it changed) spares the check of every entry."""
+    Φ, checked when it changed) spares the check of every entry. ``output="fragments"``
+    with ``fragments=(topics or None, k, min_tokens, max_tokens, threshold)`` and
+    ``accumulate=False`` gives the k best fragments of those topics (docs/mathematics.md
+    §9) as arrays (topic, doc, start, end, score), grouped by topic, best first."""
     tokens = _arrays.token_ids("tokens", tokens)
     n = _len(tokens)
     t = phi.shape[1]
@@ -297,6 +301,7 @@ def _attentive_run(
         top=min(_arrays.positive_int("top", top), t),
         threads=_arrays.threads(threads),
         checked_phi=checked_phi,
+        fragments=fragments,
         **_sums(accumulate, into, weight, phi.shape),
     )
 

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from . import scores
 from ._atomic import atomic_write
 from ._model import TopicModel
+from ._report_passages import occurrences_in, passages_html
+from ._report_text import document_html
 from .attentive import AttentiveARTM
 from .corpus import Corpus
 
@@ -31,10 +34,15 @@ table.topics tr.selected { outline: 2px solid #333; }
 .word { display: inline-block; margin-right: 0.5em; }
 .bar { display: inline-block; height: 0.5em; background: #888; vertical-align: middle; margin-left: 2px; }
 .doc { line-height: 2em; font-size: 0.9em; }
+.doc.source { white-space: pre-wrap; }
 .tok { padding: 1px 2px; border-radius: 3px; }
 .tok.dim { opacity: 0.25; }
 .segment { border-left: 3px solid #333; padding-left: 4px; margin-left: 4px; }
 .muted { color: #666; font-size: 0.85em; }
+.tok.phrase, span.phrase { text-decoration: underline 2px; font-weight: 600; }
+.phrase-chip { display: inline-block; margin: 2px 4px 2px 0; padding: 1px 6px; border-radius: 8px; background: #eee; font-size: 0.85em; }
+blockquote.fragment { border-left: 4px solid #888; margin: 4px 0 4px 1em; padding-left: 8px; font-size: 0.85em; }
+.passages h3 { font-size: 1em; margin-bottom: 2px; }
 """
 
 SCRIPT = """
@@ -177,6 +185,14 @@ def build(
                     f"<td>{npmi[topic]:.3f}</td><td>{sparsity[topic]:.1%}</td><td>{cells}</td></tr>")  # fmt: skip
     coords = topic_map(js_distances(phi))
     labels = [words[top[i][0]] for i in range(t)]
+    passages, doc_phrases = "", None
+    if isinstance(model, AttentiveARTM):
+        passages, labels = passages_html(model, corpus, lambda topic: colour(topic, t))
+        passages = (
+            '<h2>Topic phrases and fragments</h2><p class="muted">Each topic\'s label, '
+            "its best phrases and its best fragments in this corpus.</p>" + passages
+        )
+        doc_phrases = model.document_phrases(corpus, k=5)
     docs_html = []
     for d in documents:
         if not 0 <= d < corpus.n_documents:
@@ -185,21 +201,19 @@ def build(
         if doc.n_tokens == 0:
             continue
         main = _token_topics(model, doc)
-        tokens = [words[w] for w in doc.token_ids]
         cuts: list[int] = []
         score_svg = ""
         if isinstance(model, AttentiveARTM):
             seg = model.segments(doc)
             cuts = [s for s in seg["start"].to_list() if s > 0]
             score_svg = _svg_scores(model.boundary_scores(doc), cuts)
-        spans = []
-        for i, (word, topic) in enumerate(zip(tokens, main)):
-            if i in cuts:
-                spans.append('<span class="segment"></span>')
-            spans.append(f'<span class="tok" data-topic="{topic}" style="background:'
-                         f'{colour(int(topic), t)}" title="topic {topic}">{html.escape(word)}</span>')  # fmt: skip
+        mine: list[str] = []
+        if doc_phrases is not None:
+            mine = doc_phrases.filter(pl.col("id") == doc.ids[0])["phrase"].to_list()
+        text = document_html(doc, main, cuts, occurrences_in(doc, mine), lambda c: colour(c, t))
+        listed = "".join(f'<span class="phrase-chip">{html.escape(p)}</span>' for p in mine)
         docs_html.append(f'<h3>{html.escape(str(doc.ids[0]))}</h3>{score_svg}'
-                         f'<div class="doc">{" ".join(spans)}</div>')  # fmt: skip
+                         f'<div class="doc-phrases">{listed}</div>{text}')  # fmt: skip
     # Token weights and regularizers (with their word weights) hold up to W values each.
     long = ("token_weight", "regularizers")
     params = ", ".join(f"{k}={v!r}" for k, v in model.get_params().items() if k not in long)
@@ -217,9 +231,10 @@ def build(
 <p class="muted">Classical scaling of the Jensen–Shannon distances between topics; circle area
 is the topic's size.</p>{_svg_map(coords, sizes, labels)}
 <h2>Documents</h2>
-<p class="muted">Every token coloured by its main topic{" in its context" if isinstance(model, AttentiveARTM) else ""};
+<p class="muted">{"The source text, every" if corpus.char_spans is not None else "Every"} token coloured by its main topic{" in its context" if isinstance(model, AttentiveARTM) else ""};
 {"the line is the boundary score, dashes mark detected segment starts." if isinstance(model, AttentiveARTM) else ""}</p>
 {"".join(docs_html)}
+{passages}
 <script>{SCRIPT}</script>
 </body></html>
 """

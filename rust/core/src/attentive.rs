@@ -458,6 +458,40 @@ impl Default for Blocking {
     }
 }
 
+/// Receives the final p(t|C_i, w_i) of every document as the E-step finishes it, a block
+/// of positions at a time while its rows are still in cache: what a caller that reduces
+/// the positions as they come (`fragments`) plugs in instead of an n×T output.
+pub trait Visitor: Sync {
+    /// A worker's state for the documents of one chunk (chunks run in any order, on any
+    /// thread); dropping it ends the chunk.
+    fn chunk(&self) -> Box<dyn VisitDocuments + '_>;
+}
+
+/// The documents of one chunk, one block of positions at a time.
+pub trait VisitDocuments {
+    /// Positions `start..start + scale.len()` of document `d` (an index into the
+    /// documents), which has `n` positions: p_j = `rows[j·k..(j+1)·k]` · `scale[j]` lane by
+    /// lane, k = `lanes::blocks(T)` blocks per row (lanes past T are zero), the values the
+    /// "tokens" output stores. A document's blocks come one after the other, the last
+    /// first (start = 0 ends the document); a document of at most `LONG_DOCUMENT`
+    /// positions comes whole. An empty document comes as one empty block.
+    fn block(&mut self, d: usize, start: usize, n: usize, rows: &[F8], scale: &[f32]);
+}
+
+/// Runs docs/mathematics.md §3 on every document (cut into blocks as `blocking` says)
+/// without accumulating ñ_wt, handing the final p of each document to `visitor`.
+pub fn attentive_visit(
+    docs: &Documents<'_>,
+    phi: Phi<'_>,
+    n_t: &[f32],
+    params: &AttentiveParams<'_>,
+    blocking: Blocking,
+    visitor: &dyn Visitor,
+) -> Result<()> {
+    let (none, sums) = (Output::None, Accumulate::None);
+    estep(docs, phi, n_t, params, none, sums, blocking, Some(visitor)).map(|_| ())
+}
+
 /// [`attentive_estep`] with documents cut into blocks as `blocking` says.
 pub fn attentive_estep_blocked(
     docs: &Documents<'_>,
@@ -467,6 +501,22 @@ pub fn attentive_estep_blocked(
     output: Output,
     sums: Accumulate<'_>,
     blocking: Blocking,
+) -> Result<AttentiveOutput> {
+    estep(docs, phi, n_t, params, output, sums, blocking, None)
+}
+
+/// [`attentive_estep_blocked`], with a visitor of the final p of every document when
+/// given.
+#[allow(clippy::too_many_arguments)]
+fn estep(
+    docs: &Documents<'_>,
+    phi: Phi<'_>,
+    n_t: &[f32],
+    params: &AttentiveParams<'_>,
+    output: Output,
+    sums: Accumulate<'_>,
+    blocking: Blocking,
+    visitor: Option<&dyn Visitor>,
 ) -> Result<AttentiveOutput> {
     let t = phi.n_topics();
     check_topic_vector("n_t", n_t, t)?;
@@ -535,6 +585,7 @@ pub fn attentive_estep_blocked(
             params,
             doc_width,
             accumulating,
+            visitor,
         };
         #[cfg(target_arch = "x86_64")]
         if simd {
@@ -560,6 +611,7 @@ struct ChunkRun<'a> {
     params: &'a AttentiveParams<'a>,
     doc_width: usize,
     accumulating: bool,
+    visitor: Option<&'a dyn Visitor>,
 }
 
 /// p(t|w) up to a factor for every word of a chunk, computed once per word rather than
@@ -627,6 +679,7 @@ fn chunk_any(
     table.fill(&docs.words()[first..end], run.setup, sums);
     let (gf, gb) = (run.params.gamma_forward, run.params.gamma_backward);
     let width = run.doc_width;
+    let mut visit = run.visitor.map(|v| v.chunk());
     for (k, d) in chunk.docs.clone().enumerate() {
         let range = docs.range(d);
         let ctx = DocContext {
@@ -650,7 +703,13 @@ fn chunk_any(
             } else {
                 None
             },
+            visit: visit.as_deref_mut().map(|v| (v, d)),
         };
+        if range.is_empty() {
+            if let Some((v, d)) = out.visit.as_mut() {
+                v.block(*d, 0, 0, &[], &[]);
+            }
+        }
         document_any(&ctx, run.setup, table, scratch, &mut out);
     }
 }
@@ -715,11 +774,13 @@ impl DocContext<'_> {
 /// Where one document's outputs go: the chunk's entry rows and topic indices (the
 /// document's start at `DocContext::offset`), the document's own row, and the chunk's
 /// ñ_wt rows when it is accumulated.
-struct DocOutput<'o> {
+struct DocOutput<'o, 'v> {
     entries: &'o mut [f32],
     topics: &'o mut [u16],
     document: &'o mut [f32],
     sums: Option<&'o mut ChunkSums>,
+    /// The chunk's visitor and the document's index.
+    visit: Option<(&'o mut (dyn VisitDocuments + 'v), usize)>,
 }
 
 /// The right stream B as it runs: the vector, |B| and Σ w² of its weights.
@@ -1007,7 +1068,7 @@ fn document_any(
     setup: &Setup<'_>,
     table: &WordTable,
     scratch: &mut Scratch,
-    out: &mut DocOutput<'_>,
+    out: &mut DocOutput<'_, '_>,
 ) {
     let head = setup.document_weight > 0.0;
     match (setup.exclude_self, setup.filter, head) {
@@ -1077,7 +1138,7 @@ fn document<const EXCLUDE_SELF: bool, const PHI_FILTER: bool, const DOC_HEAD: bo
     setup: &Setup<'_>,
     table: &WordTable,
     scratch: &mut Scratch,
-    doc_out: &mut DocOutput<'_>,
+    doc_out: &mut DocOutput<'_, '_>,
 ) {
     let t = setup.t;
     let n = ctx.words.len();
@@ -1204,7 +1265,7 @@ impl Doc<'_> {
         pass: usize,
         c: usize,
         f2: &mut f32,
-        out: &mut DocOutput<'_>,
+        out: &mut DocOutput<'_, '_>,
     ) {
         let (ctx, setup, k, t) = (self.ctx, self.setup, self.setup.k, self.setup.t);
         let range = self.blocks.range(c);
@@ -1322,7 +1383,7 @@ impl Doc<'_> {
         c: usize,
         level: usize,
         stream: bool,
-        out: &mut DocOutput<'_>,
+        out: &mut DocOutput<'_, '_>,
     ) {
         let from = match held.rows {
             Some((block, done)) if block == c && done + usize::from(stream) <= level => done,
@@ -1430,7 +1491,7 @@ impl Doc<'_> {
         sum: &[F8],
         prior: &[F8],
         side: &mut [F8],
-        doc_out: &mut DocOutput<'_>,
+        doc_out: &mut DocOutput<'_, '_>,
     ) {
         let (ctx, setup, table) = (self.ctx, self.setup, self.table);
         let (t, k, n) = (setup.t, setup.k, self.blocks.n);
@@ -1577,7 +1638,7 @@ impl Doc<'_> {
     /// tempered sums, the output "tokens", and the block's share of p(t|d) (its pieces
     /// from the last, so that the whole document's are added from its end in every case).
     #[inline(always)]
-    fn finish_block(&self, s: &mut Scratch, c: usize, out: &mut DocOutput<'_>) {
+    fn finish_block(&self, s: &mut Scratch, c: usize, out: &mut DocOutput<'_, '_>) {
         let (setup, k, t) = (self.setup, self.setup.k, self.setup.t);
         let range = self.blocks.range(c);
         let len = range.len();
@@ -1605,6 +1666,9 @@ impl Doc<'_> {
                 }
             }
             _ => {}
+        }
+        if let Some((visit, d)) = out.visit.as_mut() {
+            visit.block(*d, range.start, self.blocks.n, q, inv_s);
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod classic;
 pub mod coherence;
 pub mod documents;
 pub mod error;
+pub mod fragments;
 pub mod lanes;
 pub mod matrix;
 pub mod memory;
@@ -20,14 +21,15 @@ pub mod vector;
 
 pub use accumulate::{Accumulate, ColumnChange, WordTopicSums};
 pub use attentive::{
-    attentive_estep, attentive_estep_blocked, AttentiveOutput, AttentiveParams, Blocking, Filter,
-    Output, LONG_DOCUMENT,
+    attentive_estep, attentive_estep_blocked, attentive_visit, AttentiveOutput, AttentiveParams,
+    Blocking, Filter, Output, VisitDocuments, Visitor, LONG_DOCUMENT,
 };
 pub use bags::{bags_estep, BagsOutput};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};
 pub use coherence::{window_counts, CountSpec, Sliding, WindowCounts};
 pub use documents::Documents;
 pub use error::{Error, Result};
+pub use fragments::{attentive_fragments, Fragment, FragmentSpec};
 pub use matrix::{Phi, TopicMasses};
 pub use thetaless::{
     linear_theta, linear_theta_modalities, thetaless_estep, thetaless_estep_modalities, Variant,

@@ -4,6 +4,7 @@
 mod bags;
 mod buffers;
 mod collection;
+mod fragments;
 mod runtime;
 mod sizes;
 mod text;
@@ -19,6 +20,7 @@ use pyo3::prelude::*;
 
 use buffers::{matrix, matrix_mut, token_ids, vector, Written};
 use collection::Collection;
+use fragments::{fragment_spec, fragments_to_python, FragmentArgs};
 use runtime::{run, run_here};
 
 type Matrix<'py, T> = Bound<'py, PyArray2<T>>;
@@ -263,7 +265,7 @@ fn check_attentive_sizes(
 /// tests): documents longer than this many tokens run a block at a time (the default is
 /// the core's; the results are the same for any value).
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, document_prior=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, document_prior=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None, fragments=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -289,7 +291,9 @@ fn attentive_estep<'py>(
     checked_phi: bool,
     threads: Option<usize>,
     long_document: Option<usize>,
+    fragments: Option<FragmentArgs>,
 ) -> PyResult<(Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>)> {
+    let spec = fragment_spec(output, accumulate, fragments)?;
     let filter = match filter {
         "p/n_t" => Filter::POverNt,
         "phi" => Filter::Phi,
@@ -305,6 +309,7 @@ fn attentive_estep<'py>(
         "contexts" => Output::Contexts,
         "loglik" => Output::LogLikelihood,
         "doc_mean" => Output::DocumentMean,
+        "fragments" => Output::None,
         "top" if top > u16::MAX as usize + 1 => {
             return Err(PyValueError::new_err(
                 "top output stores topic indices as uint16: at most 65536 topics",
@@ -339,6 +344,14 @@ fn attentive_estep<'py>(
         tempering,
         document_prior: prior.as_ref().map(|p| p.as_slice()),
     };
+    if let Some(spec) = spec {
+        let found = run(py, threads, || {
+            let docs = view.documents()?;
+            let phi = phi_of(view.phi, n_topics, checked_phi)?;
+            attartm_core::attentive_fragments(&docs, phi, nt, &params, blocking, &spec)
+        })?;
+        return Ok((Some(fragments_to_python(py, found)?), None));
+    }
     let (n_docs, n_tokens, out) = run(py, threads, || {
         let docs = view.documents()?;
         let phi = phi_of(view.phi, n_topics, checked_phi)?;

@@ -79,6 +79,27 @@ type TokenArrays<'py> = (
     Bound<'py, PyArray1<i64>>,
 );
 
+type SpanArrays<'py> = (
+    Bound<'py, PyArray1<u32>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
+/// The arrays of `Tokenizer.tokenize`, and the character spans of the tokens (empty
+/// unless they were asked for).
+fn token_arrays(py: Python<'_>, t: Tokens) -> (TokenArrays<'_>, (Vec<i64>, Vec<i64>)) {
+    let arrays = (
+        t.ids.into_pyarray(py),
+        t.offsets.into_pyarray(py),
+        t.boundaries.into_pyarray(py),
+        t.unknown.into_pyarray(py),
+    );
+    (arrays, (t.starts, t.ends))
+}
+
 /// Words to token ids for one vocabulary and stopword list; see `attartm._core.Tokenizer`.
 #[pyclass(frozen, module = "attartm._core")]
 pub struct Tokenizer {
@@ -92,9 +113,26 @@ impl Tokenizer {
         texts: &Bound<'_, PyAny>,
         threads: Option<usize>,
     ) -> PyResult<Tokens> {
+        self.run_with(py, texts, threads, false)
+    }
+
+    /// [`Tokenizer::run`], with the character spans of the tokens when `spans`.
+    fn run_with(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        threads: Option<usize>,
+        spans: bool,
+    ) -> PyResult<Tokens> {
         let arrays = text_arrays(texts)?;
         let column = texts_of(&arrays)?;
-        run(py, threads, || self.inner.tokenize(&column))
+        run(py, threads, || {
+            if spans {
+                self.inner.tokenize_spans(&column)
+            } else {
+                self.inner.tokenize(&column)
+            }
+        })
     }
 }
 
@@ -123,11 +161,28 @@ impl Tokenizer {
         threads: Option<usize>,
     ) -> PyResult<TokenArrays<'py>> {
         let t = self.run(py, texts, threads)?;
+        Ok(token_arrays(py, t).0)
+    }
+
+    /// (token ids, doc offsets, boundaries, unknown words per document, character
+    /// starts, character ends): the last two give the span of each token's source
+    /// characters within its text.
+    #[pyo3(signature = (texts, *, threads=None))]
+    fn tokenize_spans<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        threads: Option<usize>,
+    ) -> PyResult<SpanArrays<'py>> {
+        let t = self.run_with(py, texts, threads, true)?;
+        let ((ids, offsets, boundaries, unknown), (starts, ends)) = token_arrays(py, t);
         Ok((
-            t.ids.into_pyarray(py),
-            t.offsets.into_pyarray(py),
-            t.boundaries.into_pyarray(py),
-            t.unknown.into_pyarray(py),
+            ids,
+            offsets,
+            boundaries,
+            unknown,
+            starts.into_pyarray(py),
+            ends.into_pyarray(py),
         ))
     }
 

@@ -94,6 +94,11 @@ pub struct Tokens {
     pub boundaries: Vec<u8>,
     /// Words of each document dropped because the vocabulary does not know them.
     pub unknown: Vec<i64>,
+    /// With `Tokenizer::tokenize_spans`: the characters (Unicode scalar values, as
+    /// Python counts them) of each kept token's source text within its document's text,
+    /// `starts[i]..ends[i]`; empty otherwise.
+    pub starts: Vec<i64>,
+    pub ends: Vec<i64>,
 }
 
 /// Maps words to ids (stopwords dropped first) and gives boundary levels.
@@ -112,14 +117,56 @@ struct TokenSink<'t> {
     level: u8,
     first: bool,
     unknown: i64,
+    /// Character spans of the kept tokens, when asked for.
+    spans: Option<Spans<'t>>,
+}
+
+/// The character spans of kept tokens, counted along the current text.
+#[derive(Default)]
+struct Spans<'t> {
+    text: &'t [u8],
+    /// Bytes of `text` counted so far, and the characters among them.
+    byte: usize,
+    chars: i64,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+}
+
+impl<'t> Spans<'t> {
+    /// Starts counting along a new text.
+    fn start(&mut self, text: &'t str) {
+        (self.text, self.byte, self.chars) = (text.as_bytes(), 0, 0);
+    }
+
+    /// The characters before byte `to` (a char boundary at or after the last one asked).
+    #[inline]
+    fn chars_to(&mut self, to: usize) -> i64 {
+        let lead = self.text[self.byte..to]
+            .iter()
+            .filter(|&&b| b & 0xC0 != 0x80)
+            .count();
+        self.chars += lead as i64;
+        self.byte = to;
+        self.chars
+    }
+
+    fn push(&mut self, span: Range<usize>) {
+        let start = self.chars_to(span.start);
+        let end = self.chars_to(span.end);
+        self.starts.push(start);
+        self.ends.push(end);
+    }
 }
 
 impl Sink for TokenSink<'_> {
     #[inline]
-    fn word(&mut self, word: &[u8]) {
+    fn word(&mut self, word: &[u8], span: Range<usize>) {
         match self.table.get(word).map(|e| self.ids_of[e]) {
             Some(STOP) => {}
             Some(id) => {
+                if let Some(spans) = self.spans.as_mut() {
+                    spans.push(span);
+                }
                 self.ids.push(id);
                 self.boundaries
                     .push(if self.first { 0 } else { self.level });
@@ -179,9 +226,19 @@ impl Tokenizer {
 
     /// Tokenizes every text of the column (in parallel on the current rayon pool).
     pub fn tokenize(&self, texts: &Texts<'_>) -> Result<Tokens> {
+        self.tokenize_with(texts, false)
+    }
+
+    /// [`Tokenizer::tokenize`], with the character span of every kept token in its text
+    /// (`Tokens::starts`, `Tokens::ends`).
+    pub fn tokenize_spans(&self, texts: &Texts<'_>) -> Result<Tokens> {
+        self.tokenize_with(texts, true)
+    }
+
+    fn tokenize_with(&self, texts: &Texts<'_>, spans: bool) -> Result<Tokens> {
         let parts = units(texts)
             .par_iter()
-            .map(|u| self.tokenize_unit(texts, u))
+            .map(|u| self.tokenize_unit(texts, u, spans))
             .collect::<Result<Vec<_>>>()?;
         let n_tokens = parts.iter().map(|p| p.0.ids.len()).sum();
         let mut out = Tokens {
@@ -189,6 +246,7 @@ impl Tokenizer {
             offsets: Vec::with_capacity(texts.len() + 1),
             boundaries: Vec::with_capacity(n_tokens),
             unknown: Vec::with_capacity(texts.len()),
+            ..Tokens::default()
         };
         out.offsets.push(0);
         for (part, lengths) in parts {
@@ -197,12 +255,19 @@ impl Tokenizer {
             out.ids.extend_from_slice(&part.ids);
             out.boundaries.extend_from_slice(&part.boundaries);
             out.unknown.extend_from_slice(&part.unknown);
+            out.starts.extend_from_slice(&part.starts);
+            out.ends.extend_from_slice(&part.ends);
         }
         Ok(out)
     }
 
     /// One unit: its tokens (with offsets relative to the unit) and each document's end.
-    fn tokenize_unit(&self, texts: &Texts<'_>, unit: &Unit) -> Result<(Tokens, Vec<i64>)> {
+    fn tokenize_unit(
+        &self,
+        texts: &Texts<'_>,
+        unit: &Unit,
+        spans: bool,
+    ) -> Result<(Tokens, Vec<i64>)> {
         let chunk = &texts.chunks()[unit.chunk];
         let mut sink = TokenSink {
             table: &self.table,
@@ -212,6 +277,7 @@ impl Tokenizer {
             level: 0,
             first: true,
             unknown: 0,
+            spans: spans.then(Spans::default),
         };
         let mut ends = Vec::with_capacity(unit.docs.len());
         let mut unknown = Vec::with_capacity(unit.docs.len());
@@ -221,15 +287,23 @@ impl Tokenizer {
             sink.first = true;
             sink.level = 0;
             sink.unknown = 0;
+            if let Some(spans) = sink.spans.as_mut() {
+                spans.start(t);
+            }
             scan(t, &mut word, &mut sink);
             ends.push(sink.ids.len() as i64);
             unknown.push(sink.unknown);
         }
+        let (span_starts, span_ends) = sink
+            .spans
+            .map_or_else(Default::default, |s| (s.starts, s.ends));
         let tokens = Tokens {
             ids: sink.ids,
             offsets: Vec::new(),
             boundaries: sink.boundaries,
             unknown,
+            starts: span_starts,
+            ends: span_ends,
         };
         Ok((tokens, ends))
     }
@@ -293,7 +367,7 @@ struct CountSink<'t> {
 
 impl Sink for CountSink<'_> {
     #[inline]
-    fn word(&mut self, word: &[u8]) {
+    fn word(&mut self, word: &[u8], _: Range<usize>) {
         let s = &mut *self.scratch;
         if s.hot.count(word, self.doc) {
             return;

@@ -14,6 +14,8 @@
 //! character lowercases to one of them (a test checks), so markers are read on the
 //! original text and only words need lowercasing.
 
+use std::ops::Range;
+
 use super::unicode::{flags, is_final_sigma, LETTER, MARK};
 
 /// Marker kinds, also the boundary levels they give the next kept word.
@@ -22,8 +24,9 @@ pub const PARAGRAPH: u8 = 2;
 
 /// Receives the pieces of a text in order.
 pub trait Sink {
-    /// A lowercase word (valid UTF-8).
-    fn word(&mut self, word: &[u8]);
+    /// A lowercase word (valid UTF-8) read from bytes `span` of the text (the
+    /// characters it was lowercased from).
+    fn word(&mut self, word: &[u8], span: Range<usize>);
     /// A sentence end (`SENTENCE`) or a paragraph break (`PARAGRAPH`).
     fn marker(&mut self, kind: u8);
 }
@@ -57,6 +60,9 @@ const ASCII: [u8; 128] = {
 pub struct Word {
     buf: Vec<u8>,
     len: usize,
+    /// The bytes of the text it comes from.
+    start: usize,
+    end: usize,
 }
 
 impl Word {
@@ -73,6 +79,12 @@ impl Word {
     #[inline]
     fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// Hands the word to `sink`.
+    #[inline]
+    fn emit(&self, sink: &mut impl Sink) {
+        sink.word(self.as_bytes(), self.start..self.end);
     }
 }
 
@@ -157,21 +169,29 @@ fn sentence_end(text: &str, i: usize, sink: &mut impl Sink) -> usize {
     j
 }
 
-/// Adds one lowercased character to the word being read (`word`, live when `in_word`),
-/// or ends that word.
+/// Adds one lowercased character of the source character at bytes `from` to the word
+/// being read (`word`, live when `in_word`), or ends that word.
 #[inline]
-fn push_lower(c: char, word: &mut Word, in_word: &mut bool, sink: &mut impl Sink) {
+fn push_lower(
+    c: char,
+    from: Range<usize>,
+    word: &mut Word,
+    in_word: &mut bool,
+    sink: &mut impl Sink,
+) {
     let f = flags(c);
     if f & LETTER != 0 || (*in_word && f & MARK != 0) {
         if !*in_word {
             word.len = 0;
+            word.start = from.start;
             *in_word = true;
         }
         let mut buf = [0u8; 8];
         let n = c.encode_utf8(&mut buf).len();
         word.put8(buf, n);
+        word.end = from.end;
     } else if *in_word {
-        sink.word(word.as_bytes());
+        word.emit(sink);
         *in_word = false;
     }
 }
@@ -188,6 +208,7 @@ pub fn scan(text: &str, word: &mut Word, sink: &mut impl Sink) {
             if kind == UPPER || kind == LOWER {
                 if !in_word {
                     word.len = 0;
+                    word.start = i;
                     in_word = true;
                 }
                 // ASCII letters lowercase by setting bit 5: 8 bytes at a time, of which
@@ -207,10 +228,11 @@ pub fn scan(text: &str, word: &mut Word, sink: &mut impl Sink) {
                         i += 1;
                     }
                 }
+                word.end = i;
                 continue;
             }
             if in_word {
-                sink.word(word.as_bytes());
+                word.emit(sink);
                 in_word = false;
             }
             i = match kind {
@@ -228,17 +250,17 @@ pub fn scan(text: &str, word: &mut Word, sink: &mut impl Sink) {
             let (ch, n) = char_at(text, i);
             if ch == 'Σ' {
                 let lower = if is_final_sigma(text, i) { 'ς' } else { 'σ' };
-                push_lower(lower, word, &mut in_word, sink);
+                push_lower(lower, i..i + n, word, &mut in_word, sink);
             } else {
                 for lower in ch.to_lowercase() {
-                    push_lower(lower, word, &mut in_word, sink);
+                    push_lower(lower, i..i + n, word, &mut in_word, sink);
                 }
             }
             i += n;
         }
     }
     if in_word {
-        sink.word(word.as_bytes());
+        word.emit(sink);
     }
 }
 
@@ -247,11 +269,12 @@ mod tests {
     use super::*;
 
     #[derive(Default)]
-    struct Pieces(Vec<String>);
+    struct Pieces(Vec<String>, Vec<Range<usize>>);
 
     impl Sink for Pieces {
-        fn word(&mut self, word: &[u8]) {
+        fn word(&mut self, word: &[u8], span: Range<usize>) {
             self.0.push(String::from_utf8(word.to_vec()).unwrap());
+            self.1.push(span);
         }
         fn marker(&mut self, kind: u8) {
             self.0
@@ -263,6 +286,15 @@ mod tests {
         let mut sink = Pieces::default();
         scan(text, &mut Word::default(), &mut sink);
         sink.0
+    }
+
+    #[test]
+    fn words_keep_the_bytes_they_come_from() {
+        let text = "Ünïcode café İstanbul, OK... ΟΔΟΣ x";
+        let mut sink = Pieces::default();
+        scan(text, &mut Word::default(), &mut sink);
+        let sources: Vec<&str> = sink.1.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(sources, ["Ünïcode", "café", "İstanbul", "OK", "ΟΔΟΣ", "x"]);
     }
 
     #[test]
