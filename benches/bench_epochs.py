@@ -25,24 +25,35 @@ import attartm
 from _data import newsgroups
 
 T, THREADS = 50, 2
+# Inference in the training contexts: a fit then ends without choosing them, so an epoch
+# is one pass of training (the choice is timed apart, see choice()).
+TRAINING_CONTEXTS = {
+    "inference_window": None,
+    "inference_passes": None,
+    "inference_document_weight": None,
+}
 MODELS = {
     "artm": lambda: attartm.ARTM(T, doc_passes=10, threads=THREADS),
     # Plain two-pass Attentive ARTM: offline EM, no tempering.
     "att2": lambda: attartm.AttentiveARTM(
-        T, passes=2, window=10, tempering=1.0, updates_per_epoch=1, threads=THREADS
+        T,
+        passes=2,
+        window=10,
+        tempering=1.0,
+        updates_per_epoch=1,
+        threads=THREADS,
+        **TRAINING_CONTEXTS,
     ),
     # The defaults (docs/research.md): tempering κ = 0.7, 50 stepwise updates per epoch;
     # the one-off choice of the inference contexts is timed apart (see choice()).
-    "recipe": lambda: attartm.AttentiveARTM(
-        T, threads=THREADS, inference_window=None, inference_passes=None
-    ),
+    "recipe": lambda: attartm.AttentiveARTM(T, threads=THREADS, **TRAINING_CONTEXTS),
 }
 
 
 def choice(train: attartm.Corpus) -> float:
     """Seconds of the recipe's choice of its inference contexts, made at the end of fit."""
     model = MODELS["recipe"]().fit(train, epochs=1, progress_bar=False)
-    model.set_params(inference_window="auto", inference_passes="auto")
+    model.set_params(**dict.fromkeys(TRAINING_CONTEXTS, "auto"))
     start = time.perf_counter()
     model.choose_inference(train)
     return time.perf_counter() - start
