@@ -164,6 +164,14 @@ def weight_setting(weight: object) -> float | str | None:
     return value
 
 
+#: Each setting settled by a fit: how its value is checked, and the type of a choice.
+SETTINGS: dict[str, tuple[Callable[[Any], Any], type]] = {
+    "inference_window": (window_setting, float),
+    "inference_passes": (passes_setting, int),
+    "inference_document_weight": (weight_setting, float),
+}
+
+
 class InferenceContexts:
     """The inference contexts of :class:`attartm.AttentiveARTM` (its ``inference_window``,
     ``inference_passes`` and ``inference_document_weight``, and what ``fit`` settles of
@@ -259,21 +267,13 @@ class InferenceContexts:
                 pass  # the training contexts, as for a model made by from_phi
 
     def _restore_settled(self, state: dict[str, Any]) -> None:
-        unknown = set(state) - {"inference_window", "inference_passes", "inference_document_weight"}
+        unknown = set(state) - set(SETTINGS)
         if unknown:
             raise ValueError(f"unknown settled attributes {sorted(unknown)}")
-        if "inference_window" in state:
-            window = window_setting(state["inference_window"])
-            if not isinstance(window, float):
-                raise ValueError(f"inference_window must be a number, not {window!r}")
-            self.inference_window_ = window
-        if "inference_passes" in state:
-            passes = passes_setting(state["inference_passes"])
-            if not isinstance(passes, int):
-                raise ValueError(f"inference_passes must be a number, not {passes!r}")
-            self.inference_passes_ = passes
-        if "inference_document_weight" in state:
-            weight = weight_setting(state["inference_document_weight"])
-            if not isinstance(weight, float):
-                raise ValueError(f"inference_document_weight must be a number, not {weight!r}")
-            self.inference_document_weight_ = weight
+        for name, value in state.items():
+            check, kind = SETTINGS[name]
+            setting = check(value)
+            # A settled value is a number: "auto" and None are settings, not choices.
+            if not isinstance(setting, kind):
+                raise ValueError(f"{name} must be a number, not {setting!r}")
+            setattr(self, f"{name}_", setting)
