@@ -46,6 +46,7 @@ ABLATIONS = {
     "tempering=1 (plain EM)": {"tempering": 1.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
     "updates_per_epoch=10": {"updates_per_epoch": 10},
+    "epochs=50 (the default before the epoch study, docs/research.md §1.2)": {"epochs": 50},
     "epochs=15": {"epochs": 15},
     "passes=1": {"passes": 1},
     "the old defaults (passes=1, window 10, plain offline EM, 15 epochs, training contexts)": {

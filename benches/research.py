@@ -4,6 +4,7 @@ documents (the test splits are never used here).
 
     python benches/research.py [--corpora 20ng reuters wiki] [--seeds 0 1 2]
                                [--topics 50] [--out docs/research] [--summarize]
+                               [--epoch-study]
 
 For each corpus and parameter, ``attartm.experiments.sweep`` trains one AttentiveARTM per
 value and seed (the other parameters at their defaults) and scores it after epochs 10, 20
@@ -258,6 +259,40 @@ def summary(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The epoch study (docs/research.md §1.2): the defaults trained for 100 epochs, scored after
+# 50, 75 and 100, on every corpus at T = 50 and on 20 Newsgroups and Reuters at T = 30.
+EPOCH_STUDY = {"epochs": 100, "score_epochs": [50, 75, 100], "topics": {"20ng": [50, 30],
+               "reuters": [50, 30], "wiki": [50]}}  # fmt: skip
+
+
+def epoch_study(corpora, seeds, out: Path) -> None:
+    """The defaults for EPOCH_STUDY's epochs on each corpus's validation split, scored after
+    each of its score_epochs: OUT/epochs.parquet and a table of mean ± sd."""
+    frames = []
+    for name in corpora:
+        fit, val = validation_split(LOADERS[name]()[0])
+        for n_topics in EPOCH_STUDY["topics"][name]:
+            table = experiments.sweep(
+                fit, val, "attentive", {}, n_topics=n_topics, epochs=EPOCH_STUDY["epochs"],
+                score_epochs=EPOCH_STUDY["score_epochs"], seeds=seeds, scores=SCORES,
+                processes=2,
+            )  # fmt: skip
+            frames.append(table.with_columns(pl.lit(name).alias("corpus"),
+                                             pl.lit(n_topics).alias("topics")))  # fmt: skip
+    table = pl.concat(frames, how="diagonal_relaxed")
+    table.write_parquet(out / "epochs.parquet")
+    stats = table.group_by("corpus", "topics", "epoch", "score", maintain_order=True).agg(
+        pl.col("value").mean().alias("mean"), pl.col("value").std().alias("sd")
+    )
+    print("| corpus | T | epochs | " + " | ".join(SCORES) + " |")
+    for (corpus, topics, epoch), rows in stats.group_by(
+        "corpus", "topics", "epoch", maintain_order=True
+    ):
+        by = {r["score"]: r for r in rows.iter_rows(named=True)}
+        cells = [f"{by[s]['mean']:.4g} ± {by[s]['sd']:.2g}" for s in SCORES]
+        print(f"| {corpus} | {topics} | {epoch} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpora", nargs="+", default=list(LOADERS), choices=list(LOADERS))
@@ -266,6 +301,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parents[1] / "docs" / "research"))
     parser.add_argument("--selection", type=int, choices=sorted(SELECTION),
                         help="run a round of the grid the defaults were chosen from (20 Newsgroups)")  # fmt: skip
+    parser.add_argument("--epoch-study", action="store_true",
+                        help="only the epoch study of docs/research.md §1.2")  # fmt: skip
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite OUT/summary.md from the tables in OUT")  # fmt: skip
     args = parser.parse_args()
@@ -277,6 +314,9 @@ def main() -> None:
         table.write_parquet(out / f"selection-{args.selection}.parquet")
         keys = [k for k in SELECTION[args.selection][0]]
         print(table.group_by(keys, maintain_order=True).agg(pl.col(SCORES).mean()))
+        return
+    if args.epoch_study:
+        epoch_study(args.corpora, args.seeds, out)
         return
     if args.summarize:
         write_summary(out, args.seeds, args.topics)
