@@ -5,18 +5,21 @@ run, written to benches/results/throughput.md and .json:
 
 On part-1 (7,683 articles), with an AttentiveARTM of T=100 topics and passes=2 whose
 vocabulary is the 50,000 most frequent words of the four parts (min_df=5, max_df=0.5),
-trained beforehand by a short online pass over part-1 (not timed):
+trained beforehand by a short online pass over part-1 (not timed), whose inference reads
+the training contexts (two passes, window 10):
 
 - ``pl.read_parquet`` of part-1;
 - ``Corpus.from_polars(df, text=, vocabulary=model.vocabulary)``;
-- the attentive kernel without output, and with the top 3 topics of every token;
+- the attentive kernel without output, and with the top 3 topics of every token; and
+  without output under the inference contexts the defaults would choose on part-1;
 - ``attartm tag MODEL part-1.parquet -o out --tokens --top 3`` and
   ``attartm tag MODEL part-1.parquet -o out`` as whole processes (start-up, model
   loading, reading, tokenizing, the kernel and writing);
 
 then the vocabulary pass over the four parts (``Vocabulary.from_parquet``), and streaming
 training (vocabulary pass + one online pass, AttentiveARTM T=100, L=1, batches of 1,000)
-on 1 and 4 parts, each in a fresh process (bench_streaming.py), with its peak RSS.
+on 1 and 4 parts, each in a fresh process (bench_streaming.py), with its peak RSS, and on
+1 part at T=300, whose peak RSS less that at T=100 gives the bytes per Φ entry.
 
 In-process rows and whole processes are the best of ``--repeat`` runs; tokens/s counts the
 tokens of the corpus (the vocabulary pass: the words it counted, stopwords left out).
@@ -64,7 +67,14 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
     vocab_pass = lambda: attartm.Vocabulary.from_parquet(  # noqa: E731
         files, "text", min_df=5, max_df=0.5, max_vocab=MAX_VOCAB
     )
-    model = attartm.AttentiveARTM(TOPICS, passes=2, window=10, threads=threads)
+    # The model of issue 10: T = 100, L = 2 in training and in inference (the training
+    # contexts: no inference contexts are chosen, so every kernel row below runs two passes
+    # of window 10). The row "contexts chosen by likelihood" times the kernel with the
+    # contexts the defaults would choose (docs/mathematics.md §5.1).
+    model = attartm.AttentiveARTM(
+        TOPICS, passes=2, window=10, threads=threads,
+        inference_window=None, inference_passes=None, inference_document_weight=None,
+    )  # fmt: skip
     model.fit_online(
         attartm.Corpus.scan_parquet(part, "text", vocabulary=vocab_pass(), batch_size=1000),
         progress_bar=False,
@@ -74,6 +84,12 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
     df = pl.read_parquet(part)
     tokenize = lambda: attartm.Corpus.from_polars(df, text="text", vocabulary=model.vocabulary)  # noqa: E731
     corpus = tokenize()
+    # The same model with the inference contexts the defaults choose (on part-1's documents).
+    chosen = attartm.load(folder / "model.attartm")
+    chosen.set_params(
+        inference_window="auto", inference_passes="auto", inference_document_weight="auto"
+    )
+    chosen.choose_inference(corpus)
     counter = WordCounter(sorted(stopwords("en")))  # the words the vocabulary pass counts
     for path in files:
         counter.update(pl.read_parquet(path, columns=["text"]).get_column("text"))
@@ -85,6 +101,9 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
         "tokenize": best_of(tokenize, repeat),
         "kernel": best_of(lambda: model._run(corpus, "none"), repeat),
         "kernel_top": best_of(lambda: model._run(corpus, "top", top=3), repeat),
+        "kernel_chosen": best_of(lambda: chosen._run(corpus, "none"), repeat),
+        "chosen": f"window {chosen.inference_window_:.2f}, {chosen.inference_passes_} passes, "
+        f"document weight {chosen.inference_document_weight_:g}",
         "vocabulary": best_of(vocab_pass, repeat),
     }
 
@@ -106,7 +125,9 @@ def main() -> None:
     row("pl.read_parquet (part-1)", inside["read"], None)
     row("Corpus.from_polars(df, text=, vocabulary=model.vocabulary)", inside["tokenize"], n)
     row("attentive kernel, no output (T=100, L=2)", inside["kernel"], n)
-    row("attentive kernel, output=top, k=3", inside["kernel_top"], n)
+    row("attentive kernel, output=top, k=3 (T=100, L=2)", inside["kernel_top"], n)
+    row(f"attentive kernel, no output, contexts chosen by likelihood ({inside['chosen']})",
+        inside["kernel_chosen"], n)  # fmt: skip
 
     part = str(require(DATA / "enwiki_sample" / "part-1.parquet"))
     tag = [sys.executable, "-m", "attartm.cli", "tag", str(tmp / "model.attartm"), part, "-o"]
@@ -125,11 +146,25 @@ def main() -> None:
 
     row("Vocabulary.from_parquet (4 parts; words counted)", inside["vocabulary"],
         inside["counted_words"])  # fmt: skip
+    streaming: dict[int, dict] = {}
     for parts in (1, 4):
         r = run_json("bench_streaming.py", "--parts", str(parts), "--threads", str(args.threads))
-        row(f"streaming training, {parts} part(s), end to end (fresh process)",
-            r["end_to_end_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"],
-            vocabulary_pass_s=r["vocabulary_pass_s"], training_pass_s=r["training_pass_s"])  # fmt: skip
+        extra = {k: r[k] for k in ("vocabulary_pass_s", "training_pass_s", "inference_choice_s")}
+        row(f"streaming training, {parts} part(s): vocabulary pass + online pass (fresh process)",
+            r["vocabulary_and_online_pass_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"],
+            **extra)  # fmt: skip
+        row(f"streaming training, {parts} part(s), the same + choosing the inference contexts",
+            r["end_to_end_s"], r["tokens"])  # fmt: skip
+        streaming[parts] = r
+    # The model's bytes per Φ entry: the peak RSS of the same 1-part run at T = 300 less
+    # that at T = 100, over the 200 × W entries of Φ the extra topics add.
+    r = run_json("bench_streaming.py", "--parts", "1", "--topics", str(3 * TOPICS),
+                 "--threads", str(args.threads))  # fmt: skip
+    entries = 2 * TOPICS * r["vocabulary_words"]
+    per_entry = (r["peak_rss_mib"] - streaming[1]["peak_rss_mib"]) * 2**20 / entries
+    row(f"streaming training, 1 part, T={3 * TOPICS}: peak RSS − that at T={TOPICS}, per "
+        f"Φ entry added ({entries:,}): {per_entry:.1f} bytes", r["end_to_end_s"], r["tokens"],
+        peak_rss_mib=r["peak_rss_mib"], bytes_per_phi_entry=round(per_entry, 1))  # fmt: skip
 
     command = "python benches/bench_throughput.py " + shlex.join(sys.argv[1:])
     machine = machine_of(args)
