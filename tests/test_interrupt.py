@@ -301,3 +301,45 @@ def test_an_update_undone_in_the_middle_leaves_offline_em_intact(monkeypatch):
     again = attartm.ARTM(3, seed=0, updates_per_epoch=1).fit(corpus, epochs=2, progress_bar=False)
     np.testing.assert_array_equal(model.phi, again.phi)
     np.testing.assert_array_equal(model._n_wt, again._n_wt)
+
+
+def test_a_stepwise_update_undone_after_its_rows_changed_restores_them(monkeypatch):
+    """Stepwise EM (U = 4) keeps the rows an update touches in a buffer that the loop
+    reuses; an E-step that fails after adding into n_wt leaves the n_wt of the updates
+    before it, bit for bit."""
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
+    model = attartm.ARTM(3, seed=0, updates_per_epoch=4)
+    estep = type(model)._estep
+    seen = {"calls": 0}
+
+    def add_then_fail(self, *args, **kwargs):
+        seen["calls"] += 1
+        if seen["calls"] < 6:
+            # n_wt = scale · _n_wt; the fifth update leaves the scale the sixth starts from.
+            seen["scale"] = self._scale
+            return estep(self, *args, **kwargs)
+        seen["before"] = self._n_wt.copy()
+        estep(self, *args, **kwargs)
+        seen["changed"] = not np.array_equal(self._n_wt, seen["before"])
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(type(model), "_estep", add_then_fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(corpus, epochs=3, progress_bar=False)
+    assert seen["changed"]  # the failed E-step had written into n_wt
+    assert model.updates_done_ == 5
+    # The model after the failure is synced: its scale folded into _n_wt.
+    np.testing.assert_array_equal(model._n_wt, seen["before"] * seen["scale"])
+
+
+def test_saved_rows_reuse_one_buffer():
+    from attartm._mstep import SavedRows
+
+    rng = np.random.default_rng(0)
+    n_wt = rng.random((50, 4))
+    saved = SavedRows()
+    big = saved.of(n_wt, np.array([1, 4, 9, 30, 49], dtype=np.uint32))
+    np.testing.assert_array_equal(big, n_wt[[1, 4, 9, 30, 49]])
+    small = saved.of(n_wt, np.array([0, 2], dtype=np.uint32))
+    np.testing.assert_array_equal(small, n_wt[[0, 2]])
+    assert np.shares_memory(big, small)  # the same buffer, no new memory

@@ -22,7 +22,7 @@ from ._fitted import FittedState, NotFittedError
 from ._heldout import Evaluation
 from ._interrupt import DeferredInterrupt
 from ._layout import Layout, check_weights
-from ._mstep import MStep, random_phi
+from ._mstep import MStep, SavedRows, random_phi
 from ._online import OnlineTraining
 from ._params import Parameters
 from ._progress import progress
@@ -249,12 +249,13 @@ class TopicModel(FittedState, OnlineTraining, MStep, ModelEvaluation, Parameters
             # One batch: n_wt := ñ_wt, an update that forgets everything before it.
             decay = 1.0 - 1.0 / len(datas) if len(datas) > 1 else 0.0
             desc = f"{type(self).__name__} fit"
+            saved = SavedRows()
             with DeferredInterrupt() as interrupt:
                 for epoch in progress(range(epochs), enabled=progress_bar, desc=desc):
                     for data, words in zip(datas, touched):
                         if interrupt.received:
                             break
-                        with interrupt.undoable(), self._undone_on_failure(decay, words):
+                        with interrupt.undoable(), self._undone_on_failure(decay, words, saved):
                             self._update(decay, 1.0, *self._estep_into([data], words))
                         self.updates_done_ += 1
                     self.epochs_done_ = self.updates_done_ // len(datas)

@@ -57,6 +57,28 @@ def column_change(
     return np.sum(total, axis=0), np.sum(positive, axis=0)
 
 
+class SavedRows:
+    """Copies of rows of n_wt in one buffer that a training loop reuses from update to
+    update (see :meth:`MStep._undone_on_failure`): a new array per update costs new memory
+    every time, and memory a process touches for the first time is slow to come by (on
+    some virtual machines slower than the copy itself)."""
+
+    def __init__(self) -> None:
+        self._buffer: np.ndarray | None = None
+
+    def of(self, n_wt: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Rows ``words`` of ``n_wt``, in the buffer (valid until the next call)."""
+        n, t = len(words), n_wt.shape[1]
+        buffer = self._buffer
+        if buffer is None or buffer.shape[0] < n or buffer.shape[1] != t:
+            buffer = self._buffer = np.empty((n, t), dtype=n_wt.dtype)
+        rows = buffer[:n]
+        # mode="clip" writes straight into ``rows`` (the default mode buffers a copy); the
+        # words are rows of n_wt, so nothing is clipped.
+        np.take(n_wt, words, axis=0, out=rows, mode="clip")
+        return rows
+
+
 class MStep:
     """Updates of n_wt and the M-step φ = norm_w(n_wt + φ ∂R/∂φ) (docs/mathematics.md)."""
 
@@ -80,12 +102,15 @@ class MStep:
             self._regularized_mstep()
 
     @contextmanager
-    def _undone_on_failure(self, decay: float, words: np.ndarray) -> Iterator[None]:
+    def _undone_on_failure(
+        self, decay: float, words: np.ndarray, saved: SavedRows | None = None
+    ) -> Iterator[None]:
         """Around one ``_update(decay, ·, words, ·)``: when anything raises inside
         (KeyboardInterrupt from a cancelled kernel, a failing regularizer), the state from
         before it is restored, so the model is that of the completed updates. What it
         keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is applied
-        in place (δ = 0: the old n_wt itself, the update writes a new one)."""
+        in place (δ = 0: the old n_wt itself, the update writes a new one); the rows go into
+        ``saved``'s buffer when given."""
         scale, version = self._scale, self._version
         n_t, positive = self._n_t.copy(), self._positive.copy()
         phi, stamp = self._phi, (self._stamp.copy() if self._phi_regularizers() else None)
@@ -93,7 +118,7 @@ class MStep:
         if self._decays_in_place(decay):
             whole = self._n_wt if scale * decay == 0 else self._n_wt.copy()
         else:
-            rows = self._n_wt[words]
+            rows = self._n_wt[words] if saved is None else saved.of(self._n_wt, words)
         try:
             yield
         except BaseException:

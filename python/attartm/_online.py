@@ -16,6 +16,7 @@ import numpy as np
 from . import _arrays, _warmstart
 from ._interrupt import DeferredInterrupt
 from ._layout import Layout
+from ._mstep import SavedRows
 from ._progress import progress
 from .corpus import Corpus
 from .vocabulary import Vocabulary
@@ -218,6 +219,7 @@ class OnlineTraining:
         # undone), the warm model before this call when none completed.
         keep = warm and self._phi is not None
         planned = "this partial_fit" if warm else f"{settings.epochs} epochs"
+        saved = SavedRows()
         try:
             with DeferredInterrupt() as interrupt:
                 for epoch in range(settings.epochs):
@@ -228,7 +230,7 @@ class OnlineTraining:
                             self._initialize(layout_of(window[0]))
                         words, add = estep_window(window)
                         decay, apply = settings.weights(self.updates_done_ + 1)
-                        with interrupt.undoable(), self._undone_on_failure(decay, words):
+                        with interrupt.undoable(), self._undone_on_failure(decay, words, saved):
                             self._update(decay, apply, words, add)
                         self.updates_done_ += 1
                         keep = True

@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="train on the shipped demo corpus and print topics")
     demo.add_argument("--topics", type=int, default=16)
-    demo.add_argument("--epochs", type=int, default=None, help="default: the model's (75 for attentive)")
+    demo.add_argument("--epochs", type=int, default=None, help="default: the model's (75)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)
     return parser
