@@ -22,16 +22,12 @@ import time
 from pathlib import Path
 
 import attartm
+from _contexts import CHOSEN_CONTEXTS, TRAINING_CONTEXTS
 from _data import newsgroups
 
 T, THREADS = 50, 2
-# Inference in the training contexts: a fit then ends without choosing them, so an epoch
-# is one pass of training (the choice is timed apart, see choice()).
-TRAINING_CONTEXTS = {
-    "inference_window": None,
-    "inference_passes": None,
-    "inference_document_weight": None,
-}
+# Models train with inference in the training contexts, so that a fit ends without choosing
+# them and an epoch is one pass of training (the choice is timed apart, see choice()).
 MODELS = {
     "artm": lambda: attartm.ARTM(T, doc_passes=10, threads=THREADS),
     # Plain two-pass Attentive ARTM: offline EM, no tempering.
@@ -53,7 +49,7 @@ MODELS = {
 def choice(train: attartm.Corpus) -> float:
     """Seconds of the recipe's choice of its inference contexts, made at the end of fit."""
     model = MODELS["recipe"]().fit(train, epochs=1, progress_bar=False)
-    model.set_params(**dict.fromkeys(TRAINING_CONTEXTS, "auto"))
+    model.set_params(**CHOSEN_CONTEXTS)
     start = time.perf_counter()
     model.choose_inference(train)
     return time.perf_counter() - start

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import attartm
+from _contexts import CHOSEN_CONTEXTS, TRAINING_CONTEXTS
 from _data import DATA, require
 from _fresh import run_json
 
@@ -45,14 +46,13 @@ def run(parts: int, topics: int, max_vocab: int, batch_size: int, threads: int) 
             last[:] = [batch]
             yield batch
 
-    contexts = ("inference_window", "inference_passes", "inference_document_weight")
     model = attartm.AttentiveARTM(topics, passes=1, window=10, threads=threads,
-                                  **dict.fromkeys(contexts))  # fmt: skip
+                                  **TRAINING_CONTEXTS)  # fmt: skip
     start = time.perf_counter()
     model.fit_online(counted(), progress_bar=False)
     train_s = time.perf_counter() - start
     # What fit_online with the default "auto" contexts does after its last update.
-    model.set_params(**dict.fromkeys(contexts, "auto"))
+    model.set_params(**CHOSEN_CONTEXTS)
     start = time.perf_counter()
     model.choose_inference(last[0])
     choice_s = time.perf_counter() - start

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _contexts import CHOSEN_CONTEXTS, TRAINING_CONTEXTS
 from _data import DATA, require
 from _fresh import machine as machine_of
 from _fresh import measured_in_child, process, run_json
@@ -71,10 +72,8 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
     # contexts: no inference contexts are chosen, so every kernel row below runs two passes
     # of window 10). The row "contexts chosen by likelihood" times the kernel with the
     # contexts the defaults would choose (docs/mathematics.md §5.1).
-    model = attartm.AttentiveARTM(
-        TOPICS, passes=2, window=10, threads=threads,
-        inference_window=None, inference_passes=None, inference_document_weight=None,
-    )  # fmt: skip
+    model = attartm.AttentiveARTM(TOPICS, passes=2, window=10, threads=threads,
+                                  **TRAINING_CONTEXTS)  # fmt: skip
     model.fit_online(
         attartm.Corpus.scan_parquet(part, "text", vocabulary=vocab_pass(), batch_size=1000),
         progress_bar=False,
@@ -86,9 +85,7 @@ def in_process(folder: Path, repeat: int, threads: int) -> dict:
     corpus = tokenize()
     # The same model with the inference contexts the defaults choose (on part-1's documents).
     chosen = attartm.load(folder / "model.attartm")
-    chosen.set_params(
-        inference_window="auto", inference_passes="auto", inference_document_weight="auto"
-    )
+    chosen.set_params(**CHOSEN_CONTEXTS)
     chosen.choose_inference(corpus)
     counter = WordCounter(sorted(stopwords("en")))  # the words the vocabulary pass counts
     for path in files:

@@ -278,22 +278,34 @@ def test_a_failing_callback_keeps_the_completed_epochs():
     np.testing.assert_array_equal(model.phi, again.phi)
 
 
+def add_then_fail(monkeypatch, model, failing_call: int, seen: dict) -> None:
+    """Makes call ``failing_call`` of ``model``'s E-step add its sums into n_wt and then
+    raise; ``seen`` gets, before every call, the scale it starts from ("scale"), and at the
+    failing one n_wt's raw array before it ("before") and whether the E-step changed it
+    ("changed")."""
+    estep = type(model)._estep
+    calls = itertools.count(1)
+
+    def patched(self, *args, **kwargs):
+        # n_wt = scale · _n_wt; the last update that completes leaves the scale that the
+        # failing one starts from.
+        if next(calls) < failing_call:
+            seen["scale"] = self._scale
+            return estep(self, *args, **kwargs)
+        seen["before"] = self._n_wt.copy()
+        estep(self, *args, **kwargs)
+        seen["changed"] = not np.array_equal(self._n_wt, seen["before"])
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(type(model), "_estep", patched)
+
+
 def test_an_update_undone_in_the_middle_leaves_offline_em_intact(monkeypatch):
     """An E-step that fails after part of its sums entered n_wt (U = 1: the decay to 0
     already replaced n_wt) leaves the model of the epochs before it, bit for bit."""
     corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
     model = attartm.ARTM(3, seed=0, updates_per_epoch=1)
-    estep = type(model)._estep
-    calls = {"n": 0}
-
-    def add_then_fail(self, *args, **kwargs):
-        calls["n"] += 1
-        out = estep(self, *args, **kwargs)
-        if calls["n"] == 3:
-            raise RuntimeError("boom")
-        return out
-
-    monkeypatch.setattr(type(model), "_estep", add_then_fail)
+    add_then_fail(monkeypatch, model, 3, {})
     with pytest.raises(RuntimeError, match="boom"):
         model.fit(corpus, epochs=5, progress_bar=False)
     monkeypatch.undo()
@@ -309,21 +321,8 @@ def test_a_stepwise_update_undone_after_its_rows_changed_restores_them(monkeypat
     before it, bit for bit."""
     corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
     model = attartm.ARTM(3, seed=0, updates_per_epoch=4)
-    estep = type(model)._estep
-    seen = {"calls": 0}
-
-    def add_then_fail(self, *args, **kwargs):
-        seen["calls"] += 1
-        if seen["calls"] < 6:
-            # n_wt = scale · _n_wt; the fifth update leaves the scale the sixth starts from.
-            seen["scale"] = self._scale
-            return estep(self, *args, **kwargs)
-        seen["before"] = self._n_wt.copy()
-        estep(self, *args, **kwargs)
-        seen["changed"] = not np.array_equal(self._n_wt, seen["before"])
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(type(model), "_estep", add_then_fail)
+    seen: dict = {}
+    add_then_fail(monkeypatch, model, 6, seen)
     with pytest.raises(RuntimeError, match="boom"):
         model.fit(corpus, epochs=3, progress_bar=False)
     assert seen["changed"]  # the failed E-step had written into n_wt

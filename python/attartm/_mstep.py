@@ -103,14 +103,14 @@ class MStep:
 
     @contextmanager
     def _undone_on_failure(
-        self, decay: float, words: np.ndarray, saved: SavedRows | None = None
+        self, decay: float, words: np.ndarray, saved: SavedRows
     ) -> Iterator[None]:
         """Around one ``_update(decay, ·, words, ·)``: when anything raises inside
         (KeyboardInterrupt from a cancelled kernel, a failing regularizer), the state from
         before it is restored, so the model is that of the completed updates. What it
         keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is applied
         in place (δ = 0: the old n_wt itself, the update writes a new one); the rows go into
-        ``saved``'s buffer when given."""
+        ``saved``'s buffer, which the training loop reuses from update to update."""
         scale, version = self._scale, self._version
         n_t, positive = self._n_t.copy(), self._positive.copy()
         phi, stamp = self._phi, (self._stamp.copy() if self._phi_regularizers() else None)
@@ -118,7 +118,7 @@ class MStep:
         if self._decays_in_place(decay):
             whole = self._n_wt if scale * decay == 0 else self._n_wt.copy()
         else:
-            rows = self._n_wt[words] if saved is None else saved.of(self._n_wt, words)
+            rows = saved.of(self._n_wt, words)
         try:
             yield
         except BaseException:
