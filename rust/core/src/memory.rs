@@ -1,20 +1,18 @@
-//! Large zeroed output buffers that fault in quickly, and that fail with an error rather
-//! than an abort.
-//!
-//! A fresh buffer of hundreds of megabytes (p(t|C_i, w_i) of every token) costs more in
-//! page faults than the E-step that fills it when the kernel maps it 4 KiB at a time. On
-//! Linux such buffers are marked for transparent huge pages first.
+//! Large zeroed output buffers that fail with an error rather than an abort.
 //!
 //! The size of an output follows from the input (tokens × topics, words × topics), so it
 //! can be anything: where `vec!` would abort the process when the allocator refuses, these
 //! buffers return [`Error::Memory`] naming the size that was asked.
+//!
+//! They are not marked for transparent huge pages (MADV_HUGEPAGE): where the system
+//! compacts memory on a huge-page fault of a marked region (`defrag` = `madvise`, a common
+//! default), a fresh output of hundreds of megabytes stalled on it. Measured on the
+//! project's 2-core virtual machine (README, "Throughput"): a process making three top-3
+//! outputs of 175 MB spent 3.7 s in the kernel with the advice and 0.6 s without.
 
 use std::alloc::{alloc_zeroed, Layout};
 
 use crate::error::{Error, Result};
-
-/// Buffers at least this large (bytes) ask for huge pages.
-const HUGE: usize = 8 << 20;
 
 /// Numbers whose all-zero bit pattern is the value 0.
 pub trait Zero: Copy {}
@@ -58,38 +56,12 @@ pub fn zeroed<T: Zero>(what: &str, dims: &[usize]) -> Result<Vec<T>> {
     // SAFETY: the layout has a non-zero size. A non-null result is an allocation of the
     // global allocator with the layout of a Vec<T> of capacity `len`, and every element
     // is initialized: its bytes are zero, which for every `Zero` type is the value 0.
-    let v = unsafe {
+    unsafe {
         let ptr = alloc_zeroed(layout).cast::<T>();
         if ptr.is_null() {
             return Err(refused());
         }
-        Vec::from_raw_parts(ptr, len, len)
-    };
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(&v);
-    Ok(v)
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages<T>(v: &[T]) {
-    let bytes = std::mem::size_of_val(v);
-    if bytes < HUGE {
-        return;
-    }
-    const PAGE: usize = 2 << 20;
-    let start = v.as_ptr() as usize;
-    let aligned = (start + PAGE - 1) & !(PAGE - 1);
-    let end = (start + bytes) & !(PAGE - 1);
-    if end > aligned {
-        // SAFETY: the range lies inside the vector's allocation; madvise only changes
-        // how the kernel backs it, never its contents. Failure is harmless (4 KiB pages).
-        unsafe {
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                end - aligned,
-                libc::MADV_HUGEPAGE,
-            );
-        }
+        Ok(Vec::from_raw_parts(ptr, len, len))
     }
 }
 
