@@ -7,8 +7,8 @@
 //! They are not marked for transparent huge pages (MADV_HUGEPAGE): where the system
 //! compacts memory on a huge-page fault of a marked region (`defrag` = `madvise`, a common
 //! default), a fresh output of hundreds of megabytes stalled on it. Measured on the
-//! project's 2-core virtual machine (README, "Throughput"): a process making three top-3
-//! outputs of 175 MB spent 3.7 s in the kernel with the advice and 0.6 s without.
+//! project's 2-core virtual machine (README, "Corpora larger than memory, and Ray"): three top-3
+//! outputs of 175 MB in one process took 3.7 s of system time with the advice, 0.6 s without.
 
 use std::alloc::{alloc_zeroed, Layout};
 
