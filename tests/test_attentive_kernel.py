@@ -84,6 +84,43 @@ def test_attentive_estep_matches_reference(
         np.testing.assert_allclose(mean[d], expected, atol=1e-5)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    forward=st.sampled_from([0.0, 0.1, 0.45, 1.0]),
+    backward=st.sampled_from([0.0, 0.25, 1.0]),
+    passes=st.sampled_from([1, 2]),
+    exclude_self=st.booleans(),
+    document_weight=st.sampled_from([0.0, 0.3]),
+)
+def test_one_gamma_for_every_position(seed, forward, backward, passes, exclude_self,
+                                      document_weight):  # fmt: skip
+    """A float γ is that value at every position: the same bits as the vector of it, and
+    the reference's results."""
+    rng = np.random.default_rng(seed)
+    tokens, offsets = random_documents(rng, 8, max_docs=5, max_len=12)
+    n = tokens.shape[0]
+    phi = random_phi(rng, 8, 4, zeros=0.2)
+    n_t = (rng.random(4) * 10).astype(np.float32)
+    gf, gb = np.full(n, forward, np.float32), np.full(n, backward, np.float32)
+    common = dict(beta=0.4, passes=passes, exclude_self=exclude_self,
+                  document_weight=document_weight, tempering=0.7)  # fmt: skip
+    for output in ("tokens", "top", "doc_mean"):
+        each = kernels.attentive_run(tokens, offsets, phi, n_t, gamma_forward=gf,
+                                     gamma_backward=gb, output=output, top=2, **common)  # fmt: skip
+        one = kernels.attentive_run(tokens, offsets, phi, n_t, gamma_forward=forward,
+                                    gamma_backward=backward, output=output, top=2, **common)  # fmt: skip
+        for a, b in zip(np.atleast_1d(each[0]), np.atleast_1d(one[0]), strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(each[1], one[1])
+    ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, 0.4, passes, exclude_self, "p/n_t",
+                          None, document_weight, 0.7)  # fmt: skip
+    p, n_wt = kernels.attentive_estep(tokens, offsets, phi, n_t, gamma_forward=forward,
+                                      gamma_backward=backward, **common)  # fmt: skip
+    np.testing.assert_allclose(p, ref[0], atol=1e-5)
+    np.testing.assert_allclose(n_wt, ref[1], atol=1e-5)
+
+
 def test_one_token_documents_and_zero_gamma_tokens():
     rng = np.random.default_rng(5)
     phi = random_phi(rng, 6, 3)
@@ -152,6 +189,9 @@ def test_attentive_results_do_not_depend_on_thread_count():
         ({"gamma_forward": np.full(5, np.nan, dtype=np.float32)}, ValueError, "NaN"),
         ({"gamma_backward": np.full(4, 0.1, dtype=np.float32)}, ValueError, "shape"),
         ({"gamma_forward": np.full(5, 1.5, dtype=np.float32)}, ValueError, r"\[0, 1\]"),
+        ({"gamma_forward": 1.5}, ValueError, r"gamma_forward must lie in \[0, 1\], but is 1.5"),
+        ({"gamma_backward": float("nan")}, ValueError, "gamma_backward must be finite"),
+        ({"gamma_forward": "0.1"}, TypeError, "gamma_forward must be a number"),
         ({"filter": "softmax"}, ValueError, "filter must be"),
         (
             {"tokens": np.array([0, 1, 2, 3, 99], dtype=np.uint32)},

@@ -94,8 +94,8 @@ def attentive_estep(
     phi: _Phi,
     n_t: NDArray[np.float32],
     *,
-    gamma_forward: NDArray[np.float32],
-    gamma_backward: NDArray[np.float32],
+    gamma_forward: float | NDArray[np.float32],
+    gamma_backward: float | NDArray[np.float32],
     beta: float,
     passes: int,
     exclude_self: bool,
@@ -117,10 +117,10 @@ def attentive_estep(
     """The localized E-step of Attentive ARTM (docs/mathematics.md §3) over a token stream.
 
     ``n_t`` (float32[T], ≥ 0) are the topic masses; ``gamma_forward`` and
-    ``gamma_backward`` (float32[n], in [0, 1]) the smoothing coefficients of every
-    position; ``beta`` in [0, 1] the weight of the left context; ``passes`` ≥ 1;
-    ``document_prior`` (float32[D, T], rows ≥ 0 summing to μ_d ≤ 1) the vector P_d of
-    each document's other modalities: θ_i = (1 − μ_d) θ_i^text + P_d (§7.3).
+    ``gamma_backward`` (in [0, 1]) the smoothing coefficients: a float for every position,
+    or float32[n], one per position; ``beta`` in [0, 1] the weight of the left context;
+    ``passes`` ≥ 1; ``document_prior`` (float32[D, T], rows ≥ 0 summing to μ_d ≤ 1) the
+    vector P_d of each document's other modalities: θ_i = (1 − μ_d) θ_i^text + P_d (§7.3).
 
     Returns ``(values, n_wt)``. ``values`` depends on ``output``:
 
@@ -145,8 +145,8 @@ def attentive_estep(
     phi: _Phi,
     n_t: NDArray[np.float32],
     *,
-    gamma_forward: NDArray[np.float32],
-    gamma_backward: NDArray[np.float32],
+    gamma_forward: float | NDArray[np.float32],
+    gamma_backward: float | NDArray[np.float32],
     beta: float,
     passes: int,
     exclude_self: bool,
@@ -172,8 +172,8 @@ def attentive_estep(
     phi: _Phi,
     n_t: NDArray[np.float32],
     *,
-    gamma_forward: NDArray[np.float32],
-    gamma_backward: NDArray[np.float32],
+    gamma_forward: float | NDArray[np.float32],
+    gamma_backward: float | NDArray[np.float32],
     beta: float,
     passes: int,
     exclude_self: bool,
@@ -199,8 +199,8 @@ def attentive_estep(
     phi: _Phi,
     n_t: NDArray[np.float32],
     *,
-    gamma_forward: NDArray[np.float32],
-    gamma_backward: NDArray[np.float32],
+    gamma_forward: float | NDArray[np.float32],
+    gamma_backward: float | NDArray[np.float32],
     beta: float,
     passes: int,
     exclude_self: bool,
@@ -241,8 +241,8 @@ def attentive_estep(
     phi: _Phi,
     n_t: NDArray[np.float32],
     *,
-    gamma_forward: NDArray[np.float32],
-    gamma_backward: NDArray[np.float32],
+    gamma_forward: float | NDArray[np.float32],
+    gamma_backward: float | NDArray[np.float32],
     beta: float,
     passes: int,
     exclude_self: bool,

@@ -213,16 +213,24 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
     def gammas(self, corpus: Corpus, window: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """γ→ and γ← of every position of ``corpus`` in training (float32[n] each);
         ``window`` replaces the model's windows in both directions."""
-        n = corpus.n_tokens
-        forward, backward = self._gammas if window is None else (1.0 / window,) * 2
-        gf = np.full(n, forward, dtype=np.float32)
-        gb = np.full(n, backward, dtype=np.float32)
-        weights = self._word_weights()
-        if weights is not None:
-            w = weights[corpus.token_ids]
-            gf *= w
-            gb *= w
+        gf, gb = (
+            np.full(corpus.n_tokens, g, dtype=np.float32) if isinstance(g, float) else g
+            for g in self._kernel_gammas(corpus, window)
+        )
         return gf, gb
+
+    def _kernel_gammas(
+        self, corpus: Corpus, window: float | None = None
+    ) -> tuple[float | np.ndarray, float | np.ndarray]:
+        """What the kernel reads for :meth:`gammas`: one float per direction when every
+        position has the same γ (no token weights), which costs no memory per token; else
+        the vectors."""
+        forward, backward = self._gammas if window is None else (1.0 / window,) * 2
+        weights = self._word_weights()
+        if weights is None:
+            return forward, backward
+        w = weights[corpus.token_ids]
+        return np.float32(forward) * w, np.float32(backward) * w
 
     def resets(self, corpus: Corpus) -> np.ndarray | None:
         """Reset strength of the boundary before every position (float32[n]), from the
@@ -246,7 +254,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         ``prior``."""
         if document_weight is None:
             document_weight = self._inference_document_weight
-        gf, gb = self.gammas(corpus, self._inference_window) if gammas is None else gammas
+        gf, gb = self._kernel_gammas(corpus, self._inference_window) if gammas is None else gammas
         return kernels._attentive_run(
             corpus.token_ids, corpus.doc_offsets, self._phi,
             self._topic_mass() if n_t is None else n_t, gamma_forward=gf, gamma_backward=gb,
@@ -285,7 +293,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         # n_t of every modality (M×T), or of the text alone (T, as a Ray task passes it).
         n_t = np.atleast_2d(n_t)
         training = {
-            "gammas": self.gammas(corpus),
+            "gammas": self._kernel_gammas(corpus),
             "passes": self.passes,
             "document_weight": self.document_weight,
             "n_t": n_t[0],
@@ -339,7 +347,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         # The other modalities' Φ was fitted against θ_d of the training contexts, so their
         # prediction reads those (docs/mathematics.md §7.3); the rest, the inference ones.
         contexts = (
-            {"gammas": self.gammas(corpus), "passes": self.passes,
+            {"gammas": self._kernel_gammas(corpus), "passes": self.passes,
              "document_weight": self.document_weight}
             if training
             else {}
@@ -412,7 +420,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         if window is not None and _arrays.finite_float("window", window) < 1:
             raise ValueError(f"window must be at least 1 token, but is {window}")
         window = window or self._inference_window
-        gammas = self.gammas(corpus, window)
+        gammas = self._kernel_gammas(corpus, window)
         values, _ = self._run(corpus, "contexts", gammas=gammas, prior=self._prior(corpus))
         t = self.n_topics
         return values[:, :t], values[:, t : 2 * t], values[:, 2 * t], values[:, 2 * t + 1]

@@ -161,9 +161,9 @@ def attentive_estep(
         p(w|t).
     n_t : float32[T]
         Topic masses n_t = Σ_w n_wt (p(t|w) = norm_t(φ_wt n_t)).
-    gamma_forward, gamma_backward : float32[n]
+    gamma_forward, gamma_backward : float or float32[n]
         Smoothing coefficients γ→_i, γ←_i in [0, 1] (about 1/window; 0: the token never
-        enters a context).
+        enters a context): one float for every position, or one value per position.
     beta : float
         Weight of the left context, in [0, 1].
     passes : int
@@ -285,8 +285,8 @@ def _attentive_run(
         _arrays.offsets("doc_offsets", doc_offsets),
         phi,
         _arrays.vector("n_t", n_t, t),
-        gamma_forward=_arrays.vector("gamma_forward", gamma_forward, n),
-        gamma_backward=_arrays.vector("gamma_backward", gamma_backward, n),
+        gamma_forward=_gamma("gamma_forward", gamma_forward, n),
+        gamma_backward=_gamma("gamma_backward", gamma_backward, n),
         beta=_arrays.finite_float("beta", beta),
         passes=_arrays.positive_int("passes", passes),
         exclude_self=bool(exclude_self),
@@ -304,6 +304,14 @@ def _attentive_run(
         fragments=fragments,
         **_sums(accumulate, into, weight, phi.shape),
     )
+
+
+def _gamma(name: str, value: Any, n: int) -> float | np.ndarray:
+    """γ of every position: a float when one value holds for all of them (nothing per
+    token is then made or read), else a vector of n."""
+    if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+        return _arrays.finite_float(name, value)
+    return _arrays.vector(name, value, n)
 
 
 def thetaless_estep(

@@ -35,13 +35,40 @@ pub enum Filter {
     Phi,
 }
 
+/// γ of every position: one value for all of them, or one per position (token weights).
+/// The common case holds no memory per token.
+#[derive(Clone, Copy, Debug)]
+pub enum Gamma<'a> {
+    Uniform(f32),
+    PerPosition(&'a [f32]),
+}
+
+impl<'a> Gamma<'a> {
+    /// γ of position j.
+    #[inline(always)]
+    fn at(self, j: usize) -> f32 {
+        match self {
+            Gamma::Uniform(g) => g,
+            Gamma::PerPosition(g) => g[j],
+        }
+    }
+
+    /// The γ of the positions `range`.
+    fn of(self, range: Range<usize>) -> Gamma<'a> {
+        match self {
+            Gamma::Uniform(g) => Gamma::Uniform(g),
+            Gamma::PerPosition(g) => Gamma::PerPosition(&g[range]),
+        }
+    }
+}
+
 /// Knobs of the attentive E-step.
 #[derive(Clone, Debug)]
 pub struct AttentiveParams<'a> {
-    /// γ→_i per position, in [0, 1]; 0 keeps the token out of every context.
-    pub gamma_forward: &'a [f32],
-    /// γ←_i per position, in [0, 1].
-    pub gamma_backward: &'a [f32],
+    /// γ→_i, in [0, 1]; 0 keeps the token out of every context.
+    pub gamma_forward: Gamma<'a>,
+    /// γ←_i, in [0, 1].
+    pub gamma_backward: Gamma<'a>,
     /// Reset strength r_i ∈ [0, 1] of a boundary before position i (a sentence or
     /// paragraph start): the contexts carried across it are multiplied by 1 − r_i, so
     /// r_i = 1 separates the two sides like a document boundary. `None`: no resets.
@@ -111,10 +138,21 @@ pub struct AttentiveOutput {
 
 fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<()> {
     let n = docs.n_entries();
-    let mut coefficients = vec![
+    let mut coefficients = vec![];
+    for (name, gamma) in [
         ("gamma_forward", p.gamma_forward),
         ("gamma_backward", p.gamma_backward),
-    ];
+    ] {
+        match gamma {
+            Gamma::Uniform(g) if !(0.0..=1.0).contains(&g) => {
+                return Err(Error::Value(format!(
+                    "{name} must lie in [0, 1], but is {g}"
+                )))
+            }
+            Gamma::Uniform(_) => {}
+            Gamma::PerPosition(g) => coefficients.push((name, g)),
+        }
+    }
     if let Some(r) = p.reset {
         coefficients.push(("reset", r));
     }
@@ -246,7 +284,7 @@ impl DocumentHead {
 /// Whether position j enters contexts (and so the document head).
 #[inline(always)]
 fn in_context(ctx: &DocContext<'_>, j: usize) -> bool {
-    ctx.gf[j] > 0.0 || ctx.gb[j] > 0.0
+    ctx.gf.at(j) > 0.0 || ctx.gb.at(j) > 0.0
 }
 
 /// θ_t = a L_t + c R_t + u + d (S_t − e p_t): the local mix of the two contexts (an empty
@@ -685,8 +723,8 @@ fn chunk_any(
         let ctx = DocContext {
             words: &docs.words()[range.clone()],
             slots: &table.slots[range.start - first..range.end - first],
-            gf: &gf[range.clone()],
-            gb: &gb[range.clone()],
+            gf: gf.of(range.clone()),
+            gb: gb.of(range.clone()),
             reset: run.params.reset.map(|r| &r[range.clone()]),
             offset: range.start - first,
             prior: run
@@ -755,8 +793,8 @@ struct DocContext<'a> {
     words: &'a [u32],
     /// The row of every token in the chunk's `WordTable` and sums.
     slots: &'a [u32],
-    gf: &'a [f32],
-    gb: &'a [f32],
+    gf: Gamma<'a>,
+    gb: Gamma<'a>,
     reset: Option<&'a [f32]>,
     offset: usize,
     /// The document's row of `AttentiveParams::document_prior`.
@@ -895,10 +933,10 @@ struct Held {
 fn link<const EXCLUDE_SELF: bool>(ctx: &DocContext<'_>, j: usize) -> (f32, f32) {
     let keep = 1.0 - ctx.reset(j);
     if EXCLUDE_SELF {
-        let g = ctx.gf[j - 1];
+        let g = ctx.gf.at(j - 1);
         (keep * g, keep * (1.0 - g))
     } else {
-        let g = ctx.gf[j];
+        let g = ctx.gf.at(j);
         (g, (1.0 - g) * keep)
     }
 }
@@ -1330,7 +1368,7 @@ impl Doc<'_> {
         for i in 0..len {
             // F_j, which takes in p_j: the context position j reads, or the one after it.
             let j = start + i;
-            let (g, keep) = (ctx.gf[j], 1.0 - ctx.reset(j));
+            let (g, keep) = (ctx.gf.at(j), 1.0 - ctx.reset(j));
             let l = &s.left[i * k..(i + 1) * k];
             let fs = if EXCLUDE_SELF {
                 let q_j = &s.q[i * k..(i + 1) * k];
@@ -1511,7 +1549,7 @@ impl Doc<'_> {
             };
             bs *= keep;
             b2 *= keep * keep;
-            let g = ctx.gb[j];
+            let g = ctx.gb.at(j);
             let h = 1.0 - g;
             let new_bs = g + h * bs;
             let rs = if EXCLUDE_SELF { bs } else { new_bs };
@@ -1717,6 +1755,24 @@ mod tests {
         }
     }
 
+    /// Documents of `lengths` tokens over `n_words` words and a Φ of `t` topics, drawn
+    /// from `next`: (offsets, token ids, the values of Φ).
+    fn random_collection(
+        next: &mut impl FnMut() -> f32,
+        lengths: &[i64],
+        n_words: usize,
+        t: usize,
+    ) -> (Vec<i64>, Vec<u32>, Vec<f32>) {
+        let mut offsets = vec![0i64];
+        for len in lengths {
+            offsets.push(offsets.last().unwrap() + len);
+        }
+        let n = *offsets.last().unwrap() as usize;
+        let words = (0..n).map(|_| (next() * n_words as f32) as u32).collect();
+        let phi = (0..n_words * t).map(|_| next() + 0.01).collect();
+        (offsets, words, phi)
+    }
+
     /// Every output of a run as bits, and ñ_wt.
     type Bits = (Vec<u32>, Vec<u16>, WordTopicSums);
 
@@ -1728,14 +1784,9 @@ mod tests {
         let (t, n_words) = (11, 40);
         let mut next = random(7);
         let lengths = [0, 1, 2, 6, 7, 13, 40, 97];
-        let mut offsets = vec![0i64];
-        for len in lengths {
-            offsets.push(offsets.last().unwrap() + len);
-        }
-        let n = *offsets.last().unwrap() as usize;
-        let words: Vec<u32> = (0..n).map(|_| (next() * n_words as f32) as u32).collect();
+        let (offsets, words, phi) = random_collection(&mut next, &lengths, n_words, t);
+        let n = words.len();
         let docs = Documents::new(&words, None, &offsets, n_words).unwrap();
-        let phi: Vec<f32> = (0..n_words * t).map(|_| next() + 0.01).collect();
         let phi = Phi::checked(&phi, t).unwrap();
         let n_t: Vec<f32> = (0..t)
             .map(|i| if i == 3 { 0.0 } else { 1.0 + next() })
@@ -1776,8 +1827,8 @@ mod tests {
                 for filter in [Filter::POverNt, Filter::Phi] {
                     for (document_weight, resets, tempering, with_prior) in variants {
                         let params = AttentiveParams {
-                            gamma_forward: &gf,
-                            gamma_backward: &gb,
+                            gamma_forward: Gamma::PerPosition(&gf),
+                            gamma_backward: Gamma::PerPosition(&gb),
                             reset: resets.then_some(&reset[..]),
                             beta: 0.3,
                             passes,
@@ -1817,6 +1868,87 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// One γ for every position gives the bits of the same value repeated per position,
+    /// whole or a block at a time; one outside [0, 1] is refused.
+    #[test]
+    fn uniform_gamma_is_the_value_at_every_position() {
+        let (t, n_words) = (9, 30);
+        let mut next = random(11);
+        let (offsets, words, phi) = random_collection(&mut next, &[1, 5, 0, 23, 60], n_words, t);
+        let n = words.len();
+        let docs = Documents::new(&words, None, &offsets, n_words).unwrap();
+        let phi = Phi::checked(&phi, t).unwrap();
+        let n_t: Vec<f32> = (0..t).map(|_| 1.0 + next()).collect();
+        let (forward, backward) = (vec![0.3f32; n], vec![0.7f32; n]);
+        let run = |gf: Gamma<'_>, gb: Gamma<'_>, output, long_document| -> Bits {
+            let params = AttentiveParams {
+                gamma_forward: gf,
+                gamma_backward: gb,
+                reset: None,
+                beta: 0.4,
+                passes: 2,
+                exclude_self: true,
+                filter: Filter::POverNt,
+                document_weight: 0.2,
+                tempering: 0.7,
+                document_prior: None,
+            };
+            let blocking = Blocking {
+                long_document,
+                block: 8,
+                piece: 4,
+            };
+            let out = attentive_estep_blocked(
+                &docs,
+                phi,
+                &n_t,
+                &params,
+                output,
+                Accumulate::Dense,
+                blocking,
+            )
+            .unwrap();
+            let bits = out.values.iter().map(|v| v.to_bits()).collect();
+            (bits, out.topics, out.n_wt)
+        };
+        for output in [Output::Tokens, Output::TopK(3), Output::DocumentMean] {
+            for long_document in [usize::MAX, 0] {
+                let each = run(
+                    Gamma::PerPosition(&forward),
+                    Gamma::PerPosition(&backward),
+                    output,
+                    long_document,
+                );
+                let one = run(
+                    Gamma::Uniform(0.3),
+                    Gamma::Uniform(0.7),
+                    output,
+                    long_document,
+                );
+                assert!(each == one, "{output:?}, long_document {long_document}");
+            }
+        }
+        let params = AttentiveParams {
+            gamma_forward: Gamma::Uniform(1.5),
+            gamma_backward: Gamma::Uniform(0.5),
+            reset: None,
+            beta: 0.4,
+            passes: 1,
+            exclude_self: true,
+            filter: Filter::POverNt,
+            document_weight: 0.0,
+            tempering: 1.0,
+            document_prior: None,
+        };
+        let err = attentive_estep(&docs, phi, &n_t, &params, Output::None, Accumulate::None)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "gamma_forward must lie in [0, 1], but is 1.5"
+        );
     }
 
     /// The sums of p over a document (its head and p(t|d)) go into f64 a piece at a time:

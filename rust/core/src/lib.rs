@@ -22,7 +22,7 @@ pub mod vector;
 pub use accumulate::{Accumulate, ColumnChange, WordTopicSums};
 pub use attentive::{
     attentive_estep, attentive_estep_blocked, attentive_visit, AttentiveOutput, AttentiveParams,
-    Blocking, Filter, Output, VisitDocuments, Visitor, LONG_DOCUMENT,
+    Blocking, Filter, Gamma, Output, VisitDocuments, Visitor, LONG_DOCUMENT,
 };
 pub use bags::{bags_estep, BagsOutput};
 pub use classic::{artm_estep, bag_of_words, ClassicOutput, ClassicParams};

@@ -4,7 +4,7 @@
 use attartm_core::{
     artm_estep, attentive_estep, attentive_estep_blocked, bag_of_words, linear_theta,
     thetaless_estep, Accumulate, AttentiveOutput, AttentiveParams, Blocking, ClassicParams,
-    Documents, Error, Filter, Output, Phi, Variant, WordTopicSums, LONG_DOCUMENT,
+    Documents, Error, Filter, Gamma, Output, Phi, Variant, WordTopicSums, LONG_DOCUMENT,
 };
 
 /// A small deterministic generator (no dependency needed for test data).
@@ -71,8 +71,8 @@ fn dense(sums: WordTopicSums) -> Vec<f64> {
 /// Attentive parameters with two passes, β = 0.5 and the p/n_t filter.
 fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
     AttentiveParams {
-        gamma_forward: gf,
-        gamma_backward: gb,
+        gamma_forward: Gamma::PerPosition(gf),
+        gamma_backward: Gamma::PerPosition(gb),
         reset: None,
         beta: 0.5,
         passes: 2,
@@ -164,8 +164,8 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
         )
         .unwrap();
         let ap = AttentiveParams {
-            gamma_forward: &gf,
-            gamma_backward: &gb,
+            gamma_forward: Gamma::PerPosition(&gf),
+            gamma_backward: Gamma::PerPosition(&gb),
             reset: None,
             beta: 0.4,
             passes: 2,
@@ -192,8 +192,8 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
     for filter in [Filter::POverNt, Filter::Phi] {
         for exclude_self in [true, false] {
             let ap = AttentiveParams {
-                gamma_forward: &gf,
-                gamma_backward: &gb,
+                gamma_forward: Gamma::PerPosition(&gf),
+                gamma_backward: Gamma::PerPosition(&gb),
                 reset: None,
                 beta: 0.5,
                 passes: 3,
@@ -252,8 +252,8 @@ fn attentive_rejects_bad_coefficients() {
         (&good, 0.5, 0),
     ] {
         let ap = AttentiveParams {
-            gamma_forward: gf,
-            gamma_backward: &good,
+            gamma_forward: Gamma::PerPosition(gf),
+            gamma_backward: Gamma::PerPosition(&good),
             reset: None,
             beta,
             passes,
@@ -310,8 +310,8 @@ fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
     reset[6] = 1.0;
     for exclude_self in [true, false] {
         let with_reset = AttentiveParams {
-            gamma_forward: &g,
-            gamma_backward: &g,
+            gamma_forward: Gamma::PerPosition(&g),
+            gamma_backward: Gamma::PerPosition(&g),
             reset: Some(&reset),
             beta: 0.4,
             passes: 2,

@@ -11,14 +11,14 @@ mod text;
 
 use attartm_core::{
     Accumulate, AttentiveParams, Blocking, ClassicParams, ColumnChange, CountSpec, Documents,
-    Filter, Output, Phi, Sliding, TopicMasses, Variant, WordTopicSums,
+    Filter, Gamma, Output, Phi, Sliding, TopicMasses, Variant, WordTopicSums,
 };
-use numpy::ndarray::{Array2, Ix2};
+use numpy::ndarray::{Array2, Ix1, Ix2};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use buffers::{matrix, matrix_mut, token_ids, vector, Written};
+use buffers::{matrix, matrix_mut, token_ids, vector, Held, Written};
 use collection::Collection;
 use fragments::{fragment_spec, fragments_to_python, FragmentArgs};
 use runtime::{run, run_here};
@@ -34,6 +34,29 @@ pub(crate) fn to_matrix<'py, T: numpy::Element>(
     let a = Array2::from_shape_vec((rows, cols), v)
         .map_err(|e| PyValueError::new_err(format!("internal shape error: {e}")))?;
     Ok(a.into_pyarray(py))
+}
+
+/// γ of the attentive kernel: a Python float for one value at every position, else a
+/// vector with one per position.
+enum GammaArg<'py> {
+    Uniform(f32),
+    PerPosition(Held<'py, f32, Ix1>),
+}
+
+impl<'py> GammaArg<'py> {
+    fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<pyo3::types::PyFloat>() {
+            return Ok(GammaArg::Uniform(obj.extract::<f64>()? as f32));
+        }
+        Ok(GammaArg::PerPosition(vector::<f32>(name, obj)?))
+    }
+
+    fn view(&self) -> Gamma<'_> {
+        match self {
+            GammaArg::Uniform(g) => Gamma::Uniform(*g),
+            GammaArg::PerPosition(g) => Gamma::PerPosition(g.as_slice()),
+        }
+    }
 }
 
 /// Φ of a kernel call: every entry checked, unless the caller (a model, which checks its
@@ -322,8 +345,8 @@ fn attentive_estep<'py>(
     let (n_words, n_topics) = (args.n_words, args.n_topics);
     let mut sums = Sums::new(accumulate, into, weight, n_words, n_topics)?;
     let n_t = args.topic_masses(n_t)?;
-    let gf = vector::<f32>("gamma_forward", gamma_forward)?;
-    let gb = vector::<f32>("gamma_backward", gamma_backward)?;
+    let gf = GammaArg::extract("gamma_forward", gamma_forward)?;
+    let gb = GammaArg::extract("gamma_backward", gamma_backward)?;
     let reset = reset.map(|r| vector::<f32>("reset", r)).transpose()?;
     let prior = document_prior
         .map(|p| matrix::<f32>("document_prior", p).map(|(m, _)| m))
@@ -333,8 +356,8 @@ fn attentive_estep<'py>(
     let blocking = long_document.map_or_else(Blocking::default, Blocking::longer_than);
     let (nt, how) = (n_t.as_slice(), sums.view());
     let params = AttentiveParams {
-        gamma_forward: gf.as_slice(),
-        gamma_backward: gb.as_slice(),
+        gamma_forward: gf.view(),
+        gamma_backward: gb.view(),
         reset: reset.as_ref().map(|r| r.as_slice()),
         beta,
         passes,
