@@ -399,7 +399,11 @@ impl Drop for FailOnPanic<'_, '_> {
 /// `out.entry_topics`. Returns the target's column change, when it asked for one, or
 /// `Error::Interrupted` when the call's cancel request (see `cancel`) stopped it: no
 /// worker takes a chunk once it is set, and the target holds the chunks merged by then.
-pub fn run_chunks<F>(
+///
+/// Every worker hands the kernel a `W` of its own, made once and kept from chunk to chunk:
+/// the kernel's buffers, which would otherwise be allocated anew, and their memory
+/// touched for the first time, in every chunk.
+pub fn run_chunks<W, F>(
     docs: &Documents<'_>,
     n_words: usize,
     n_topics: usize,
@@ -408,7 +412,8 @@ pub fn run_chunks<F>(
     kernel: F,
 ) -> Result<Option<ColumnChange>>
 where
-    F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
+    W: Default,
+    F: Fn(Chunk<'_>, &mut ChunkSums, &mut W) + Sync,
 {
     assert_eq!(out.doc.values.len(), docs.n_docs() * out.doc.width);
     assert_eq!(out.entry.values.len(), docs.n_entries() * out.entry.width);
@@ -456,6 +461,7 @@ where
     // chunk: every chunk taken is being computed, and the merge always moves on.
     let worker = || {
         let _guard = FailOnPanic(&pipeline);
+        let mut state = W::default();
         while let Some(mut sums) = pipeline.acquire() {
             let next = if cancel.is_cancelled() {
                 None
@@ -466,7 +472,7 @@ where
                 pipeline.release(sums);
                 break;
             };
-            kernel(chunk, &mut sums);
+            kernel(chunk, &mut sums, &mut state);
             pipeline.finish(index, sums);
         }
     };
@@ -518,7 +524,7 @@ pub enum WordTopicSums {
 }
 
 /// [`run_chunks`] with its sums going where `how` says.
-pub fn accumulate<F>(
+pub fn accumulate<W, F>(
     docs: &Documents<'_>,
     n_words: usize,
     n_topics: usize,
@@ -527,7 +533,8 @@ pub fn accumulate<F>(
     kernel: F,
 ) -> Result<WordTopicSums>
 where
-    F: Fn(Chunk<'_>, &mut ChunkSums) + Sync,
+    W: Default,
+    F: Fn(Chunk<'_>, &mut ChunkSums, &mut W) + Sync,
 {
     let target = |values, slots, weight| {
         Some(Target {
@@ -604,7 +611,7 @@ mod tests {
             2,
             Outputs::default(),
             Some(target),
-            |chunk, sums| {
+            |chunk, sums, _: &mut ()| {
                 for i in docs.range(chunk.docs.start).start..docs.range(chunk.docs.end - 1).end {
                     let row = sums.row(docs.words()[i]);
                     row[0] += 1.0;
@@ -664,7 +671,7 @@ mod tests {
                     1,
                     Outputs::default(),
                     Some(target),
-                    |chunk, sums| {
+                    |chunk, sums, _: &mut ()| {
                         assert!(chunk.docs.start < 20, "boom");
                         sums.row(0)[0] += 1.0;
                     },
@@ -694,7 +701,7 @@ mod tests {
             let ran = AtomicUsize::new(0);
             let outcome = pool.install(|| {
                 cancel::with(cancel.clone(), || {
-                    run_chunks(&docs, 1, 1, Outputs::default(), None, |_, _| {
+                    run_chunks(&docs, 1, 1, Outputs::default(), None, |_, _, _: &mut ()| {
                         ran.fetch_add(1, Ordering::Relaxed);
                         cancel.cancel();
                     })

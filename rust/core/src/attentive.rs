@@ -614,27 +614,33 @@ fn estep(
         },
     };
 
-    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |mut chunk, sums| {
-        let mut scratch = Scratch::default();
-        let mut table = WordTable::default();
-        let run = ChunkRun {
-            docs,
-            setup: &setup,
-            params,
-            doc_width,
-            accumulating,
-            visitor,
-        };
-        #[cfg(target_arch = "x86_64")]
-        if simd {
-            // SAFETY: `simd` is true only where the processor runs AVX2.
-            unsafe { chunk_avx2(&run, &mut chunk, sums, &mut table, &mut scratch) };
-        } else {
-            chunk_any(&run, &mut chunk, sums, &mut table, &mut scratch);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        chunk_any(&run, &mut chunk, sums, &mut table, &mut scratch);
-    })?;
+    let n_wt = accumulate(
+        docs,
+        phi.n_words(),
+        t,
+        sums,
+        outputs,
+        |mut chunk, sums, state| {
+            let (scratch, table): &mut (Scratch, WordTable) = state;
+            let run = ChunkRun {
+                docs,
+                setup: &setup,
+                params,
+                doc_width,
+                accumulating,
+                visitor,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: `simd` is true only where the processor runs AVX2.
+                unsafe { chunk_avx2(&run, &mut chunk, sums, table, scratch) };
+            } else {
+                chunk_any(&run, &mut chunk, sums, table, scratch);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            chunk_any(&run, &mut chunk, sums, table, scratch);
+        },
+    )?;
     Ok(AttentiveOutput {
         n_wt,
         values: if doc_width > 0 { doc_out } else { entry_out },

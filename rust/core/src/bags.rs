@@ -57,40 +57,47 @@ pub fn bags_estep(
         ..Outputs::default()
     };
     let accumulating = !sums.is_none();
-    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
-        let mut p = vec![0f32; t];
-        for (k, d) in chunk.docs.clone().enumerate() {
-            let theta_d = &theta[d * t..(d + 1) * t];
-            let out = &mut chunk.doc_out[k * t..(k + 1) * t];
-            for i in docs.range(d) {
-                let w = docs.words()[i];
-                let c = docs.count(i);
-                let phi_w = phi.row(w as usize);
-                let z = dot(phi_w, theta_d);
-                if z >= f32::MIN_POSITIVE {
-                    for ((q, f), th) in p.iter_mut().zip(phi_w).zip(theta_d) {
-                        *q = f * th / z;
+    let n_wt = accumulate(
+        docs,
+        phi.n_words(),
+        t,
+        sums,
+        outputs,
+        |chunk, sums, _: &mut ()| {
+            let mut p = vec![0f32; t];
+            for (k, d) in chunk.docs.clone().enumerate() {
+                let theta_d = &theta[d * t..(d + 1) * t];
+                let out = &mut chunk.doc_out[k * t..(k + 1) * t];
+                for i in docs.range(d) {
+                    let w = docs.words()[i];
+                    let c = docs.count(i);
+                    let phi_w = phi.row(w as usize);
+                    let z = dot(phi_w, theta_d);
+                    if z >= f32::MIN_POSITIVE {
+                        for ((q, f), th) in p.iter_mut().zip(phi_w).zip(theta_d) {
+                            *q = f * th / z;
+                        }
+                    } else {
+                        p.fill(1.0 / t as f32);
                     }
-                } else {
-                    p.fill(1.0 / t as f32);
-                }
-                for (o, q) in out.iter_mut().zip(&p) {
-                    *o += c * q;
-                }
-                if !accumulating {
-                    continue;
-                }
-                if tempering != 1.0 {
-                    p.iter_mut().for_each(|q| *q = q.powf(tempering));
-                    let s: f32 = p.iter().sum();
-                    p.iter_mut().for_each(|q| *q /= s);
-                }
-                for (a, q) in sums.row(w).iter_mut().zip(&p) {
-                    *a += c * q;
+                    for (o, q) in out.iter_mut().zip(&p) {
+                        *o += c * q;
+                    }
+                    if !accumulating {
+                        continue;
+                    }
+                    if tempering != 1.0 {
+                        p.iter_mut().for_each(|q| *q = q.powf(tempering));
+                        let s: f32 = p.iter().sum();
+                        p.iter_mut().for_each(|q| *q /= s);
+                    }
+                    for (a, q) in sums.row(w).iter_mut().zip(&p) {
+                        *a += c * q;
+                    }
                 }
             }
-        }
-    })?;
+        },
+    )?;
     Ok(BagsOutput { n_td, n_wt })
 }
 

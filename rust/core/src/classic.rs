@@ -66,28 +66,35 @@ pub fn artm_estep(
         ..Outputs::default()
     };
     let accumulating = !sums.is_none();
-    let n_wt = accumulate(docs, phi.n_words(), t, sums, outputs, |chunk, sums| {
-        let mut scratch = Scratch::default();
-        for (k, d) in chunk.docs.clone().enumerate() {
-            let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
-            let doc = ClassicDocument {
-                docs,
-                d,
-                phi,
-                params,
-                accumulate: accumulating,
-            };
-            #[cfg(target_arch = "x86_64")]
-            if simd {
-                // SAFETY: `simd` is true only where the processor runs AVX2.
-                unsafe { document_avx2(&doc, theta_d, &mut scratch, sums) };
-            } else {
+    let n_wt = accumulate(
+        docs,
+        phi.n_words(),
+        t,
+        sums,
+        outputs,
+        |chunk, sums, _: &mut ()| {
+            let mut scratch = Scratch::default();
+            for (k, d) in chunk.docs.clone().enumerate() {
+                let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
+                let doc = ClassicDocument {
+                    docs,
+                    d,
+                    phi,
+                    params,
+                    accumulate: accumulating,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if simd {
+                    // SAFETY: `simd` is true only where the processor runs AVX2.
+                    unsafe { document_avx2(&doc, theta_d, &mut scratch, sums) };
+                } else {
+                    document::<false>(&doc, theta_d, &mut scratch, sums);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
                 document::<false>(&doc, theta_d, &mut scratch, sums);
             }
-            #[cfg(not(target_arch = "x86_64"))]
-            document::<false>(&doc, theta_d, &mut scratch, sums);
-        }
-    })?;
+        },
+    )?;
     Ok(ClassicOutput { theta, n_wt })
 }
 

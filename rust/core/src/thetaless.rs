@@ -93,7 +93,7 @@ pub fn linear_theta_modalities(
         t,
         Accumulate::None,
         outputs,
-        |chunk, _| {
+        |chunk, _, _: &mut ()| {
             for (k, d) in chunk.docs.clone().enumerate() {
                 linear_theta_of(docs, d, &prior, &mut chunk.doc_out[k * t..(k + 1) * t]);
             }
@@ -131,7 +131,7 @@ pub fn thetaless_estep_modalities(
         t,
         sums,
         Outputs::default(),
-        |chunk, sums| {
+        |chunk, sums, _: &mut ()| {
             let (mut theta, mut n_td, mut ratio) = (vec![0f32; t], vec![0f32; t], vec![0f32; t]);
             for d in chunk.docs.clone() {
                 let n_d = linear_theta_of(docs, d, &prior, &mut theta);
