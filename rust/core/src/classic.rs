@@ -72,8 +72,7 @@ pub fn artm_estep(
         t,
         sums,
         outputs,
-        |chunk, sums, _: &mut ()| {
-            let mut scratch = Scratch::default();
+        |chunk, sums, scratch: &mut Scratch| {
             for (k, d) in chunk.docs.clone().enumerate() {
                 let theta_d = &mut chunk.doc_out[k * t..(k + 1) * t];
                 let doc = ClassicDocument {
@@ -86,12 +85,12 @@ pub fn artm_estep(
                 #[cfg(target_arch = "x86_64")]
                 if simd {
                     // SAFETY: `simd` is true only where the processor runs AVX2.
-                    unsafe { document_avx2(&doc, theta_d, &mut scratch, sums) };
+                    unsafe { document_avx2(&doc, theta_d, scratch, sums) };
                 } else {
-                    document::<false>(&doc, theta_d, &mut scratch, sums);
+                    document::<false>(&doc, theta_d, scratch, sums);
                 }
                 #[cfg(not(target_arch = "x86_64"))]
-                document::<false>(&doc, theta_d, &mut scratch, sums);
+                document::<false>(&doc, theta_d, scratch, sums);
             }
         },
     )?;
@@ -108,7 +107,7 @@ struct ClassicDocument<'a> {
     accumulate: bool,
 }
 
-/// Buffers reused across the documents of a chunk; rows are padded to whole blocks
+/// Buffers reused across the documents of a worker's chunks; rows are padded to whole blocks
 /// (see `lanes`), so every loop over topics is a whole number of vector operations.
 #[derive(Default)]
 struct Scratch {
