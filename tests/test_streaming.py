@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import attartm
+from attartm._pipeline import prefetch
 from attartm.streaming import row_batches
 
 from .conftest import synthetic_texts
@@ -29,9 +34,10 @@ def parquet_parts(tmp_path_factory) -> tuple[list, pl.DataFrame]:
 
 def test_row_batches_cut_exactly(parquet_parts):
     paths, frame = parquet_parts
-    batches = list(row_batches([str(p) for p in paths], ["doc_id"], 20))
+    batches = list(row_batches([str(p) for p in paths], ["doc_id", "body"], 20))
     assert [b.height for b in batches] == [20, 20, 20, 20, 10]
-    assert pl.concat(batches)["doc_id"].to_list() == frame["doc_id"].to_list()
+    # Rows carried over a file boundary are copies (detached): the same values and dtypes.
+    assert_frame_equal(pl.concat(batches), frame)
 
 
 def test_streaming_vocabulary_equals_the_in_memory_one(parquet_parts):
@@ -108,3 +114,27 @@ def test_stopping_early_releases_the_reader_thread(parquet_parts):
     iterator.close()
     readers = [t for t in threading.enumerate() if t.name == "attartm-parquet-reader"]
     assert not any(t.is_alive() for t in readers)
+
+
+def test_prefetch_starts_at_most_depth_items_ahead():
+    """Besides the item the consumer holds, the reader thread has begun at most ``depth``
+    more (each may be a file's whole row group)."""
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def items():
+        for i in range(10):
+            with lock:
+                started.append(i)
+            yield i
+
+    for depth in (1, 3):
+        started.clear()
+        reader = prefetch(items(), depth=depth)
+        assert next(reader) == 0
+        deadline = time.monotonic() + 5
+        while len(started) < 1 + depth and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # time enough for a thread that would run further ahead
+        assert len(started) == 1 + depth
+        assert list(reader) == list(range(1, 10))

@@ -27,16 +27,37 @@ def file_chunks(files: list[str], columns: list[str], chunk_size: int) -> Iterat
 
 def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
     """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
-    lazily from the files in order (see :func:`file_chunks`)."""
+    lazily from the files in order (see :func:`file_chunks`).
+
+    A frame cut from a file's chunk shares the buffers of that file's whole row group, so
+    no local name here outlives its frame, and the rows carried into the next file are
+    copied (:func:`detached`) when they are at most half of their file, the copy then
+    being smaller than what it lets go. Otherwise a file boundary would hold two row
+    groups (+120 MB on the Wikipedia sample)."""
     buffer: list[pl.DataFrame] = []
     held = 0
-    for chunk in file_chunks(files, columns, batch_size):
-        buffer.append(chunk)
-        held += chunk.height
-        while held >= batch_size:
-            frame = pl.concat(buffer)
-            yield frame.head(batch_size)
-            rest = frame.slice(batch_size)
-            buffer, held = ([rest] if rest.height else []), rest.height
+    for path in files:
+        rows = 0
+        for chunk in file_chunks([path], columns, batch_size):
+            buffer.append(chunk)
+            held += chunk.height
+            rows += chunk.height
+            del chunk
+            while held >= batch_size:
+                frame = pl.concat(buffer)
+                rest = frame.slice(batch_size)
+                buffer, held = ([rest] if rest.height else []), rest.height
+                del rest
+                yield frame.head(batch_size)
+                del frame
+        if 0 < 2 * held <= rows:  # all rows held are then this file's
+            buffer = [detached(frame) for frame in buffer]
     if held:
         yield pl.concat(buffer)
+
+
+def detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy of ``frame`` in buffers of its own, where a slice shares those of the whole
+    chunk it was cut from. Arrow's large strings are another layout than polars' string
+    views, so the round trip copies."""
+    return pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))  # type: ignore[return-value]

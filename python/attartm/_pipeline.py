@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from queue import Full, Queue
+from queue import Queue
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,30 +25,31 @@ class _Failure:
 
 def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "attartm-prefetch") -> Iterator[T]:
     """Yields the items of ``items``, computing them in a background thread up to
-    ``depth`` items ahead of the consumer. An exception in the producer is raised in the
-    consumer; when the consumer stops early (break, an error, garbage collection), the
-    producer stops at its next item and the thread is joined."""
-    queue: Queue[Any] = Queue(maxsize=depth)
+    ``depth`` items ahead of the consumer: the thread starts on an item only when fewer
+    than ``depth`` wait, so besides the consumer's item at most ``depth`` exist (with a
+    bounded queue alone the thread would hold one more, finished and waiting to be put:
+    a third 120 MB row group in a streaming pass over large parquet files). An exception
+    in the producer is raised in the consumer; when the consumer stops early (break, an
+    error, garbage collection), the producer stops at its next item and the thread is
+    joined."""
+    queue: Queue[Any] = Queue()
+    free = threading.Semaphore(depth)
     stop = threading.Event()
 
-    def offer(item: Any) -> bool:
-        """Hands an item over; False once the consumer has stopped listening."""
+    def room() -> bool:
+        """Waits until an item may be started; False once the consumer has stopped."""
         while not stop.is_set():
-            try:
-                queue.put(item, timeout=0.1)
+            if free.acquire(timeout=0.1):
                 return True
-            except Full:  # the consumer is still busy
-                continue
         return False
 
     def produce() -> None:
         try:
-            for item in items:
-                if not offer(item):
-                    return
-            offer(_DONE)
+            for item in _started(items, room):
+                queue.put(item)
+            queue.put(_DONE)
         except BaseException as e:  # hand the error to the consumer
-            offer(_Failure(e))
+            queue.put(_Failure(e))
 
     worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
@@ -59,10 +60,23 @@ def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "attartm-prefetc
                 return
             if isinstance(item, _Failure):
                 raise item.error
+            free.release()
             yield item
     finally:
         stop.set()
         worker.join(timeout=5)
+
+
+def _started(items: Iterable[T], room: Callable[[], bool]) -> Iterator[T]:
+    """The items, each begun only once ``room()`` allows (and none after it refuses)."""
+    iterator = iter(items)
+    while room():
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        yield item
+        del item
 
 
 def consume(

@@ -112,8 +112,11 @@ class ParquetBatches(Generic[D]):
         columns += [c for c in self.modalities.values() if c not in columns]
         start = 0
         for frame in row_batches(self.files, columns, self.batch_size):
-            yield self._corpus(frame, start)
+            corpus = self._corpus(frame, start)
             start += frame.height
+            # The frame shares its file's row group: let it go before the next file is read.
+            del frame
+            yield corpus
 
     def _corpus(self, frame: pl.DataFrame, start: int) -> D:
         if self.id is None:
