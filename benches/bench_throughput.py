@@ -21,7 +21,8 @@ training (vocabulary pass + one online pass, AttentiveARTM T=100, L=1, batches o
 on 1 and 4 parts, each in a fresh process (bench_streaming.py), with its peak RSS, and on
 1 part at T=300, whose peak RSS less that at T=100 gives the bytes per Φ entry.
 
-In-process rows and whole processes are the best of ``--repeat`` runs; tokens/s counts the
+In-process rows and whole processes are the best of ``--repeat`` runs; the streaming rows
+are the medians (time and peak RSS) of ``--repeat`` fresh processes each; tokens/s counts the
 tokens of the corpus (the vocabulary pass: the words it counted, stopwords left out).
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -143,25 +145,37 @@ def main() -> None:
 
     row("Vocabulary.from_parquet (4 parts; words counted)", inside["vocabulary"],
         inside["counted_words"])  # fmt: skip
+
+    # Streaming runs are fresh processes, ``--repeat`` of each, reported by their medians:
+    # a process's peak RSS moves by up to 100 MiB between identical runs (polars' allocator
+    # hands freed pages back to the system lazily, so when they count depends on timing).
+    def streaming_runs(parts: int, topics: int = TOPICS) -> dict:
+        options = ["--parts", str(parts), "--topics", str(topics), "--threads", str(args.threads)]
+        runs = [run_json("bench_streaming.py", *options) for _ in range(args.repeat)]
+        median = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "parts"}
+        peaks = sorted(r["peak_rss_mib"] for r in runs)
+        median["rss_note"] = f"peak RSS median of {len(runs)} runs, range {peaks[0]}–{peaks[-1]}"
+        return median
+
     streaming: dict[int, dict] = {}
     for parts in (1, 4):
-        r = run_json("bench_streaming.py", "--parts", str(parts), "--threads", str(args.threads))
+        r = streaming_runs(parts)
         extra = {k: r[k] for k in ("vocabulary_pass_s", "training_pass_s", "inference_choice_s")}
-        row(f"streaming training, {parts} part(s): vocabulary pass + online pass (fresh process)",
-            r["vocabulary_and_online_pass_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"],
-            **extra)  # fmt: skip
+        row(f"streaming training, {parts} part(s): vocabulary pass + online pass (fresh "
+            f"processes; {r['rss_note']})", r["vocabulary_and_online_pass_s"], r["tokens"],
+            peak_rss_mib=r["peak_rss_mib"], **extra)  # fmt: skip
         row(f"streaming training, {parts} part(s), the same + choosing the inference contexts",
             r["end_to_end_s"], r["tokens"])  # fmt: skip
         streaming[parts] = r
     # The model's bytes per Φ entry: the peak RSS of the same 1-part run at T = 300 less
     # that at T = 100, over the 200 × W entries of Φ the extra topics add.
-    r = run_json("bench_streaming.py", "--parts", "1", "--topics", str(3 * TOPICS),
-                 "--threads", str(args.threads))  # fmt: skip
-    entries = 2 * TOPICS * r["vocabulary_words"]
+    r = streaming_runs(1, 3 * TOPICS)
+    entries = 2 * TOPICS * int(r["vocabulary_words"])
     per_entry = (r["peak_rss_mib"] - streaming[1]["peak_rss_mib"]) * 2**20 / entries
-    row(f"streaming training, 1 part, T={3 * TOPICS}: peak RSS − that at T={TOPICS}, per "
-        f"Φ entry added ({entries:,}): {per_entry:.1f} bytes", r["end_to_end_s"], r["tokens"],
-        peak_rss_mib=r["peak_rss_mib"], bytes_per_phi_entry=round(per_entry, 1))  # fmt: skip
+    row(f"streaming training, 1 part, T={3 * TOPICS} ({r['rss_note']}): peak RSS − that at "
+        f"T={TOPICS}, per Φ entry added ({entries:,}): {per_entry:.1f} bytes",
+        r["end_to_end_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"],
+        bytes_per_phi_entry=round(per_entry, 1))  # fmt: skip
 
     command = "python benches/bench_throughput.py " + shlex.join(sys.argv[1:])
     machine = machine_of(args)
