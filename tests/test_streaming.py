@@ -138,3 +138,5 @@ def test_prefetch_starts_at_most_depth_items_ahead():
         time.sleep(0.2)  # time enough for a thread that would run further ahead
         assert len(started) == 1 + depth
         assert list(reader) == list(range(1, 10))
+    with pytest.raises(ValueError, match="depth must be at least 1"):
+        next(prefetch(items(), depth=0))

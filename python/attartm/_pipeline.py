@@ -32,6 +32,8 @@ def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "attartm-prefetc
     in the producer is raised in the consumer; when the consumer stops early (break, an
     error, garbage collection), the producer stops at its next item and the thread is
     joined."""
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, not {depth}")
     queue: Queue[Any] = Queue()
     free = threading.Semaphore(depth)
     stop = threading.Event()
