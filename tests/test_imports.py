@@ -16,6 +16,8 @@ like the others: it imports the public names of every module, so a module that i
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "python" / "attartm"
@@ -138,3 +140,14 @@ def test_the_cycle_finder_reports_every_circle():
 def test_no_module_of_the_package_takes_part_in_an_import_circle():
     cycles = all_cycles(import_graph())
     assert not cycles, "import circles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_importing_the_package_leaves_out_optional_heavy_modules():
+    """``import attartm`` (every process of the command line pays it) does not import
+    scipy, sklearn, gensim or ray: they are imported by the functions that need them."""
+    code = (
+        "import sys, attartm, attartm.cli; "
+        "print(sorted(m for m in ('scipy', 'sklearn', 'gensim', 'ray') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -17,32 +17,42 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 from ._bags import bags_from_series, check_name
 from ._documents import D
 from ._token_ids import from_token_ids
 from .vocabulary import Vocabulary, as_vocabulary
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 _MAX_LINE = 64 * 1024 * 1024  # bytes; a longer line is refused, not read whole
 _MAX_TOKENS = 1_000_000_000  # default max_tokens of the file readers
 _DEFAULT_CLASS = "@default_class"  # BigARTM's name of the text modality
 
 
+def _sparse() -> Any:
+    """scipy.sparse, imported when a bag is built from counts: importing it takes a tenth of
+    a second, which every process that imports attartm (`attartm tag`, say) paid before."""
+    import scipy.sparse
+
+    return scipy.sparse
+
+
 def count_matrix(matrix: Any) -> sp.csr_matrix:
     """A document-term matrix (scipy sparse or 2-D array) as CSR with whole, non-negative
     counts (duplicate entries summed)."""
-    if not sp.issparse(matrix):
+    if not _sparse().issparse(matrix):
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(
                 f"a document-term matrix must be two-dimensional, got shape {matrix.shape}"
             )
-    matrix = sp.csr_matrix(matrix)
+    matrix = _sparse().csr_matrix(matrix)
     matrix.sum_duplicates()
     data = matrix.data
     if data.dtype.kind not in "biuf":
@@ -140,7 +150,7 @@ def from_gensim(cls: type[D], bow_corpus: Iterable[Iterable[Any]], dictionary: A
             rows.append(d)
             cols.append(int(word))
             vals.append(float(count))
-    matrix = sp.csr_matrix(
+    matrix = _sparse().csr_matrix(
         (np.frombuffer(vals), (np.frombuffer(rows, np.int64), np.frombuffer(cols, np.int64))),
         shape=(n_docs, n_words),
     )
@@ -360,7 +370,7 @@ def _whole(text: str, what: str) -> int:
 
 def _matrix(rows: array, cols: array, vals: array, n_docs: int, n_words: int) -> sp.csr_matrix:
     """The D×W count matrix of (doc, word, count) triples; repeated pairs add up."""
-    return sp.csr_matrix(
+    return _sparse().csr_matrix(
         (
             np.frombuffer(vals, np.int64),
             (np.frombuffer(rows, np.int64), np.frombuffer(cols, np.int64)),
