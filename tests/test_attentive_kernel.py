@@ -217,3 +217,35 @@ def test_bad_attentive_arguments_raise(change, error, match):
     args.update(change)
     with pytest.raises(error, match=match):
         kernels.attentive_estep(**args)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_topics=st.sampled_from([7, 8, 63, 64, 65, 100, 127, 128, 129, 200]),
+    k=st.integers(1, 6),
+    ties=st.booleans(),
+)
+def test_top_topics_are_the_sorted_token_rows(seed, n_topics, k, ties):
+    """output="top" is the k largest of each token's row of output="tokens", best first,
+    ties to the lower topic: for rows of every length around the 64-topic halves of the
+    selection's candidate masks and past its 128-topic fast path, with and without ties."""
+    rng = np.random.default_rng(seed)
+    n_words = 30
+    tokens, offsets = random_documents(rng, n_words, 6)
+    phi = random_phi(rng, n_words, n_topics, zeros=0.1)
+    if ties:  # rows of Φ with repeated values give tied probabilities
+        phi = np.round(phi * 20) / 20
+        phi = (phi + 1e-3) / (phi + 1e-3).sum(axis=0)
+    phi = phi.astype(np.float32)
+    n_t = np.ones(n_topics, dtype=np.float32)
+    g = 0.4
+    kw = dict(gamma_forward=g, gamma_backward=g, beta=0.5, passes=2, exclude_self=True,
+              accumulate=False)  # fmt: skip
+    p, _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="tokens", **kw)
+    k = min(k, n_topics)
+    (topics, probs), _ = kernels.attentive_run(tokens, offsets, phi, n_t, output="top", top=k,
+                                               **kw)  # fmt: skip
+    expected = np.argsort(-p, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(topics.astype(np.int64), expected)
+    np.testing.assert_array_equal(probs, np.take_along_axis(p, expected, axis=1))

@@ -369,11 +369,19 @@ fn top_of_few<const K: usize>(
 ) -> bool {
     const LANES: usize = 8;
     let (lanes, rest) = row.split_at(row.len() - row.len() % LANES);
-    let mut bits = 0u128;
-    for (c, x) in lanes.chunks_exact(LANES).enumerate() {
+    // Topics 0..64 in `lo`, 64..128 in `hi`: a shift of a u128 by a variable amount is a
+    // branchy sequence of instructions, one of a u64 a single one.
+    let (mut lo, mut hi) = (0u64, 0u64);
+    let mut blocks = lanes.chunks_exact(LANES);
+    for (c, x) in (&mut blocks).take(8).enumerate() {
         let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
-        bits |= (at_least(x, scale, threshold) as u128) << (c * LANES);
+        lo |= (at_least(x, scale, threshold) as u64) << (c * LANES);
     }
+    for (c, x) in blocks.enumerate() {
+        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
+        hi |= (at_least(x, scale, threshold) as u64) << (c * LANES);
+    }
+    let mut bits = (hi as u128) << 64 | lo as u128;
     for (i, &v) in rest.iter().enumerate() {
         bits |= ((v * scale >= threshold) as u128) << (lanes.len() + i);
     }
