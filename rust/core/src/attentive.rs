@@ -381,13 +381,16 @@ fn top_of_few<const K: usize>(
         let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
         hi |= (at_least(x, scale, threshold) as u64) << (c * LANES);
     }
+    // The last values (fewer than LANES) start at a multiple of LANES: in one word.
+    let tail = rest.iter().enumerate().fold(0u64, |m, (i, &v)| {
+        m | ((v * scale >= threshold) as u64) << i
+    });
+    match lanes.len() {
+        n if n < 64 => lo |= tail << n,
+        n if n < 128 => hi |= tail << (n - 64),
+        _ => {} // 128 values: no tail
+    }
     let mut bits = (hi as u128) << 64 | lo as u128;
-    for (i, &v) in rest.iter().enumerate() {
-        bits |= ((v * scale >= threshold) as u128) << (lanes.len() + i);
-    }
-    if bits.count_ones() > FEW {
-        return false;
-    }
     let last = row.len() - 1;
     let mut best = [0u64; K];
     for _ in 0..FEW {
@@ -402,6 +405,12 @@ fn top_of_few<const K: usize>(
             (*b, x) = (hi, lo);
         }
         bits &= bits.wrapping_sub(1);
+    }
+    if bits != 0 {
+        // More than FEW candidates (counted this way, not by a population count before
+        // the loop: without POPCNT in the baseline instruction set that is a dozen
+        // instructions per row, and such rows are rare).
+        return false;
     }
     for ((p, t), key) in probs.iter_mut().zip(topics.iter_mut()).zip(best) {
         *p = f32::from_bits((key >> 32) as u32);
@@ -1886,6 +1895,36 @@ mod tests {
 
     /// One γ for every position gives the bits of the same value repeated per position,
     /// whole or a block at a time; one outside [0, 1] is refused.
+    /// The top-k selection of a row equals the row sorted (larger first, ties to the lower
+    /// topic) for rows around the two 64-topic words of its candidate mask, of 128
+    /// values, and past 128 (the general path), with many ties.
+    #[test]
+    fn top_of_a_row_is_the_sorted_row() {
+        let mut next = random(3);
+        for t in [1, 7, 8, 9, 63, 64, 65, 100, 120, 127, 128, 129, 200] {
+            let row: Vec<f32> = (0..t).map(|_| (next() * 8.0).floor() / 8.0).collect();
+            let scale = 0.37;
+            let mut lane_max = F8::ZERO;
+            for (i, &v) in row.iter().enumerate() {
+                lane_max.0[i % LANES] = lane_max.0[i % LANES].max(v);
+            }
+            let mut order: Vec<usize> = (0..t).collect();
+            order.sort_by(|&a, &b| {
+                (row[b] * scale)
+                    .total_cmp(&(row[a] * scale))
+                    .then(a.cmp(&b))
+            });
+            for k in 1..=t.min(6) {
+                let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
+                select_top(&row, scale, lane_max, &mut topics, &mut probs);
+                let want: Vec<u16> = order[..k].iter().map(|&i| i as u16).collect();
+                assert_eq!(topics, want, "t = {t}, k = {k}");
+                let values: Vec<f32> = order[..k].iter().map(|&i| row[i] * scale).collect();
+                assert_eq!(probs, values, "t = {t}, k = {k}");
+            }
+        }
+    }
+
     #[test]
     fn uniform_gamma_is_the_value_at_every_position() {
         let (t, n_words) = (9, 30);
