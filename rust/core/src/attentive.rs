@@ -371,15 +371,14 @@ fn top_of_few<const K: usize>(
     let (lanes, rest) = row.split_at(row.len() - row.len() % LANES);
     // Topics 0..64 in `lo`, 64..128 in `hi`: a shift of a u128 by a variable amount is a
     // branchy sequence of instructions, one of a u64 a single one.
+    let mask = |x: &[f32]| at_least(x.try_into().expect("chunks of LANES"), scale, threshold);
     let (mut lo, mut hi) = (0u64, 0u64);
     let mut blocks = lanes.chunks_exact(LANES);
     for (c, x) in (&mut blocks).take(8).enumerate() {
-        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
-        lo |= (at_least(x, scale, threshold) as u64) << (c * LANES);
+        lo |= (mask(x) as u64) << (c * LANES);
     }
     for (c, x) in blocks.enumerate() {
-        let x: &[f32; LANES] = x.try_into().expect("chunks of LANES");
-        hi |= (at_least(x, scale, threshold) as u64) << (c * LANES);
+        hi |= (mask(x) as u64) << (c * LANES);
     }
     // The last values (fewer than LANES) start at a multiple of LANES: in one word.
     let tail = rest.iter().enumerate().fold(0u64, |m, (i, &v)| {
@@ -1893,8 +1892,6 @@ mod tests {
         }
     }
 
-    /// One γ for every position gives the bits of the same value repeated per position,
-    /// whole or a block at a time; one outside [0, 1] is refused.
     /// The top-k selection of a row equals the row sorted (larger first, ties to the lower
     /// topic) for rows around the two 64-topic words of its candidate mask, of 128
     /// values, and past 128 (the general path), with many ties.
@@ -1925,6 +1922,8 @@ mod tests {
         }
     }
 
+    /// One γ for every position gives the bits of the same value repeated per position,
+    /// whole or a block at a time; one outside [0, 1] is refused.
     #[test]
     fn uniform_gamma_is_the_value_at_every_position() {
         let (t, n_words) = (9, 30);

@@ -63,8 +63,8 @@ pub fn bags_estep(
         t,
         sums,
         outputs,
-        |chunk, sums, _: &mut ()| {
-            let mut p = vec![0f32; t];
+        |chunk, sums, p: &mut Vec<f32>| {
+            p.resize(t, 0.0);
             for (k, d) in chunk.docs.clone().enumerate() {
                 let theta_d = &theta[d * t..(d + 1) * t];
                 let out = &mut chunk.doc_out[k * t..(k + 1) * t];
@@ -80,7 +80,7 @@ pub fn bags_estep(
                     } else {
                         p.fill(1.0 / t as f32);
                     }
-                    for (o, q) in out.iter_mut().zip(&p) {
+                    for (o, q) in out.iter_mut().zip(p.iter()) {
                         *o += c * q;
                     }
                     if !accumulating {
@@ -91,7 +91,7 @@ pub fn bags_estep(
                         let s: f32 = p.iter().sum();
                         p.iter_mut().for_each(|q| *q /= s);
                     }
-                    for (a, q) in sums.row(w).iter_mut().zip(&p) {
+                    for (a, q) in sums.row(w).iter_mut().zip(p.iter()) {
                         *a += c * q;
                     }
                 }

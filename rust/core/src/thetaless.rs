@@ -131,10 +131,12 @@ pub fn thetaless_estep_modalities(
         t,
         sums,
         Outputs::default(),
-        |chunk, sums, _: &mut ()| {
-            let (mut theta, mut n_td, mut ratio) = (vec![0f32; t], vec![0f32; t], vec![0f32; t]);
+        |chunk, sums, (theta, n_td, ratio): &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
+            for v in [&mut *theta, &mut *n_td, &mut *ratio] {
+                v.resize(t, 0.0);
+            }
             for d in chunk.docs.clone() {
-                let n_d = linear_theta_of(docs, d, &prior, &mut theta);
+                let n_d = linear_theta_of(docs, d, &prior, theta);
                 if n_d <= 0.0 {
                     continue;
                 }
@@ -142,15 +144,15 @@ pub fn thetaless_estep_modalities(
                 n_td.fill(0.0);
                 for i in docs.range(d) {
                     let phi_w = phi.row(docs.words()[i] as usize);
-                    let z = dot(phi_w, &theta);
+                    let z = dot(phi_w, theta);
                     if z >= f32::MIN_POSITIVE {
-                        axpy_prod(docs.count(i) / z, phi_w, &theta, &mut n_td);
+                        axpy_prod(docs.count(i) / z, phi_w, theta, n_td);
                     } else {
                         n_td.iter_mut().for_each(|v| *v += docs.count(i) / t as f32);
                     }
                 }
                 // θ_td = 0 means p(t|w) = 0 for every word of d, so its term vanishes anyway.
-                for ((r, n), th) in ratio.iter_mut().zip(&n_td).zip(&theta) {
+                for ((r, n), th) in ratio.iter_mut().zip(n_td.iter()).zip(theta.iter()) {
                     *r = if *th >= f32::MIN_POSITIVE {
                         n / th
                     } else {
@@ -161,18 +163,18 @@ pub fn thetaless_estep_modalities(
                     let w = docs.words()[i];
                     let phi_w = phi.row(w as usize);
                     let c = docs.count(i);
-                    let z = dot(phi_w, &theta);
+                    let z = dot(phi_w, theta);
                     let acc = sums.row(w);
                     if z >= f32::MIN_POSITIVE {
-                        axpy_prod(c / z, phi_w, &theta, acc);
+                        axpy_prod(c / z, phi_w, theta, acc);
                     } else {
                         acc.iter_mut().for_each(|v| *v += c / t as f32);
                     }
                     if variant == Variant::Full {
                         let ptw_w = prior.row(w as usize);
-                        let correction = dot(ptw_w, &ratio);
+                        let correction = dot(ptw_w, ratio);
                         let s = c / n_d;
-                        for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(&ratio) {
+                        for ((a, p), r) in acc.iter_mut().zip(ptw_w).zip(ratio.iter()) {
                             *a += s * p * (r - correction);
                         }
                     }
