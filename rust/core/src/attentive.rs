@@ -1088,8 +1088,9 @@ fn backward_row<
     let head = if DOC_HEAD { &head[..k] } else { &[][..] };
     let prior = if UNIFORM { &prior[..k] } else { &[][..] };
     // Two sums, of the even and the odd blocks: half the chain of dependent additions.
-    let mut acc = [F8::ZERO; 2];
-    let mut top = F8::ZERO;
+    // Two variables rather than an array indexed by i % 2, which the compiler keeps in
+    // memory: every addition would then wait for the store of the one before it.
+    let (mut even, mut odd, mut top) = (F8::ZERO, F8::ZERO, F8::ZERO);
     for i in 0..k {
         let (qo, bo) = (q[i], b[i]);
         let bn = s.g * qo + s.h * bo;
@@ -1113,12 +1114,16 @@ fn backward_row<
         };
         b[i] = bn;
         q[i] = qn;
-        acc[i % 2] += qn;
+        if i % 2 == 0 {
+            even += qn;
+        } else {
+            odd += qn;
+        }
         if MAX {
             top = top.max(qn);
         }
     }
-    (acc[0] + acc[1], top)
+    (even + odd, top)
 }
 
 /// [`document`] for the options of `setup`, as eight monomorphic copies.
@@ -1161,10 +1166,13 @@ impl Scratch {
     /// Sizes the buffers for a document cut into `blocks`.
     fn prepare(&mut self, blocks: &Blocks, setup: &Setup<'_>) {
         let (k, len, passes) = (setup.k, blocks.len, setup.passes);
-        self.q.resize(len * k, F8::ZERO);
-        self.inv_s.resize(len, 0.0);
-        self.left.resize(len * k, F8::ZERO);
-        self.left_sum.resize(len, 0.0);
+        // The rows of a block only grow their buffers: every row a document reads it
+        // writes first, so zeroing the part a longer document adds (as `resize` does, at
+        // every document longer than the one before) would be work for nothing.
+        grow(&mut self.q, len * k, F8::ZERO);
+        grow(&mut self.inv_s, len, 0.0);
+        grow(&mut self.left, len * k, F8::ZERO);
+        grow(&mut self.left_sum, len, 0.0);
         for row in [
             &mut self.carry_q,
             &mut self.carry_left,
@@ -1180,11 +1188,18 @@ impl Scratch {
         self.total.resize(k * LANES, 0.0);
         if blocks.count > 1 {
             let checkpoints = passes * blocks.count;
-            self.forward.resize(checkpoints * k, F8::ZERO);
-            self.forward_sums.resize(checkpoints, 0.0);
-            self.backward.resize(checkpoints * k, F8::ZERO);
-            self.backward_sums.resize(checkpoints, [0.0; 2]);
+            grow(&mut self.forward, checkpoints * k, F8::ZERO);
+            grow(&mut self.forward_sums, checkpoints, 0.0);
+            grow(&mut self.backward, checkpoints * k, F8::ZERO);
+            grow(&mut self.backward_sums, checkpoints, [0.0; 2]);
         }
+    }
+}
+
+/// Makes `v` at least `n` long.
+fn grow<T: Copy>(v: &mut Vec<T>, n: usize, zero: T) {
+    if v.len() < n {
+        v.resize(n, zero);
     }
 }
 
