@@ -17,6 +17,7 @@ use crate::documents::Documents;
 use crate::error::{Error, Result};
 use crate::lanes::{blocks, floats, F8, LANES};
 use crate::matrix::Phi;
+use crate::vector::has_avx2;
 
 /// What `attentive_fragments` looks for.
 #[derive(Clone, Debug)]
@@ -166,6 +167,9 @@ struct Search<'a> {
     below: f32,
     /// Workers' states between chunks.
     idle: Mutex<Vec<Best>>,
+    /// Whether the processor runs AVX2.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    avx2: bool,
 }
 
 struct Worker<'a, 's> {
@@ -233,6 +237,24 @@ impl VisitDocuments for Worker<'_, '_> {
 impl Search<'_> {
     /// The fragments of document `d`, whose final p are `rows` · `scale`, into `best`.
     fn document(&self, best: &mut Best, d: usize, rows: &[F8], scale: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only where the processor runs AVX2.
+            return unsafe { self.document_avx2(best, d, rows, scale) };
+        }
+        self.document_any(best, d, rows, scale)
+    }
+
+    /// [`Search::document_any`] compiled for AVX2 (the search runs outside the kernel's
+    /// AVX2 copy, behind the visitor's dynamic call).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn document_avx2(&self, best: &mut Best, d: usize, rows: &[F8], scale: &[f32]) {
+        self.document_any(best, d, rows, scale)
+    }
+
+    #[inline(always)]
+    fn document_any(&self, best: &mut Best, d: usize, rows: &[F8], scale: &[f32]) {
         let search = self;
         let spec = search.spec;
         let (n, t) = (scale.len(), search.t);
@@ -242,6 +264,13 @@ impl Search<'_> {
         // their positive excess.
         for (row, &s) in rows.chunks_exact(k).zip(scale) {
             let s8 = F8::splat(s);
+            // Most rows have no topic above c: their lane maxima say so with one product
+            // (rounding keeps the order of products by the same s, so no value of the row
+            // scaled exceeds c when its lane's maximum scaled does not).
+            let most = row.iter().fold(F8::ZERO, |m, v| m.max(*v)) * s8;
+            if most.0.iter().all(|&x| x <= search.below) {
+                continue;
+            }
             for (b, v) in row.iter().enumerate() {
                 let p = *v * s8;
                 if p.0.iter().all(|&x| x <= search.below) {
@@ -361,6 +390,7 @@ pub fn attentive_fragments(
         t,
         below: f32_below(spec.threshold),
         idle: Mutex::new(Vec::new()),
+        avx2: has_avx2(),
     };
     attentive_visit(docs, phi, n_t, params, blocking, &search)?;
     let n_heaps = search.wanted.iter().flatten().count();
