@@ -484,12 +484,12 @@ pub fn attentive_estep(
 }
 
 /// How documents are cut into blocks (docs/mathematics.md §3, "Long documents"): those
-/// longer than `long_document` tokens into blocks of `block` positions (0: [`Blocks::new`]
-/// chooses), with sums of p taken in f32 over `piece` positions at a time (a divisor of
-/// `block`).
+/// longer than `long_document` tokens (None: [`Blocking::long_document`]'s rule) into
+/// blocks of `block` positions (0: [`Blocks::new`] chooses), with sums of p taken in f32
+/// over `piece` positions at a time (a divisor of `block`).
 #[derive(Clone, Copy, Debug)]
 pub struct Blocking {
-    long_document: usize,
+    long_document: Option<usize>,
     block: usize,
     piece: usize,
 }
@@ -499,16 +499,34 @@ impl Blocking {
     /// whole; the results are the same for any value (tested).
     pub fn longer_than(long_document: usize) -> Blocking {
         Blocking {
-            long_document,
+            long_document: Some(long_document),
             block: 0,
             piece: PIECE,
+        }
+    }
+
+    /// The longest document that runs whole, for rows of `k` blocks and `passes` passes.
+    /// By default [`LONG_DOCUMENT`] tokens in one pass, where blocks cost no extra work;
+    /// with more passes, whatever length keeps a document's two buffers of rows (its p and
+    /// its left contexts) within [`WHOLE_ROWS_BYTES`], at least LONG_DOCUMENT: pass l
+    /// recomputes every block through the l − 1 passes before it, about L² passes' work
+    /// instead of L, which costs more than rows that stay in cache save.
+    fn long_document(&self, k: usize, passes: usize) -> usize {
+        match self.long_document {
+            Some(n) => n,
+            None if passes < 2 => LONG_DOCUMENT,
+            None => LONG_DOCUMENT.max(WHOLE_ROWS_BYTES / (2 * k * size_of::<F8>())),
         }
     }
 }
 
 impl Default for Blocking {
     fn default() -> Blocking {
-        Blocking::longer_than(LONG_DOCUMENT)
+        Blocking {
+            long_document: None,
+            block: 0,
+            piece: PIECE,
+        }
     }
 }
 
@@ -527,8 +545,8 @@ pub trait VisitDocuments {
     /// documents), which has `n` positions: p_j = `rows[j·k..(j+1)·k]` · `scale[j]` lane by
     /// lane, k = `lanes::blocks(T)` blocks per row (lanes past T are zero), the values the
     /// "tokens" output stores. A document's blocks come one after the other, the last
-    /// first (start = 0 ends the document); a document of at most `LONG_DOCUMENT`
-    /// positions comes whole. An empty document comes as one empty block.
+    /// first (start = 0 ends the document); a document that runs whole (see
+    /// [`Blocking::long_document`]) comes whole. An empty document comes as one empty block.
     fn block(&mut self, d: usize, start: usize, n: usize, rows: &[F8], scale: &[f32]);
 }
 
@@ -891,8 +909,14 @@ struct Scratch {
 
 /// A document longer than this is processed a block of positions at a time, in memory
 /// that grows with the square root of its length rather than with the length
-/// (docs/mathematics.md §3, "Long documents").
+/// (docs/mathematics.md §3, "Long documents"); with several passes, longer ones run whole
+/// while their rows take at most [`WHOLE_ROWS_BYTES`] (see [`Blocking::long_document`]).
 pub const LONG_DOCUMENT: usize = 4096;
+/// The memory of a document's rows (p and left contexts, per worker) up to which a
+/// document of several passes runs whole: on the machine of the README's figures, 16 MiB
+/// of rows (20,000 tokens at T = 100) ran at 0.7× the time of blocks at 2 passes and 0.55×
+/// at 3; at 32 MiB blocks were faster at 2 passes (docs/mathematics.md §3).
+pub const WHOLE_ROWS_BYTES: usize = 16 << 20;
 /// The shortest block of a long document.
 const CONTEXT_BLOCK: usize = 256;
 /// Positions summed in f32 before the sum goes into f64: most documents whole (so their
@@ -914,7 +938,7 @@ struct Blocks {
 impl Blocks {
     fn new(n: usize, setup: &Setup<'_>) -> Blocks {
         let b = setup.blocking;
-        let len = if n <= b.long_document {
+        let len = if n <= b.long_document(setup.k, setup.passes) {
             n
         } else if b.block > 0 {
             b.block
@@ -1878,7 +1902,7 @@ mod tests {
                         for output in outputs {
                             let run = |long_document, block, piece| -> Bits {
                                 let blocking = Blocking {
-                                    long_document,
+                                    long_document: Some(long_document),
                                     block,
                                     piece,
                                 };
@@ -1937,6 +1961,22 @@ mod tests {
         }
     }
 
+    /// By default one pass cuts documents of more than LONG_DOCUMENT tokens into blocks,
+    /// and more passes those whose two buffers of rows exceed WHOLE_ROWS_BYTES (never
+    /// fewer tokens than LONG_DOCUMENT); a given length is kept as it is.
+    #[test]
+    fn long_documents_by_default() {
+        let default = Blocking::default();
+        let row = 13 * size_of::<F8>(); // T = 100
+        assert_eq!(default.long_document(13, 1), LONG_DOCUMENT);
+        let whole = default.long_document(13, 2);
+        assert_eq!(whole, WHOLE_ROWS_BYTES / (2 * row));
+        assert!(2 * whole * row <= WHOLE_ROWS_BYTES && 2 * (whole + 1) * row > WHOLE_ROWS_BYTES);
+        assert_eq!(default.long_document(13, 4), whole);
+        assert_eq!(default.long_document(1_000, 3), LONG_DOCUMENT);
+        assert_eq!(Blocking::longer_than(300).long_document(13, 3), 300);
+    }
+
     /// One γ for every position gives the bits of the same value repeated per position,
     /// whole or a block at a time; one outside [0, 1] is refused.
     #[test]
@@ -1963,7 +2003,7 @@ mod tests {
                 document_prior: None,
             };
             let blocking = Blocking {
-                long_document,
+                long_document: Some(long_document),
                 block: 8,
                 piece: 4,
             };
