@@ -134,8 +134,9 @@ def attentive_estep(
     - "none": None.
 
     ``n_wt`` is ñ_wt as ``accumulate`` asks. ``long_document`` (for tests): documents
-    longer than this many tokens run a block at a time (default: the core's 4,096); the
-    results are the same for any value (docs/mathematics.md §3, "Long documents").
+    longer than this many tokens run a block at a time (default: the core's rule, 4,096
+    tokens in one pass, rows of 16 MiB in more); the results are the same for any value
+    (docs/mathematics.md §3, "Long documents").
     """
 
 @overload

@@ -485,7 +485,7 @@ pub fn attentive_estep(
 
 /// How documents are cut into blocks (docs/mathematics.md §3, "Long documents"): those
 /// longer than `long_document` tokens (None: [`Blocking::long_document`]'s rule) into
-/// blocks of `block` positions (0: [`Blocks::new`] chooses), with sums of p taken in f32
+/// blocks of `block` positions (0: `Blocks::new` chooses), with sums of p taken in f32
 /// over `piece` positions at a time (a divisor of `block`).
 #[derive(Clone, Copy, Debug)]
 pub struct Blocking {
@@ -511,7 +511,7 @@ impl Blocking {
     /// its left contexts) within [`WHOLE_ROWS_BYTES`], at least LONG_DOCUMENT: pass l
     /// recomputes every block through the l − 1 passes before it, about L² passes' work
     /// instead of L, which costs more than rows that stay in cache save.
-    fn long_document(&self, k: usize, passes: usize) -> usize {
+    pub fn long_document(&self, k: usize, passes: usize) -> usize {
         match self.long_document {
             Some(n) => n,
             None if passes < 2 => LONG_DOCUMENT,

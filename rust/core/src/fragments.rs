@@ -104,7 +104,7 @@ pub fn maximal_segments(prefix: &[f64]) -> Vec<(usize, usize)> {
 }
 
 /// The span of `a..=b` of `lo` to `hi` positions (`lo ≤ hi`, `lo ≤ b − a + 1`) with the
-/// largest prefix[end + 1] − prefix[start], ties to the earlier start, then the earlier
+/// largest `prefix[end + 1] − prefix[start]`, ties to the earlier start, then the earlier
 /// end: (start, end, score).
 pub fn best_span(prefix: &[f64], a: usize, b: usize, lo: usize, hi: usize) -> (usize, usize, f64) {
     let mut best = (a, a + lo - 1, f64::NEG_INFINITY);

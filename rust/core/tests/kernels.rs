@@ -427,9 +427,10 @@ fn sparse_rows_and_adding_into_n_wt_equal_the_dense_sums() {
     }
 }
 
-/// Documents longer than `LONG_DOCUMENT` run a block at a time with the same results, bit
-/// for bit, as when they run whole, on any number of threads (here up to 9,000 tokens in
-/// blocks of 256 positions, beside short ones; resets, the document head and tempering).
+/// With `Blocking::longer_than(LONG_DOCUMENT)`, documents longer than that run a block at a
+/// time with the same results, bit for bit, as when they run whole, on any number of
+/// threads (here up to 9,000 tokens in blocks of 256 positions, beside short ones; resets,
+/// the document head and tempering).
 #[test]
 fn long_documents_give_the_results_of_whole_documents() {
     let c = case(11, 6, 9_000, 300, 7);
