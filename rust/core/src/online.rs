@@ -11,6 +11,9 @@
 
 use crate::accumulate::ColumnChange;
 use crate::error::{Error, Result};
+use crate::lanes::prefetch;
+#[cfg(target_arch = "x86_64")]
+use crate::vector::has_avx2;
 
 fn check_rows(rows: &[u32], n_words: usize) -> Result<()> {
     match rows.iter().find(|&&w| w as usize >= n_words) {
@@ -101,6 +104,9 @@ pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) 
     Ok(())
 }
 
+/// How many rows ahead `refresh_any` prefetches.
+const REFRESH_AHEAD: usize = 4;
+
 /// Rows fewer than this are refreshed on one thread.
 const REFRESH_SPLIT: usize = 1024;
 
@@ -124,8 +130,35 @@ fn refresh_split(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, ro
         );
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the processor runs AVX2.
+        unsafe { refresh_avx2(phi, first, m, columns, rows) };
+        return;
+    }
+    refresh_any(phi, first, m, columns, rows);
+}
+
+/// [`refresh_any`] compiled for AVX2: four quotients per instruction instead of two (the
+/// same operations on each value, so the same bits).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn refresh_avx2(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
+    refresh_any(phi, first, m, columns, rows)
+}
+
+#[inline(always)]
+fn refresh_any(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
+    let t = columns.divisor.len();
     let tiny = f32::MIN_POSITIVE as f64;
-    for &w in rows {
+    for (k, &w) in rows.iter().enumerate() {
+        // The rows are scattered over n_wt and Φ, larger than the caches: ask for the
+        // rows a few ahead while this one is computed.
+        if let Some(&ahead) = rows.get(k + REFRESH_AHEAD) {
+            let a = ahead as usize;
+            prefetch(&m[a * t..(a + 1) * t]);
+            prefetch(&phi[(a - first) * t..(a - first + 1) * t]);
+        }
         let w = w as usize;
         let src = &m[w * t..(w + 1) * t];
         let dst = &mut phi[(w - first) * t..(w - first + 1) * t];
