@@ -20,6 +20,18 @@ TEXTS = [
 ]
 
 
+def sigma_folded(word: str) -> str:
+    return word.replace("ς", "σ")
+
+
+def without_final_sigma(pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Pieces with ς read as σ. A span read alone loses what follows it, and lowercasing
+    looks there once: Final_Sigma makes Σ a ς when no cased letter follows, and in the text
+    one may follow after case-ignorable characters ("aΣ.A" has the word "aσ", its span
+    "aΣ" alone gives "aς")."""
+    return [(sigma_folded(p), k) for p, k in pieces]
+
+
 def assert_spans_are_the_tokens(corpus: attartm.Corpus) -> None:
     starts, ends = corpus.char_spans
     texts = corpus.source.to_list()
@@ -32,7 +44,8 @@ def assert_spans_are_the_tokens(corpus: attartm.Corpus) -> None:
         assert b == a or (s[0] >= 0 and e[-1] <= len(text or ""))
         for i, (x, y) in enumerate(zip(s.tolist(), e.tolist())):
             # The source characters of the token read as exactly that one word.
-            assert ref.pieces(text[x:y]) == [(words[corpus.token_ids[a + i]], 0)]
+            word = words[corpus.token_ids[a + i]]
+            assert without_final_sigma(ref.pieces(text[x:y])) == [(sigma_folded(word), 0)]
 
 
 def test_spans_map_back_to_the_source_text():
