@@ -500,8 +500,7 @@ impl Blocking {
     pub fn longer_than(long_document: usize) -> Blocking {
         Blocking {
             long_document: Some(long_document),
-            block: 0,
-            piece: PIECE,
+            ..Blocking::default()
         }
     }
 
