@@ -354,19 +354,9 @@ fn key(v: f32, t: usize) -> u64 {
 /// with more takes the general path.
 const FEW: u32 = 8;
 
-/// The K best values of `row ⊙ scale` (at most 128, non-negative) among those that
-/// reach `threshold`, into `probs` and `topics`, when at most [`FEW`] do; false (and
-/// nothing written) otherwise. Each is inserted by compare-exchanges down a buffer of keys
-/// held in registers, without branches: where a value lands is unpredictable, and a
-/// mispredicted branch costs more than these selects.
+/// Bit t set where `row[t] * scale >= threshold`, for a row of at most 128 values.
 #[inline(always)]
-fn top_of_few<const K: usize>(
-    row: &[f32],
-    scale: f32,
-    threshold: f32,
-    probs: &mut [f32],
-    topics: &mut [u16],
-) -> bool {
+fn candidates(row: &[f32], scale: f32, threshold: f32) -> u128 {
     const LANES: usize = 8;
     let (lanes, rest) = row.split_at(row.len() - row.len() % LANES);
     // Topics 0..64 in `lo`, 64..128 in `hi`: a shift of a u128 by a variable amount is a
@@ -389,7 +379,23 @@ fn top_of_few<const K: usize>(
         n if n < 128 => hi |= tail << (n - 64),
         _ => {} // 128 values: no tail
     }
-    let mut bits = (hi as u128) << 64 | lo as u128;
+    (hi as u128) << 64 | lo as u128
+}
+
+/// The K best values of `row ⊙ scale` (at most 128, non-negative) among the
+/// `candidates` (bit t: topic t), into `probs` and `topics`, when at most [`FEW`] are
+/// set; false (and nothing written) otherwise. Each is inserted by compare-exchanges down
+/// a buffer of keys held in registers, without branches: where a value lands is
+/// unpredictable, and a mispredicted branch costs more than these selects.
+#[inline(always)]
+fn top_of_few<const K: usize>(
+    row: &[f32],
+    scale: f32,
+    candidates: u128,
+    probs: &mut [f32],
+    topics: &mut [u16],
+) -> bool {
+    let mut bits = candidates;
     let last = row.len() - 1;
     let mut best = [0u64; K];
     for _ in 0..FEW {
@@ -441,11 +447,21 @@ fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: 
         }
         threshold = m[k - 1] * scale;
         if row.len() <= 128 {
+            let bits = candidates(row, scale, threshold);
+            // k = 1: the threshold is the largest p itself (the largest of the maxima,
+            // scaled: scaling keeps the order), so every candidate ties at it and the
+            // first is the answer. (No candidate only where the row is not a row of
+            // probabilities, a NaN; the general path then answers as for any k.)
+            if k == 1 && bits != 0 {
+                let i = bits.trailing_zeros() as usize;
+                (probs[0], topics[0]) = (row[i] * scale, i as u16);
+                return;
+            }
             let found = match k {
-                1 => top_of_few::<1>(row, scale, threshold, probs, topics),
-                2 => top_of_few::<2>(row, scale, threshold, probs, topics),
-                3 => top_of_few::<3>(row, scale, threshold, probs, topics),
-                _ => top_of_few::<4>(row, scale, threshold, probs, topics),
+                1 => false,
+                2 => top_of_few::<2>(row, scale, bits, probs, topics),
+                3 => top_of_few::<3>(row, scale, bits, probs, topics),
+                _ => top_of_few::<4>(row, scale, bits, probs, topics),
             };
             if found {
                 return;
