@@ -18,10 +18,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run_json(script: str, *args: str) -> dict:
-    """Runs ``python benches/<script> args`` and returns the JSON object of its last line."""
+def run_json(script: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    """Runs ``python benches/<script> args`` (with ``env`` added to the environment) and
+    returns the JSON object of its last line."""
+    environment = None if env is None else {**os.environ, **env}
     out = subprocess.run([sys.executable, str(HERE / script), *args],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+                         capture_output=True, text=True, check=True, env=environment)  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -19,7 +19,10 @@ the training contexts (two passes, window 10):
 then the vocabulary pass over the four parts (``Vocabulary.from_parquet``), and streaming
 training (vocabulary pass + one online pass, AttentiveARTM T=100, L=1, batches of 1,000)
 on 1 and 4 parts, each in a fresh process (bench_streaming.py), with its peak RSS, and on
-1 part at T=300, whose peak RSS less that at T=100 gives the bytes per Φ entry.
+1 part at T=300, whose peak RSS less that at T=100 gives the bytes per Φ entry; and the 1-
+and 4-part runs again with polars' allocator returning freed pages to the system at once
+(``_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0`` in the child's environment), which
+shows how much of the 4-part peak is freed memory that the allocator still holds.
 
 In-process rows and whole processes are the best of ``--repeat`` runs; the streaming rows
 are the medians (time and peak RSS) of ``--repeat`` fresh processes each; tokens/s counts the
@@ -43,6 +46,9 @@ from _fresh import machine as machine_of
 from _fresh import measured_in_child, process, run_json
 
 TOPICS = 100
+# jemalloc's options (polars' allocator reads them from this variable when it starts) for
+# freed pages to go back to the system at once: a diagnostic of the peak RSS, see below.
+IMMEDIATE_RETURN = "dirty_decay_ms:0,muzzy_decay_ms:0"
 MAX_VOCAB = 50_000
 
 
@@ -149,9 +155,9 @@ def main() -> None:
     # Streaming runs are fresh processes, ``--repeat`` of each, reported by their medians:
     # a process's peak RSS moves by up to 100 MiB between identical runs (polars' allocator
     # hands freed pages back to the system lazily, so when they count depends on timing).
-    def streaming_runs(parts: int, topics: int = TOPICS) -> dict:
+    def streaming_runs(parts: int, topics: int = TOPICS, env: dict | None = None) -> dict:
         options = ["--parts", str(parts), "--topics", str(topics), "--threads", str(args.threads)]
-        runs = [run_json("bench_streaming.py", *options) for _ in range(args.repeat)]
+        runs = [run_json("bench_streaming.py", *options, env=env) for _ in range(args.repeat)]
         median = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "parts"}
         peaks = sorted(r["peak_rss_mib"] for r in runs)
         median["rss_note"] = f"peak RSS median of {len(runs)} runs, range {peaks[0]}–{peaks[-1]}"
@@ -176,6 +182,20 @@ def main() -> None:
         f"T={TOPICS}, per Φ entry added ({entries:,}): {per_entry:.1f} bytes",
         r["end_to_end_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"],
         bytes_per_phi_entry=round(per_entry, 1))  # fmt: skip
+
+    # Where the growth of the peak from 1 to 4 parts comes from: the same runs with polars'
+    # allocator (jemalloc) handing freed pages back at once instead of after its decay time.
+    peaks = {}
+    for parts in (1, 4):
+        r = streaming_runs(parts, env={"_RJEM_MALLOC_CONF": IMMEDIATE_RETURN})
+        peaks[parts] = r["peak_rss_mib"]
+        row(f"streaming training, {parts} part(s), polars' allocator returning freed pages at "
+            f"once (_RJEM_MALLOC_CONF={IMMEDIATE_RETURN}; {r['rss_note']})",
+            r["vocabulary_and_online_pass_s"], r["tokens"], peak_rss_mib=r["peak_rss_mib"])  # fmt: skip
+    rows[-1]["rss_4_over_1"] = round(peaks[4] / peaks[1], 3)
+    rows[-1]["rss_4_over_1_default"] = round(
+        streaming[4]["peak_rss_mib"] / streaming[1]["peak_rss_mib"], 3
+    )
 
     command = "python benches/bench_throughput.py " + shlex.join(sys.argv[1:])
     machine = machine_of(args)
