@@ -44,6 +44,7 @@ ABLATIONS = {
         "inference_document_weight": 0.0,
     },
     "tempering=1 (plain EM)": {"tempering": 1.0},
+    "context_prior=0 (no prior on the contexts of training)": {"context_prior": 0.0},
     "updates_per_epoch=1 (offline EM)": {"updates_per_epoch": 1},
     "updates_per_epoch=10": {"updates_per_epoch": 10},
     "epochs=50 (the default before the epoch study, docs/research.md §1.2)": {"epochs": 50},
@@ -52,6 +53,7 @@ ABLATIONS = {
     "the old defaults (passes=1, window 10, plain offline EM, 15 epochs, training contexts)": {
         "passes": 1,
         "tempering": 1.0,
+        "context_prior": 0.0,
         "updates_per_epoch": 1,
         "epochs": 15,
         "inference_window": None,
@@ -169,7 +171,8 @@ def main() -> None:
         "",
         "AttentiveARTM defaults: "
         + ", ".join(f"{k}={defaults[k]!r}" for k in ("passes", "window", "document_weight",
-                                                   "tempering", "updates_per_epoch", "epochs",
+                                                   "tempering", "context_prior",
+                                                   "updates_per_epoch", "epochs",
                                                    "inference_window", "inference_passes",
                                                    "inference_document_weight"))
         + f"; ARTM and BigARTM: {CLASSIC_EPOCHS} epochs, doc_passes=10; LDA: tomotopy "

@@ -75,13 +75,15 @@ def _unit(x):
 
 def attentive_estep(
     tokens, offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter="p/n_t", reset=None,
-    document_weight=0.0, tempering=1.0, document_prior=None,
+    document_weight=0.0, tempering=1.0, document_prior=None, context_prior=None,
 ):  # fmt: skip
     """docs/mathematics.md §3, position by position. Returns (p, n_wt, left, right, theta, n_left,
     n_right) where left/right are the normalized inclusive F_i, B_i of the last pass (0 where
     empty), theta the context θ_i of the last pass and n_left/n_right the effective number
     of tokens (Σw)²/Σw² of the weights w that F_i and B_i give the positions. With
-    ``document_prior`` (D×T, rows P_d summing to μ_d), θ_i = (1 − μ_d) θ_i + P_d (§7.3)."""
+    ``document_prior`` (D×T, rows P_d summing to μ_d), θ_i = (1 − μ_d) θ_i + P_d (§7.3).
+    With ``context_prior`` (x, y), the text's θ_i (before P_d) is (1 − ε_i) θ_i + ε_i/T,
+    ε_i = 1/(1 + x|F_i| + y|B_i|), for the F_i and B_i that position i reads (§3)."""
     phi = np.asarray(phi, dtype=np.float64)
     n_t = np.asarray(n_t, dtype=np.float64)
     n_words, n_topics = phi.shape
@@ -145,6 +147,10 @@ def attentive_estep(
                         theta = doc
                     else:
                         theta = (1 - document_weight) * theta + document_weight * doc
+                if context_prior is not None:
+                    x, y = context_prior
+                    e = 1.0 / (1.0 + x * left.sum() + y * right.sum())
+                    theta = (1 - e) * theta + e / n_topics
                 if document_prior is not None:
                     prior = np.asarray(document_prior[d], dtype=np.float64)
                     theta = max(0.0, 1 - prior.sum()) * theta + prior

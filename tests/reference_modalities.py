@@ -90,7 +90,7 @@ def thetaless_estep(docs, weights, phi, n_t, starts, variant="full"):
 
 
 def attentive_estep(text_tokens, text_offsets, docs, weights, phi, n_t, gf, gb, beta, passes,
-                    exclude_self, filter="p/n_t", tempering=1.0):  # fmt: skip
+                    exclude_self, filter="p/n_t", tempering=1.0, context_prior=None):  # fmt: skip
     """§7.3: P_d = Σ_m τ_m Σ_w n_dw norm_t(φ_wt θ̄_td) / (N_d + S_d) with θ̄_d the text's
     linear topicization, S_d = Σ_m τ_m n_dm over the other modalities and N_d = τ_0 n_d;
     the text's E-step of §3 with θ_i = (1 − μ_d) θ_i + P_d; θ_d = (1 − μ_d) mean_i p_i +
@@ -109,7 +109,7 @@ def attentive_estep(text_tokens, text_offsets, docs, weights, phi, n_t, gf, gb, 
             share[d] = others / total
     p, n_wt, *_ = ref.attentive_estep(
         text_tokens, text_offsets, phi, n_t, gf, gb, beta, passes, exclude_self, filter,
-        tempering=tempering, document_prior=prior,
+        tempering=tempering, document_prior=prior, context_prior=context_prior,
     )  # fmt: skip
     n_wt = weights[0] * n_wt
     theta = np.zeros((n_docs, n_topics))

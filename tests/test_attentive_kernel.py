@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -82,6 +84,66 @@ def test_attentive_estep_matches_reference(
         rows = ref[0][offsets[d] : offsets[d + 1]]
         expected = rows.mean(axis=0) if len(rows) else np.full(n_topics, 1.0 / n_topics)
         np.testing.assert_allclose(mean[d], expected, atol=1e-5)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_topics=st.integers(1, 9),
+    prior=st.sampled_from([(0.0, 0.0), (10.0, 10.0), (2.5, 7.0), (40.0, 0.5)]),
+    passes=st.sampled_from([1, 2]),
+    exclude_self=st.booleans(),
+    document_weight=st.sampled_from([0.0, 0.3]),
+    resets=st.booleans(),
+)
+def test_context_prior_matches_reference(seed, n_topics, prior, passes, exclude_self,
+                                         document_weight, resets):  # fmt: skip
+    """The prior on the contexts of training (docs/mathematics.md §3): the kernel's p and
+    ñ_wt equal the reference's when ñ_wt is accumulated; without ñ_wt (inference) the
+    prior is not applied."""
+    rng = np.random.default_rng(seed)
+    tokens, offsets = random_documents(rng, 8, max_docs=5, max_len=12)
+    n = tokens.shape[0]
+    phi = random_phi(rng, 8, n_topics, zeros=0.2)
+    n_t = (rng.random(n_topics) * 10).astype(np.float32)
+    gf, gb = _gammas(rng, n, 0.2), _gammas(rng, n, 0.2)
+    reset = rng.choice([0.0, 0.4, 1.0], size=n).astype(np.float32) if resets else None
+    common = dict(gamma_forward=gf, gamma_backward=gb, beta=0.4, passes=passes,
+                  exclude_self=exclude_self, reset=reset, document_weight=document_weight,
+                  tempering=0.7)  # fmt: skip
+    p, n_wt = kernels.attentive_estep(tokens, offsets, phi, n_t, context_prior=prior, **common)
+    ref = attentive_estep(tokens, offsets, phi, n_t, gf, gb, 0.4, passes, exclude_self,
+                          "p/n_t", reset, document_weight, 0.7, context_prior=prior)  # fmt: skip
+    np.testing.assert_allclose(p, ref[0], atol=1e-5)
+    np.testing.assert_allclose(n_wt, ref[1], atol=1e-5)
+    if n:
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    inferred, none = kernels.attentive_run(tokens, offsets, phi, n_t, context_prior=prior,
+                                           accumulate=False, **common)  # fmt: skip
+    plain = attentive_estep(tokens, offsets, phi, n_t, gf, gb, 0.4, passes, exclude_self,
+                            "p/n_t", reset, document_weight, 0.7)  # fmt: skip
+    assert none is None
+    np.testing.assert_allclose(inferred, plain[0], atol=1e-5)
+
+
+def test_a_stronger_context_prior_moves_every_position_toward_uniform():
+    """ε_i = 1/(1 + x|F_i| + y|B_i|) grows as x, y shrink (a heavier prior m): the p of
+    training approach p(t|w), what a uniform θ gives, position by position."""
+    rng = np.random.default_rng(5)
+    tokens, offsets = random_documents(rng, 10, max_docs=4, max_len=30)
+    phi = random_phi(rng, 10, 6, zeros=0.0)
+    n_t = np.ones(6, dtype=np.float32)
+    common = dict(gamma_forward=0.2, gamma_backward=0.2, beta=0.5, passes=1,
+                  exclude_self=True)  # fmt: skip
+    context_free = phi[tokens] / phi[tokens].sum(axis=1, keepdims=True)
+    gaps = []
+    for prior in [None, (50.0, 50.0), (5.0, 5.0), (0.5, 0.5), (0.0, 0.0)]:
+        p, _ = kernels.attentive_estep(tokens, offsets, phi, n_t, context_prior=prior, **common)
+        gaps.append(np.abs(p - context_free).sum(axis=1))
+    for weaker, stronger in itertools.pairwise(gaps):
+        assert (stronger <= weaker + 1e-6).all()
+    assert gaps[0].sum() > 0.1
+    np.testing.assert_allclose(gaps[-1], 0.0, atol=1e-5)  # ε = 1: θ uniform everywhere
 
 
 @settings(max_examples=60, deadline=None)
@@ -200,6 +262,8 @@ def test_attentive_results_do_not_depend_on_thread_count():
         ),
         ({"phi": np.full((6, 2), np.nan, dtype=np.float32)}, ValueError, "NaN"),
         ({"n_t": np.ones(3, dtype=np.float32)}, ValueError, "shape"),
+        ({"context_prior": (-1.0, 1.0)}, ValueError, "context prior's scales must be finite"),
+        ({"context_prior": (1.0, float("inf"))}, ValueError, "context_prior must be finite"),
     ],
 )
 def test_bad_attentive_arguments_raise(change, error, match):

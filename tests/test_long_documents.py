@@ -44,7 +44,7 @@ def stream():
 
 OPTIONS = [
     dict(passes=1, exclude_self=True, filter="p/n_t", document_weight=0.0, tempering=1.0),
-    dict(passes=2, exclude_self=True, filter="p/n_t", document_weight=0.0, tempering=0.7),
+    dict(passes=2, exclude_self=True, filter="p/n_t", tempering=0.7, context_prior=(10.0, 10.0)),
     dict(passes=2, exclude_self=False, filter="phi", document_weight=0.3, tempering=1.0),
     dict(passes=3, exclude_self=True, filter="phi", document_weight=0.1, tempering=0.5),
 ]
@@ -57,6 +57,7 @@ OPTIONS.append(
         filter="p/n_t",
         document_weight=0.2,
         tempering=0.7,
+        context_prior=(4.0, 25.0),
         document_prior=(0.5 * _PRIOR / _PRIOR.sum(axis=1, keepdims=True)).astype(np.float32),
     )
 )

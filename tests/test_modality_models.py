@@ -110,6 +110,7 @@ def test_one_attentive_epoch_over_modalities_matches_reference(filter):
     n_wt, _, _ = refm.attentive_estep(
         c.token_ids, c.doc_offsets, other_docs, [2.0, 5.0, 2.0], initial_phi(c, 4, 3),
         np.ones(4), g, g, 0.4, 2, True, filter, tempering=0.7,
+        context_prior=(4.0, 4.0),  # (h→/m, h←/m): window 4, the default prior m = 1
     )  # fmt: skip
     phi = refm.mstep(n_wt, starts)
     np.testing.assert_allclose(model.n_wt, n_wt[: starts[1]], atol=1e-5)

@@ -60,7 +60,7 @@ def test_one_epoch_of_each_model_matches_reference_on_real_documents(labelled):
     g = np.full(c.n_tokens, 0.1, dtype=np.float32)
     n_wt, _, _ = refm.attentive_estep(
         c.token_ids, c.doc_offsets, label_docs, weights, phi0, np.ones(5), g, g, 0.5, 2, True,
-        tempering=0.7,
+        tempering=0.7, context_prior=(10.0, 10.0),  # (h→/m, h←/m): window 10, prior m = 1
     )  # fmt: skip
     check(att, n_wt)
 

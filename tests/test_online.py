@@ -124,6 +124,7 @@ def reference_estep(model, batch: attartm.Corpus, phi: np.ndarray, n_wt: np.ndar
             gamma_backward=gb, beta=model.beta, passes=model.passes,
             exclude_self=model.exclude_self, filter=model.filter, reset=model.resets(batch),
             document_weight=model.document_weight, tempering=model.tempering,
+            context_prior=model._context_prior_scales,
         )[1]  # fmt: skip
     bow = BagOfWords.of(batch.token_ids, batch.doc_offsets, None)
     if isinstance(model, attartm.ARTM):

@@ -104,6 +104,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: NDArray[np.float32] | None = None,
+    context_prior: tuple[float, float] | None = None,
     output: Literal["tokens", "contexts", "loglik", "doc_mean"] = "tokens",
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -120,7 +121,9 @@ def attentive_estep(
     ``gamma_backward`` (in [0, 1]) the smoothing coefficients: a float for every position,
     or float32[n], one per position; ``beta`` in [0, 1] the weight of the left context;
     ``passes`` ≥ 1; ``document_prior`` (float32[D, T], rows ≥ 0 summing to μ_d ≤ 1) the
-    vector P_d of each document's other modalities: θ_i = (1 − μ_d) θ_i^text + P_d (§7.3).
+    vector P_d of each document's other modalities: θ_i = (1 − μ_d) θ_i^text + P_d (§7.3);
+    ``context_prior`` (x, y ≥ 0) the prior on the text's contexts when ``n_wt`` is
+    accumulated: θ_i^text = (1 − ε_i) θ_i^text + ε_i/T, ε_i = 1/(1 + x|F_i| + y|B_i|) (§3).
 
     Returns ``(values, n_wt)``. ``values`` depends on ``output``:
 
@@ -156,6 +159,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: NDArray[np.float32] | None = None,
+    context_prior: tuple[float, float] | None = None,
     output: Literal["none"],
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -183,6 +187,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: NDArray[np.float32] | None = None,
+    context_prior: tuple[float, float] | None = None,
     output: Literal["top"],
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -210,6 +215,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: NDArray[np.float32] | None = None,
+    context_prior: tuple[float, float] | None = None,
     output: Literal["fragments"],
     top: int = 1,
     accumulate: _Accumulate = "dense",
@@ -252,6 +258,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: NDArray[np.float32] | None = None,
+    context_prior: tuple[float, float] | None = None,
     output: str = "tokens",
     top: int = 1,
     accumulate: _Accumulate = "dense",

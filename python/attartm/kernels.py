@@ -144,6 +144,7 @@ def attentive_estep(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: Any = None,
+    context_prior: tuple[float, float] | None = None,
     accumulate: bool | str = True,
     into: np.ndarray | None = None,
     weight: float = 1.0,
@@ -184,6 +185,11 @@ def attentive_estep(
     document_prior : float32[D, T], optional
         The vector P_d of the document's other modalities (rows ≥ 0 summing to μ_d ≤ 1):
         θ_i = (1 − μ_d) θ_i^text + P_d (docs/mathematics.md §7).
+    context_prior : (float, float), optional
+        (x, y) ≥ 0 of the prior on the text's contexts in training (applied only when ñ_wt
+        is accumulated): θ_i = (1 − ε_i) θ_i + ε_i/T with ε_i = 1/(1 + x|F_i| + y|B_i|);
+        for windows h→, h← and a prior of m tokens, (x, y) = (h→/m, h←/m)
+        (docs/mathematics.md §3).
     accumulate, into, weight
         What becomes of ñ_wt (see the module's documentation).
     threads : int, optional
@@ -200,8 +206,8 @@ def attentive_estep(
         tokens, doc_offsets, phi, n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
         filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
-        document_prior=document_prior, output="tokens", accumulate=accumulate, into=into,
-        weight=weight, threads=threads,
+        document_prior=document_prior, context_prior=context_prior, output="tokens",
+        accumulate=accumulate, into=into, weight=weight, threads=threads,
     )  # fmt: skip
 
 
@@ -221,6 +227,7 @@ def attentive_run(
     document_weight: float = 0.0,
     tempering: float = 1.0,
     document_prior: Any = None,
+    context_prior: tuple[float, float] | None = None,
     output: str = "tokens",
     top: int = 1,
     accumulate: bool | str = True,
@@ -240,8 +247,8 @@ def attentive_run(
         tokens, doc_offsets, _arrays.matrix("phi", phi), n_t, gamma_forward=gamma_forward,
         gamma_backward=gamma_backward, beta=beta, passes=passes, exclude_self=exclude_self,
         filter=filter, reset=reset, document_weight=document_weight, tempering=tempering,
-        document_prior=document_prior, output=output, top=top, accumulate=accumulate,
-        into=into, weight=weight, threads=threads, checked_phi=False,
+        document_prior=document_prior, context_prior=context_prior, output=output, top=top,
+        accumulate=accumulate, into=into, weight=weight, threads=threads, checked_phi=False,
     )  # fmt: skip
 
 
@@ -263,6 +270,7 @@ def _attentive_run(
     output: str,
     top: int,
     document_prior: Any = None,
+    context_prior: tuple[float, float] | None = None,
     accumulate: bool | str,
     into: np.ndarray | None,
     weight: float,
@@ -297,6 +305,9 @@ def _attentive_run(
         document_prior=None
         if document_prior is None
         else _arrays.matrix("document_prior", document_prior, columns=t),
+        context_prior=None
+        if context_prior is None
+        else tuple(_arrays.finite_float("context_prior", x) for x in context_prior),
         output=output,
         top=min(_arrays.positive_int("top", top), t),
         threads=_arrays.threads(threads),

@@ -90,6 +90,13 @@ pub struct AttentiveParams<'a> {
     /// summing to μ_d ≤ 1): θ_i = (1 − μ_d) θ_i^text + P_d (docs/mathematics.md §7).
     /// `None`: the text alone.
     pub document_prior: Option<&'a [f32]>,
+    /// A symmetric Dirichlet prior on the text's context of every position, in training
+    /// only (in a call that accumulates ñ_wt, whose outputs then read the same θ):
+    /// θ_i = (1 − ε_i) θ_i + ε_i/T with ε_i = 1 / (1 + x|F_i| + y|B_i|), where
+    /// (x, y) = (h→/m, h←/m) for windows h→, h← and a prior of m tokens, so that
+    /// h→|F_i| + h←|B_i| is the number of tokens the contexts hold (docs/mathematics.md
+    /// §3). `None`: no prior.
+    pub context_prior: Option<(f32, f32)>,
 }
 
 /// What the E-step writes besides ñ_wt.
@@ -194,6 +201,13 @@ fn check(docs: &Documents<'_>, n_t: &[f32], p: &AttentiveParams<'_>) -> Result<(
     }
     if let Some(prior) = p.document_prior {
         check_prior(prior, docs.n_docs(), n_t.len())?;
+    }
+    if let Some((x, y)) = p.context_prior {
+        if !(x.is_finite() && y.is_finite() && x >= 0.0 && y >= 0.0) {
+            return Err(Error::Value(format!(
+                "the context prior's scales must be finite and non-negative, but are ({x}, {y})"
+            )));
+        }
     }
     if let Some(i) = n_t.iter().position(|v| *v < 0.0) {
         return Err(Error::Value(format!(
@@ -642,6 +656,11 @@ fn estep(
         } else {
             params.tempering
         },
+        context_prior: if sums.is_none() {
+            None
+        } else {
+            params.context_prior
+        },
         blocking,
         cancel: cancel::current(),
     };
@@ -838,6 +857,8 @@ struct Setup<'a> {
     document_weight: f32,
     /// κ of tempered EM when ñ_wt is accumulated, else 1.
     tempering: f32,
+    /// `AttentiveParams::context_prior` when ñ_wt is accumulated, else None.
+    context_prior: Option<(f32, f32)>,
     blocking: Blocking,
     /// The call's cancel request, looked at between the blocks of a long document.
     cancel: Arc<Cancel>,
@@ -1634,6 +1655,11 @@ impl Doc<'_> {
             let head_scale = self.head.scale::<EXCLUDE_SELF>(counted);
             let (mut a, mut c, mut u, mut d) =
                 mix::<DOC_HEAD>(ls, rs, setup.beta, t, &self.head, head_scale);
+            if let Some((x, y)) = setup.context_prior {
+                let e = 1.0 / (1.0 + x * ls + y * rs);
+                let keep = 1.0 - e;
+                (a, c, u, d) = (a * keep, c * keep, u * keep + e / t as f32, d * keep);
+            }
             if with_prior {
                 let share = self.text_share;
                 (a, c, u, d) = (a * share, c * share, u * share, d * share);
@@ -1913,6 +1939,7 @@ mod tests {
                             document_weight,
                             tempering,
                             document_prior: with_prior.then_some(&prior[..]),
+                            context_prior: None,
                         };
                         for output in outputs {
                             let run = |long_document, block, piece| -> Bits {
@@ -2016,6 +2043,7 @@ mod tests {
                 document_weight: 0.2,
                 tempering: 0.7,
                 document_prior: None,
+                context_prior: None,
             };
             let blocking = Blocking {
                 long_document: Some(long_document),
@@ -2063,6 +2091,7 @@ mod tests {
             document_weight: 0.0,
             tempering: 1.0,
             document_prior: None,
+            context_prior: None,
         };
         let err = attentive_estep(&docs, phi, &n_t, &params, Output::None, Accumulate::None)
             .err()

@@ -81,6 +81,7 @@ fn two_passes<'a>(gf: &'a [f32], gb: &'a [f32]) -> AttentiveParams<'a> {
         document_weight: 0.0,
         tempering: 1.0,
         document_prior: None,
+        context_prior: None,
     }
 }
 
@@ -174,6 +175,7 @@ fn every_kernel_gives_the_same_bits_on_one_and_three_threads() {
             document_weight: 0.0,
             tempering: 1.0,
             document_prior: None,
+            context_prior: None,
         };
         let att = tokens_and_sums(&docs, &c, &ap);
         let tl = thetaless_estep(&docs, phi(&c), &c.n_t, Variant::Full, Accumulate::Dense).unwrap();
@@ -202,6 +204,7 @@ fn attentive_rows_sum_to_one_and_mass_is_conserved() {
                 document_weight: 0.0,
                 tempering: 1.0,
                 document_prior: None,
+                context_prior: None,
             };
             let out = tokens_and_sums(&docs, &c, &ap);
             for row in out.values.chunks(c.n_topics) {
@@ -262,6 +265,7 @@ fn attentive_rejects_bad_coefficients() {
             document_weight: 0.0,
             tempering: 1.0,
             document_prior: None,
+            context_prior: None,
         };
         let out = attentive_estep(&docs, phi(&c), &c.n_t, &ap, Output::None, Accumulate::Dense);
         assert!(out.is_err());
@@ -320,6 +324,7 @@ fn a_full_reset_separates_the_two_sides_like_a_document_boundary() {
             document_weight: 0.0,
             tempering: 1.0,
             document_prior: None,
+            context_prior: None,
         };
         let without = AttentiveParams {
             reset: None,

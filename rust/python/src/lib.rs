@@ -288,7 +288,7 @@ fn check_attentive_sizes(
 /// tests): documents longer than this many tokens run a block at a time (the default is
 /// the core's; the results are the same for any value).
 #[pyfunction]
-#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, document_prior=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None, fragments=None))]
+#[pyo3(signature = (tokens, doc_offsets, phi, n_t, *, gamma_forward, gamma_backward, beta, passes, exclude_self, filter="p/n_t", reset=None, document_weight=0.0, tempering=1.0, document_prior=None, context_prior=None, output="tokens", top=1, accumulate="dense", into=None, weight=1.0, checked_phi=false, threads=None, long_document=None, fragments=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn attentive_estep<'py>(
     py: Python<'py>,
@@ -306,6 +306,7 @@ fn attentive_estep<'py>(
     document_weight: f32,
     tempering: f32,
     document_prior: Option<&Bound<'py, PyAny>>,
+    context_prior: Option<(f32, f32)>,
     output: &str,
     top: usize,
     accumulate: &str,
@@ -366,6 +367,7 @@ fn attentive_estep<'py>(
         document_weight,
         tempering,
         document_prior: prior.as_ref().map(|p| p.as_slice()),
+        context_prior,
     };
     if let Some(spec) = spec {
         let found = run(py, threads, || {
