@@ -396,6 +396,26 @@ fn candidates(row: &[f32], scale: f32, threshold: f32) -> u128 {
     (hi as u128) << 64 | lo as u128
 }
 
+/// The best value of `row ⊙ scale` when its threshold is the largest p itself (k = 1: the
+/// largest of the lane maxima, scaled, and scaling keeps the order): every candidate ties
+/// at it, so the first is the answer, without the loop of [`top_of_few`]. False where there
+/// is none, which only a row that is not of probabilities (a NaN) gives.
+#[inline(always)]
+fn first_of(
+    row: &[f32],
+    scale: f32,
+    candidates: u128,
+    probs: &mut [f32],
+    topics: &mut [u16],
+) -> bool {
+    if candidates == 0 {
+        return false;
+    }
+    let i = candidates.trailing_zeros() as usize;
+    (probs[0], topics[0]) = (row[i] * scale, i as u16);
+    true
+}
+
 /// The K best values of `row ⊙ scale` (at most 128, non-negative) among the
 /// `candidates` (bit t: topic t), into `probs` and `topics`, when at most [`FEW`] are
 /// set; false (and nothing written) otherwise. Each is inserted by compare-exchanges down
@@ -462,17 +482,8 @@ fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: 
         threshold = m[k - 1] * scale;
         if row.len() <= 128 {
             let bits = candidates(row, scale, threshold);
-            // k = 1: the threshold is the largest p itself (the largest of the maxima,
-            // scaled: scaling keeps the order), so every candidate ties at it and the
-            // first is the answer. (No candidate only where the row is not a row of
-            // probabilities, a NaN; the general path then answers as for any k.)
-            if k == 1 && bits != 0 {
-                let i = bits.trailing_zeros() as usize;
-                (probs[0], topics[0]) = (row[i] * scale, i as u16);
-                return;
-            }
             let found = match k {
-                1 => false,
+                1 => first_of(row, scale, bits, probs, topics),
                 2 => top_of_few::<2>(row, scale, bits, probs, topics),
                 3 => top_of_few::<3>(row, scale, bits, probs, topics),
                 _ => top_of_few::<4>(row, scale, bits, probs, topics),
