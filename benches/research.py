@@ -4,7 +4,7 @@ documents (the test splits are never used here).
 
     python benches/research.py [--corpora 20ng reuters wiki] [--seeds 0 1 2]
                                [--topics 50] [--out docs/research] [--summarize]
-                               [--epoch-study]
+                               [--epoch-study] [--parameters NAME ...]
 
 For each corpus and parameter, ``attartm.experiments.sweep`` trains one AttentiveARTM per
 value and seed (the other parameters at their defaults) and scores it after epochs 10, 20
@@ -13,6 +13,9 @@ validation documents. The online settings (τ0/κ and δ/α of ``fit_online``) a
 same way with ``fit_online``. Writes ``OUT/<corpus>.parquet`` (one row per run × epoch ×
 score), ``OUT/<corpus>.png`` (every score against every parameter, mean ± sd over the
 seeds) and ``OUT/summary.md`` (the final-epoch means, the table docs/research.md quotes).
+``--parameters`` reruns only the named parameters of PARAMETERS (with a fresh run of the
+defaults as their default rows) and replaces their rows in the corpus's existing table,
+keeping the others: how a parameter added after a full run joins the programme.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ PARAMETERS: dict[str, list] = {
     "inference_passes": ["auto", None],
     "inference_document_weight": ["auto", 0.0],
     "background_topics": [(), (49,)],
+    "context_prior": [0.0, 1.0, 2.0, 4.0],
 }
-# The epochs after which every run is scored (the last is the model's default, 50).
+# The epochs after which every run is scored, besides the last (the model's `epochs`).
 SCORE_EPOCHS = [10, 20, 30, 40]
 ONLINE = {
     "τ0=64, κ=0.5": {"tau0": 64.0, "kappa": 0.5},
@@ -164,8 +168,9 @@ def reference_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def parameter_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
-    """The defaults once, then every other value of every parameter."""
+def parameter_runs(fit, val, n_topics: int, seeds, parameters=PARAMETERS) -> pl.DataFrame:
+    """The defaults once (also as the ``epochs`` rows when every parameter runs), then
+    every other value of each of ``parameters``."""
     defaults = attartm.AttentiveARTM(n_topics).get_params()
     defaults["window"] = defaults["window"] or attartm.AttentiveARTM.DEFAULT_WINDOW
 
@@ -182,8 +187,8 @@ def parameter_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
             pl.lit("epochs").alias("parameter"), pl.col("epoch").cast(pl.String).alias("value"),
             "seed", "epoch", "score", pl.col("value").alias("result"), "seconds",
         )
-    ]  # fmt: skip
-    for parameter, values in PARAMETERS.items():
+    ] if parameters is PARAMETERS else []  # fmt: skip
+    for parameter, values in parameters.items():
         default = defaults[parameter]
         others = [v for v in values if not _same(v, default)]
         print(f"  {parameter}: {others} (default {default!r})", flush=True)
@@ -305,6 +310,8 @@ def main() -> None:
                         help="only the epoch study of docs/research.md §1.2")  # fmt: skip
     parser.add_argument("--summarize", action="store_true",
                         help="only rewrite OUT/summary.md from the tables in OUT")  # fmt: skip
+    parser.add_argument("--parameters", nargs="+", choices=list(PARAMETERS),
+                        help="rerun only these parameters, into the existing tables")  # fmt: skip
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -325,11 +332,19 @@ def main() -> None:
         train, _ = LOADERS[name]()
         fit, val = validation_split(train)
         print(f"{name}: fit {fit}, validation {val}", flush=True)
-        table = pl.concat([
-            reference_runs(fit, val, args.topics, args.seeds),
-            parameter_runs(fit, val, args.topics, args.seeds),
-            online_runs(fit, val, args.topics, args.seeds, batch_size=500, epochs=15),
-        ])  # fmt: skip
+        if args.parameters:
+            chosen = {p: PARAMETERS[p] for p in args.parameters}
+            old = pl.read_parquet(out / f"{name}.parquet")
+            table = pl.concat([
+                old.filter(~pl.col("parameter").is_in(list(chosen))),
+                parameter_runs(fit, val, args.topics, args.seeds, chosen).cast(old.schema),
+            ])  # fmt: skip
+        else:
+            table = pl.concat([
+                reference_runs(fit, val, args.topics, args.seeds),
+                parameter_runs(fit, val, args.topics, args.seeds),
+                online_runs(fit, val, args.topics, args.seeds, batch_size=500, epochs=15),
+            ])  # fmt: skip
         table.write_parquet(out / f"{name}.parquet")
         plot(table, out / f"{name}.png", f"{name}: {fit.n_documents} training documents")
         write_summary(out, args.seeds, args.topics)

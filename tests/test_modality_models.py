@@ -99,8 +99,8 @@ def test_one_thetaless_epoch_over_modalities_matches_reference(variant):
 def test_one_attentive_epoch_over_modalities_matches_reference(filter):
     c = corpus()
     model = attartm.AttentiveARTM(
-        4, passes=2, window=4, beta=0.4, filter=filter, tempering=0.7, updates_per_epoch=1,
-        modality_weights={"text": 2.0, "label": 5.0, "tags": 2.0}, seed=3,
+        4, passes=2, window=4, beta=0.4, filter=filter, tempering=0.7, context_prior=1.0,
+        updates_per_epoch=1, modality_weights={"text": 2.0, "label": 5.0, "tags": 2.0}, seed=3,
     )  # fmt: skip
     model.fit(c, epochs=1)
     starts, bags = layout(c)
@@ -110,7 +110,7 @@ def test_one_attentive_epoch_over_modalities_matches_reference(filter):
     n_wt, _, _ = refm.attentive_estep(
         c.token_ids, c.doc_offsets, other_docs, [2.0, 5.0, 2.0], initial_phi(c, 4, 3),
         np.ones(4), g, g, 0.4, 2, True, filter, tempering=0.7,
-        context_prior=(4.0, 4.0),  # (h→/m, h←/m): window 4, the default prior m = 1
+        context_prior=(4.0, 4.0),  # (h→/m, h←/m): window 4, prior m = 1
     )  # fmt: skip
     phi = refm.mstep(n_wt, starts)
     np.testing.assert_allclose(model.n_wt, n_wt[: starts[1]], atol=1e-5)

@@ -53,7 +53,9 @@ def test_one_epoch_of_each_model_matches_reference_on_real_documents(labelled):
     check(artm, refm.artm_estep(docs, weights, phi0, 4)[1])
     tl = attartm.ThetalessARTM(5, modality_weights={"label": 20.0}).fit(c, epochs=1)
     check(tl, refm.thetaless_estep(docs, weights, phi0, np.ones((2, 5)), starts))
-    att = attartm.AttentiveARTM(5, window=10, updates_per_epoch=1, modality_weights={"label": 20.0})
+    att = attartm.AttentiveARTM(
+        5, window=10, context_prior=1.0, updates_per_epoch=1, modality_weights={"label": 20.0}
+    )
     att.fit(c, epochs=1)
     empty = np.zeros(c.n_documents + 1, np.int64)
     label_docs = refm.entries(np.zeros(0, np.uint32), empty, bags, starts)

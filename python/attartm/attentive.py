@@ -81,8 +81,10 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         Mass m ≥ 0, in tokens, of a symmetric Dirichlet prior on the context of every
         position in training: θ_i = (N_i θ_i + m/T)/(N_i + m), with N_i the tokens its two
         moving averages hold (docs/mathematics.md §3), so that a context may admit a
-        topic it lacks, as LDA's α does, most where it holds few tokens. Default 1 (a
-        prior worth one token, Perks's α = 1/T); 0: none. Inference is not smoothed.
+        topic it lacks, as LDA's α does, most where it holds few tokens. 1 is a prior
+        worth one token (Perks's α = 1/T); 0 (the default): none. Inference is not
+        smoothed. It did not win on the validation splits of three corpora on average
+        (docs/research.md §4), so it is off by default.
     epochs : int
         Passes over the corpus that ``fit`` makes by default.
     updates_per_epoch : int
@@ -93,9 +95,8 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         modalities are bags of the whole document that enter every position's context
         with their share of the document's weighted tokens (docs/mathematics.md §7.3).
 
-    The defaults (L = 2, window 10, κ = 0.7, a prior of one token on the contexts of
-    training, 50 updates per epoch, 75 epochs, inference contexts chosen by held-out
-    likelihood) are the recipe chosen on a validation split
+    The defaults (L = 2, window 10, κ = 0.7, 50 updates per epoch, 75 epochs, inference
+    contexts chosen by held-out likelihood) are the recipe chosen on a validation split
     of 20 Newsgroups and checked on Reuters and Wikipedia (docs/research.md); every knob
     stays available.
     """
@@ -122,7 +123,7 @@ class AttentiveARTM(InferenceContexts, TopicFragments, TopicPhrases, TopicModel)
         filter: str = "p/n_t",
         document_weight: float = 0.0,
         tempering: float = 0.7,
-        context_prior: float = 1.0,
+        context_prior: float = 0.0,
         epochs: int = 75,
         updates_per_epoch: int = 50,
         background_topics: Iterable[int] = (),
