@@ -7,11 +7,10 @@ the figure is the best round's mean epoch, as wall seconds and as process CPU se
 (all threads). CPU seconds stay comparable when the machine is busy, which is how two
 builds are compared: run this under each, in alternation. The ratio to BigARTM is printed
 when ``big`` is among the models. ``att2`` is plain two-pass AttentiveARTM (offline EM, no
-tempering), ``recipe`` AttentiveARTM with its defaults (tempering κ = 0.7, 50 stepwise
-updates per epoch). The
-recipe's fit also chooses its inference contexts once, at the end (docs/mathematics.md
-§5.1): that is not part of an epoch, so the epochs are timed with the
-training contexts at inference (the same training) and the choice is timed on its own.
+tempering, no prior on the contexts), ``recipe`` AttentiveARTM with its defaults
+(tempering κ = 0.7, 50 stepwise updates per epoch). The recipe's fit also chooses its
+inference contexts once, at the end (docs/mathematics.md §5.1): that is not part of an
+epoch, so the epochs are timed with the training contexts at inference (the same training) and the choice is timed on its own.
 """
 
 from __future__ import annotations
@@ -31,12 +30,13 @@ T, THREADS = 50, 2
 # them and an epoch is one pass of training (the choice is timed apart, see choice()).
 MODELS = {
     "artm": lambda: attartm.ARTM(T, doc_passes=10, threads=THREADS),
-    # Plain two-pass Attentive ARTM: offline EM, no tempering.
+    # Plain two-pass Attentive ARTM: offline EM, no tempering, no prior on the contexts.
     "att2": lambda: attartm.AttentiveARTM(
         T,
         passes=2,
         window=10,
         tempering=1.0,
+        context_prior=0.0,
         updates_per_epoch=1,
         threads=THREADS,
         **TRAINING_CONTEXTS,

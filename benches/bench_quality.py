@@ -32,7 +32,8 @@ from attartm.peers import BigARTM, TomotopyLDA, bigartm_available, tomotopy_avai
 
 SCORES = ("perplexity", "npmi", "c_npmi_10", "c_npmi_110")
 # Each ablation turns one mechanism of the default recipe back to what the model did
-# before it (docs/research.md explains each).
+# before it (docs/research.md explains each); `context_prior=1` instead adds the prior on
+# the contexts of training that was a default from f631838 to 742107d.
 ABLATIONS = {
     "inference in the training contexts (inference_window=None, inference_passes=None, "
     "inference_document_weight=None)": {
@@ -53,6 +54,7 @@ ABLATIONS = {
     "the old defaults (passes=1, window 10, plain offline EM, 15 epochs, training contexts)": {
         "passes": 1,
         "tempering": 1.0,
+        "context_prior": 0.0,
         "updates_per_epoch": 1,
         "epochs": 15,
         "inference_window": None,

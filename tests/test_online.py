@@ -181,7 +181,14 @@ MODELS = {
     "artm": lambda **kw: attartm.ARTM(3, doc_passes=4, seed=2, **kw),
     "attentive": lambda **kw: attartm.AttentiveARTM(3, passes=2, window=5, seed=2, **kw),
     "attentive-heads": lambda **kw: attartm.AttentiveARTM(
-        3, passes=2, window=5, document_weight=0.3, tempering=0.6, seed=2, **kw
+        3,
+        passes=2,
+        window=5,
+        document_weight=0.3,
+        tempering=0.6,
+        context_prior=1.0,
+        seed=2,
+        **kw,
     ),
     "thetaless-full": lambda **kw: attartm.ThetalessARTM(3, variant="full", seed=2, **kw),
     "thetaless-naive": lambda **kw: attartm.ThetalessARTM(3, variant="naive", seed=2, **kw),
