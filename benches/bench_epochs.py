@@ -10,7 +10,8 @@ when ``big`` is among the models. ``att2`` is plain two-pass AttentiveARTM (offl
 tempering, no prior on the contexts), ``recipe`` AttentiveARTM with its defaults
 (tempering κ = 0.7, 50 stepwise updates per epoch). The recipe's fit also chooses its
 inference contexts once, at the end (docs/mathematics.md §5.1): that is not part of an
-epoch, so the epochs are timed with the training contexts at inference (the same training) and the choice is timed on its own.
+epoch, so the epochs are timed with the training contexts at inference (the same
+training) and the choice is timed on its own.
 """
 
 from __future__ import annotations

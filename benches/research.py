@@ -168,9 +168,11 @@ def reference_runs(fit, val, n_topics: int, seeds) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def parameter_runs(fit, val, n_topics: int, seeds, parameters=PARAMETERS) -> pl.DataFrame:
-    """The defaults once (also as the ``epochs`` rows when every parameter runs), then
-    every other value of each of ``parameters``."""
+def parameter_runs(
+    fit, val, n_topics: int, seeds, parameters=PARAMETERS, with_epochs: bool = True
+) -> pl.DataFrame:
+    """The defaults once (also as the ``epochs`` rows, ``with_epochs``), then every other
+    value of each of ``parameters``."""
     defaults = attartm.AttentiveARTM(n_topics).get_params()
     defaults["window"] = defaults["window"] or attartm.AttentiveARTM.DEFAULT_WINDOW
 
@@ -187,7 +189,7 @@ def parameter_runs(fit, val, n_topics: int, seeds, parameters=PARAMETERS) -> pl.
             pl.lit("epochs").alias("parameter"), pl.col("epoch").cast(pl.String).alias("value"),
             "seed", "epoch", "score", pl.col("value").alias("result"), "seconds",
         )
-    ] if parameters is PARAMETERS else []  # fmt: skip
+    ] if with_epochs else []  # fmt: skip
     for parameter, values in parameters.items():
         default = defaults[parameter]
         others = [v for v in values if not _same(v, default)]
@@ -337,7 +339,8 @@ def main() -> None:
             old = pl.read_parquet(out / f"{name}.parquet")
             table = pl.concat([
                 old.filter(~pl.col("parameter").is_in(list(chosen))),
-                parameter_runs(fit, val, args.topics, args.seeds, chosen).cast(old.schema),
+                parameter_runs(fit, val, args.topics, args.seeds, chosen, with_epochs=False)
+                .cast(old.schema),
             ])  # fmt: skip
         else:
             table = pl.concat([
