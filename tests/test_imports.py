@@ -144,10 +144,20 @@ def test_no_module_of_the_package_takes_part_in_an_import_circle():
 
 def test_importing_the_package_leaves_out_optional_heavy_modules():
     """``import attartm`` (every process of the command line pays it) does not import
-    scipy, sklearn, gensim or ray: they are imported by the functions that need them."""
+    scipy, sklearn, gensim, ray or tqdm: they are imported by the functions that need
+    them (tqdm, with the asyncio it brings, by the first progress bar)."""
+    heavy = ("scipy", "sklearn", "gensim", "ray", "tqdm", "asyncio")
     code = (
-        "import sys, attartm, attartm.cli; "
-        "print(sorted(m for m in ('scipy', 'sklearn', 'gensim', 'ray') if m in sys.modules))"
+        f"import sys, attartm, attartm.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_progress_bar_imports_tqdm_when_it_is_shown(capsys):
+    from attartm._progress import progress
+
+    assert list(progress(range(5), enabled=True, desc="counting")) == [0, 1, 2, 3, 4]
+    assert "counting" in capsys.readouterr().err
+    assert list(progress(range(3), enabled=False, desc="quiet")) == [0, 1, 2]
+    assert "quiet" not in capsys.readouterr().err
