@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 import attartm
 from attartm._pipeline import prefetch
-from attartm.streaming import row_batches
+from attartm.streaming import file_chunks, row_batches
 
 from .conftest import synthetic_texts
 
@@ -36,8 +36,38 @@ def test_row_batches_cut_exactly(parquet_parts):
     paths, frame = parquet_parts
     batches = list(row_batches([str(p) for p in paths], ["doc_id", "body"], 20))
     assert [b.height for b in batches] == [20, 20, 20, 20, 10]
-    # Rows carried over a file boundary are copies (detached): the same values and dtypes.
+    # Batches that span a file boundary join the rows of both: the same values and dtypes.
     assert_frame_equal(pl.concat(batches), frame)
+
+
+def test_file_chunks_read_slices_of_a_row_group(tmp_path):
+    """A file of one row group is read in frames of at most ``chunk_size`` rows, each a
+    slice of the file (not the row group held whole), and an empty file gives none."""
+    frame = pl.DataFrame({"id": list(range(35)), "text": [f"w{i} x" for i in range(35)]})
+    whole, empty = tmp_path / "whole.parquet", tmp_path / "empty.parquet"
+    frame.write_parquet(whole, row_group_size=1000)
+    frame.head(0).write_parquet(empty)
+    chunks = list(file_chunks([str(whole), str(empty), str(whole)], ["text"], 10))
+    assert [c.height for c in chunks] == [10, 10, 10, 5, 10, 10, 10, 5]
+    assert_frame_equal(pl.concat(chunks), pl.concat([frame, frame]).select("text"))
+    with pytest.raises(ValueError, match=r"column\(s\) \['body'\] not in the parquet file"):
+        list(file_chunks([str(whole)], ["body"], 10))
+
+
+def test_file_chunks_bounded_in_bytes_follow_the_length_of_the_rows(tmp_path):
+    """With ``max_bytes``, a probe of PROBE_ROWS rows comes first, then frames whose rows
+    hold about ``max_bytes``: long rows are read a few at a time, in order."""
+    from attartm._parquet import PROBE_ROWS
+
+    texts = [f"{i:04d} " + "w" * 995 for i in range(2 * PROBE_ROWS + 100)]  # 1,000 bytes each
+    frame = pl.DataFrame({"text": texts})
+    path = tmp_path / "long.parquet"
+    frame.write_parquet(path)
+    chunks = list(file_chunks([str(path)], ["text"], 10_000, max_bytes=50_000))
+    assert chunks[0].height == PROBE_ROWS
+    assert all(c.estimated_size() <= 55_000 for c in chunks[1:])
+    assert all(30 <= c.height <= 55 for c in chunks[1:-1])
+    assert_frame_equal(pl.concat(chunks), frame)
 
 
 def test_streaming_vocabulary_equals_the_in_memory_one(parquet_parts):

@@ -8,56 +8,60 @@ from collections.abc import Iterator
 
 import polars as pl
 
+# The first frame of a byte-bounded read (see file_chunks): enough rows to estimate the
+# bytes of a row, few enough that a file of long documents costs little before it is known.
+PROBE_ROWS = 256
 
-def file_chunks(files: list[str], columns: list[str], chunk_size: int) -> Iterator[pl.DataFrame]:
-    """The rows of the files in order, as frames of at most ``chunk_size`` rows.
 
-    The files are scanned one after the other: a reader cannot hold less than one row group
-    of a file, and scanning them together lets it read ahead into several files, so memory
-    would grow with the number of files.
+def file_chunks(
+    files: list[str], columns: list[str], chunk_size: int, *, max_bytes: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """The rows of the files in order, as frames of at most ``chunk_size`` rows, and with
+    ``max_bytes`` of about that many bytes at most: each frame's length then follows the
+    bytes per row of the frame before it (the first is a probe of ``PROBE_ROWS`` rows), so
+    that long documents are read in proportionally fewer rows.
+
+    Each frame is read on its own, as a slice of its file: polars decodes only the pages
+    that hold the slice's rows, so a frame costs its own rows and owns its buffers. (Read
+    in batches, a file's whole row group stays decoded while its batches are in use, and
+    at a file boundary the next file's is decoded beside it: the Wikipedia sample's files
+    are one row group of about 120 MB each.) The files are read one after the other.
     """
+    size = chunk_size if max_bytes is None else min(chunk_size, PROBE_ROWS)
     for path in files:
         lf = pl.scan_parquet(path)
         names = lf.collect_schema().names()
         missing = [c for c in columns if c not in names]
         if missing:
             raise ValueError(f"column(s) {missing} not in the parquet file {path}; it has {names}")
-        yield from lf.select(columns).collect_batches(chunk_size=chunk_size)
+        rows = lf.select(pl.len()).collect().item()
+        lf = lf.select(columns)
+        start = 0
+        while start < rows:
+            frame = lf.slice(start, size).collect()
+            start += frame.height
+            if max_bytes is not None and frame.height:
+                per_row = max(frame.estimated_size() / frame.height, 1.0)
+                size = max(1, min(chunk_size, int(max_bytes / per_row)))
+            yield frame
 
 
 def row_batches(files: list[str], columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
     """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
-    lazily from the files in order (see :func:`file_chunks`).
-
-    A frame cut from a file's chunk shares the buffers of that file's whole row group, so
-    no local name here outlives its frame, and the rows carried into the next file are
-    copied (:func:`detached`) when they are at most half of their file, the copy then
-    being smaller than what it lets go. Otherwise a file boundary would hold two row
-    groups (+120 MB on the Wikipedia sample)."""
+    lazily from the files in order (see :func:`file_chunks`); a batch that spans a file
+    boundary is the end of one file's rows and the start of the next's."""
     buffer: list[pl.DataFrame] = []
     held = 0
-    for path in files:
-        rows = 0
-        for chunk in file_chunks([path], columns, batch_size):
-            buffer.append(chunk)
-            held += chunk.height
-            rows += chunk.height
-            del chunk
-            while held >= batch_size:
-                frame = pl.concat(buffer)
-                rest = frame.slice(batch_size)
-                buffer, held = ([rest] if rest.height else []), rest.height
-                del rest
-                yield frame.head(batch_size)
-                del frame
-        if 0 < 2 * held <= rows:  # all rows held are then this file's
-            buffer = [detached(frame) for frame in buffer]
+    for chunk in file_chunks(files, columns, batch_size):
+        buffer.append(chunk)
+        held += chunk.height
+        del chunk
+        while held >= batch_size:
+            frame = pl.concat(buffer)
+            rest = frame.slice(batch_size)
+            buffer, held = ([rest] if rest.height else []), rest.height
+            del rest
+            yield frame.head(batch_size)
+            del frame
     if held:
         yield pl.concat(buffer)
-
-
-def detached(frame: pl.DataFrame) -> pl.DataFrame:
-    """A copy of ``frame`` in buffers of its own, where a slice shares those of the whole
-    chunk it was cut from. Arrow's large strings are another layout than polars' string
-    views, so the round trip copies."""
-    return pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))  # type: ignore[return-value]
