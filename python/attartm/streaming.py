@@ -114,7 +114,7 @@ class ParquetBatches(Generic[D]):
         for frame in row_batches(self.files, columns, self.batch_size):
             corpus = self._corpus(frame, start)
             start += frame.height
-            # The frame shares its file's row group: let it go before the next file is read.
+            # The batch's text: let it go before the next batch is read.
             del frame
             yield corpus
 
