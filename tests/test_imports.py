@@ -154,10 +154,19 @@ def test_importing_the_package_leaves_out_optional_heavy_modules():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_progress_bar_imports_tqdm_when_it_is_shown(capsys):
-    from attartm._progress import progress
-
-    assert list(progress(range(5), enabled=True, desc="counting")) == [0, 1, 2, 3, 4]
-    assert "counting" in capsys.readouterr().err
-    assert list(progress(range(3), enabled=False, desc="quiet")) == [0, 1, 2]
-    assert "quiet" not in capsys.readouterr().err
+def test_tqdm_is_imported_only_when_a_bar_is_shown():
+    """A progress bar that is off (``enabled=False``, or ``None`` off a terminal, as in
+    this child whose standard error is a pipe) iterates without importing tqdm; one that
+    is on imports it and draws on standard error."""
+    code = (
+        "import sys\n"
+        "from attartm._progress import progress\n"
+        "assert list(progress(range(3), enabled=False, desc='off')) == [0, 1, 2]\n"
+        "assert list(progress(range(3), enabled=None, desc='auto')) == [0, 1, 2]\n"
+        "print('tqdm' in sys.modules)\n"
+        "assert list(progress(range(3), enabled=True, desc='counting')) == [0, 1, 2]\n"
+        "print('tqdm' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+    assert "counting" in out.stderr and "auto" not in out.stderr and "off" not in out.stderr

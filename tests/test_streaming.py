@@ -40,34 +40,82 @@ def test_row_batches_cut_exactly(parquet_parts):
     assert_frame_equal(pl.concat(batches), frame)
 
 
-def test_file_chunks_read_slices_of_a_row_group(tmp_path):
-    """A file of one row group is read in frames of at most ``chunk_size`` rows, each a
-    slice of the file (not the row group held whole), and an empty file gives none."""
-    frame = pl.DataFrame({"id": list(range(35)), "text": [f"w{i} x" for i in range(35)]})
+def arrow_bytes(frame: pl.DataFrame, column: str) -> int:
+    """The bytes of the Arrow buffers behind ``frame[column]`` (shared ones included)."""
+    array = frame.get_column(column).to_arrow(compat_level=pl.CompatLevel.newest())
+    return sum(b.size for b in array.buffers() if b is not None)
+
+
+def test_file_chunks_read_slices_that_own_their_buffers(tmp_path):
+    """A file of one row group is read in frames of ``rows`` rows, each a
+    slice of the file in buffers of its own (frames cut from the row group decoded whole
+    share its buffers, which grow with every frame), and an empty file gives none."""
+    frame = pl.DataFrame(
+        {"id": list(range(35)), "text": [f"{i:06d} some words" for i in range(35)]}
+    )
     whole, empty = tmp_path / "whole.parquet", tmp_path / "empty.parquet"
     frame.write_parquet(whole, row_group_size=1000)
     frame.head(0).write_parquet(empty)
     chunks = list(file_chunks([str(whole), str(empty), str(whole)], ["text"], 10))
     assert [c.height for c in chunks] == [10, 10, 10, 5, 10, 10, 10, 5]
     assert_frame_equal(pl.concat(chunks), pl.concat([frame, frame]).select("text"))
+    sizes = [arrow_bytes(c, "text") for c in chunks]
+    assert sizes[0] == sizes[1] == sizes[2] > sizes[3]
     with pytest.raises(ValueError, match=r"column\(s\) \['body'\] not in the parquet file"):
         list(file_chunks([str(whole)], ["body"], 10))
+    with pytest.raises(ValueError, match="rows must be at least 1"):
+        list(file_chunks([str(whole)], ["text"], 0))
+    assert list(file_chunks([str(whole)], [], 10)) == []  # no columns: no frames, and an end
 
 
-def test_file_chunks_bounded_in_bytes_follow_the_length_of_the_rows(tmp_path):
-    """With ``max_bytes``, a probe of PROBE_ROWS rows comes first, then frames whose rows
-    hold about ``max_bytes``: long rows are read a few at a time, in order."""
+def test_file_chunks_bounded_above_follow_the_length_of_each_file_s_rows(tmp_path):
+    """With ``max_bytes`` a probe of PROBE_ROWS rows starts every file, then frames of
+    ``rows`` rows or as few as hold ``max_bytes``: long rows a few at a time."""
     from attartm._parquet import PROBE_ROWS
 
-    texts = [f"{i:04d} " + "w" * 995 for i in range(2 * PROBE_ROWS + 100)]  # 1,000 bytes each
-    frame = pl.DataFrame({"text": texts})
-    path = tmp_path / "long.parquet"
+    n = 2 * PROBE_ROWS + 100
+    short = pl.DataFrame({"text": [f"{i:04d} w" for i in range(n)]})  # 6 bytes each
+    long = pl.DataFrame({"text": [f"{i:04d} " + "w" * 995 for i in range(n)]})  # 1,000 each
+    paths = [tmp_path / "short.parquet", tmp_path / "long.parquet"]
+    short.write_parquet(paths[0])
+    long.write_parquet(paths[1])
+    chunks = list(file_chunks([str(p) for p in paths], ["text"], 10_000, max_bytes=50_000))
+    assert_frame_equal(pl.concat(chunks), pl.concat([short, long]))
+    heights = [c.height for c in chunks]
+    assert heights[:2] == [PROBE_ROWS, n - PROBE_ROWS]  # the short rows: one read after the probe
+    assert heights[2] == PROBE_ROWS  # the long file is probed again
+    assert all(30 <= h <= 55 for h in heights[3:-1])
+    assert all(c.estimated_size() <= 55_000 for c in chunks[3:])
+
+
+def test_row_batches_read_short_documents_many_batches_at_once(tmp_path, monkeypatch):
+    """Batches of short documents are read several at a time (a read of at least
+    MIN_READ_BYTES, a whole number of batches), long ones a batch per read; the batches
+    are the same either way."""
+    import attartm._parquet as parquet
+
+    monkeypatch.setattr(parquet, "MIN_READ_BYTES", 20_000)
+    frame = pl.DataFrame(
+        {"text": [f"{i:05d} " + "w" * (990 if i < 200 else 10) for i in range(700)]}
+    )
+    path = tmp_path / "mixed.parquet"
     frame.write_parquet(path)
-    chunks = list(file_chunks([str(path)], ["text"], 10_000, max_bytes=50_000))
-    assert chunks[0].height == PROBE_ROWS
-    assert all(c.estimated_size() <= 55_000 for c in chunks[1:])
-    assert all(30 <= c.height <= 55 for c in chunks[1:-1])
-    assert_frame_equal(pl.concat(chunks), frame)
+    reads: list[int] = []
+    original = parquet.file_chunks
+
+    def counted(*args, **kwargs):
+        for chunk in original(*args, **kwargs):
+            reads.append(chunk.height)
+            yield chunk
+
+    monkeypatch.setattr(parquet, "file_chunks", counted)
+    batches = list(parquet.row_batches([str(path)], ["text"], 50))
+    assert [b.height for b in batches] == [50] * 14
+    assert_frame_equal(pl.concat(batches), frame)
+    # 50 long rows (1,000 bytes each) hold more than 20,000 bytes: a batch per read; 50
+    # short ones (16 bytes) less: then reads of several batches. Every read is a whole
+    # number of batches.
+    assert reads[:4] == [50] * 4 and max(reads) >= 250 and all(r % 50 == 0 for r in reads)
 
 
 def test_streaming_vocabulary_equals_the_in_memory_one(parquet_parts):
@@ -148,7 +196,7 @@ def test_stopping_early_releases_the_reader_thread(parquet_parts):
 
 def test_prefetch_starts_at_most_depth_items_ahead():
     """Besides the item the consumer holds, the reader thread has begun at most ``depth``
-    more (each may be a file's whole row group)."""
+    more (each may be a read of 32 MiB of text, or a batch as large)."""
     started: list[int] = []
     lock = threading.Lock()
 

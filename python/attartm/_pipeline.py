@@ -28,7 +28,7 @@ def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "attartm-prefetc
     ``depth`` items ahead of the consumer: the thread starts on an item only when fewer
     than ``depth`` wait, so besides the consumer's item at most ``depth`` exist (with a
     bounded queue alone the thread would hold one more, finished and waiting to be put:
-    a third 120 MB row group in a streaming pass over large parquet files). An exception
+    a third batch of text in a streaming pass over large parquet files). An exception
     in the producer is raised in the consumer; when the consumer stops early (break, an
     error, garbage collection), the producer stops at its next item and the thread is
     joined."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -11,17 +12,22 @@ T = TypeVar("T")
 def progress(
     items: Iterable[T], *, enabled: bool | None, desc: str, total: int | None = None
 ) -> Iterator[T]:
-    """Wraps ``items`` in a bar. ``enabled=None`` shows it only on an interactive terminal."""
-    # Imported here: tqdm.auto brings asyncio and importlib.metadata along (some 30 ms),
-    # which every start of the command line would pay, bar or not.
+    """Wraps ``items`` in a bar. ``enabled=None`` shows it only on an interactive terminal
+    (standard error, where the bar goes)."""
+    if enabled is False or (enabled is None and not _interactive(sys.stderr)):
+        # No bar: tqdm is not even imported (with the asyncio it brings, some 30 ms that
+        # every start of the command line would pay).
+        yield from items
+        return
     from tqdm.auto import tqdm
 
-    # tqdm's disable=None means "disable when not a TTY", which keeps logs and CI clean.
-    yield from tqdm(
-        items,
-        desc=desc,
-        total=total,
-        disable=None if enabled is None else not enabled,
-        leave=False,
-        dynamic_ncols=True,
-    )
+    yield from tqdm(items, desc=desc, total=total, leave=False, dynamic_ncols=True)
+
+
+def _interactive(stream: object) -> bool:
+    """Whether ``stream`` is a terminal (False for anything without ``isatty``)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream
+        return False

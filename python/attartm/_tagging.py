@@ -106,8 +106,8 @@ class Tagging:
                 yield key, self.tag(corpus)
         finally:
             # Stop the reader now, not when the garbage collector frees a failed batch's
-            # traceback: with polars 1.x the reader's collect_batches runs a thread that
-            # interpreter exit waits for, and it waits for the reader forever.
+            # traceback: with polars 1.x a reader in collect_batches (remote files) runs a
+            # thread that interpreter exit waits for, and it waits for the reader forever.
             corpora.close()
 
 

@@ -17,10 +17,10 @@ from ._paths import parquet_files
 from ._pipeline import prefetch
 from ._tokenize import resolve_stopwords
 
-# Text per batch of the streaming vocabulary pass: large enough that the per-batch merge
-# of counts is paid rarely, small enough that two batches of long documents (the one
+# Text per batch of the streaming vocabulary pass at most: large enough that the per-batch
+# merge of counts is paid rarely, small enough that two batches of long documents (the one
 # counted, the one read meanwhile) stay a small part of the pass's memory.
-CHUNK_BYTES = 32 << 20
+BATCH_BYTES = 32 << 20
 
 __all__ = ["Vocabulary", "as_vocabulary"]
 
@@ -112,18 +112,18 @@ class Vocabulary:
         streaming pass; the same words in the same order as
         ``Corpus.from_parquet(...).vocabulary``, whatever the batch size.
 
-        Per batch of at most ``batch_size`` documents and about 32 MiB of text, each
-        word's count and document frequency are added into running totals whose size is
-        the number of distinct words, never the corpus size. The next batch is read in a
-        background thread while the current one is counted. The batches are the reader's
-        chunks as they come (counting needs no fixed batch size), and large ones: the
-        per-batch work of merging counts is then paid rarely, while memory holds the texts
-        of two batches besides the totals, whatever the length of the documents.
+        Per batch of at most ``batch_size`` documents (and about 32 MiB of text, read as
+        a slice of its file), each word's count and document frequency are added into
+        running totals whose size is the number of distinct words, never the corpus size.
+        The next batch is read in a background thread while the current one is counted.
+        The batches are the reader's as they come (counting needs no fixed batch size), and
+        large ones: the per-batch work of merging counts is then paid rarely, while memory
+        holds the texts of two batches besides the totals.
         """
         check_df_arguments(min_df, max_df, max_vocab)
         batch_size = _arrays.positive_int("batch_size", batch_size)
         counter = WordCounter(sorted(resolve_stopwords(stopwords, language)))
-        chunks = file_chunks(parquet_files(source), [text], batch_size, max_bytes=CHUNK_BYTES)
+        chunks = file_chunks(parquet_files(source), [text], batch_size, max_bytes=BATCH_BYTES)
         for frame in prefetch(chunks, name="attartm-vocabulary-reader"):
             texts = frame.get_column(text)
             if texts.dtype != pl.String:
