@@ -73,9 +73,10 @@ def row_batches(
 ) -> Iterator[pl.DataFrame]:
     """Consecutive frames of exactly ``batch_size`` rows (the last may be shorter), read
     lazily from the files in order: each read is a batch, or as many batches as make
-    ``MIN_READ_BYTES`` where the documents are short (see :func:`file_chunks`), so batches
-    line up with reads except across a file boundary, where a batch joins the rows of two
-    files."""
+    ``MIN_READ_BYTES`` where the documents are short (see :func:`file_chunks`). Batches
+    line up with the reads of the first file; after a file boundary that falls inside a
+    batch, each batch joins the end of one read and the start of the next, and holds both
+    until it is let go."""
     buffer: list[pl.DataFrame] = []
     held = 0
     for chunk in file_chunks(files, columns, batch_size, min_bytes=MIN_READ_BYTES):
