@@ -25,9 +25,8 @@ def progress(
 
 
 def _interactive(stream: object) -> bool:
-    """Whether ``stream`` is a terminal (False for anything without ``isatty``)."""
-    isatty = getattr(stream, "isatty", None)
+    """Whether ``stream`` is a terminal (False for one without ``isatty``, or closed)."""
     try:
-        return bool(isatty()) if isatty is not None else False
-    except ValueError:  # a closed stream
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
         return False
