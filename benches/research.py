@@ -7,12 +7,13 @@ documents (the test splits are never used here).
                                [--epoch-study] [--parameters NAME ...]
 
 For each corpus and parameter, ``attartm.experiments.sweep`` trains one AttentiveARTM per
-value and seed (the other parameters at their defaults) and scores it after each epoch
-of SCORE_EPOCHS and the last: held-out perplexity and the coherences npmi, c_npmi_10 and
+value and seed (the other parameters at their defaults) and scores it after each epoch of
+SCORE_EPOCHS and the last: held-out perplexity and the coherences npmi, c_npmi_10 and
 c_npmi_110 on the validation documents. The online settings (τ0/κ and δ/α of
-``fit_online``) are swept the same way with ``fit_online``. Writes ``OUT/<corpus>.parquet`` (one row per run × epoch ×
-score), ``OUT/<corpus>.png`` (every score against every parameter, mean ± sd over the
-seeds) and ``OUT/summary.md`` (the final-epoch means, the table docs/research.md quotes).
+``fit_online``) are swept the same way with ``fit_online``. Writes
+``OUT/<corpus>.parquet`` (one row per run × epoch × score), ``OUT/<corpus>.png`` (every
+score against every parameter, mean ± sd over the seeds) and ``OUT/summary.md`` (the
+final-epoch means, the table docs/research.md quotes).
 ``--parameters`` reruns only the named parameters of PARAMETERS (with a fresh run of the
 defaults as their default rows) and replaces their rows in the corpus's existing table,
 keeping the others: how a parameter added after a full run joins the programme.
