@@ -837,9 +837,10 @@ fn chunk_any(
     }
 }
 
-/// [`chunk_any`] compiled for AVX2.
+/// [`chunk_any`] compiled for AVX2 and FMA (the fused multiply-adds of the tempered
+/// sums' power function).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn chunk_avx2(
     run: &ChunkRun<'_>,
     chunk: &mut Chunk<'_>,
@@ -950,6 +951,8 @@ struct Scratch {
     piece: Vec<F8>,
     /// A row on the side: a tempered or normalized p, a context or θ on its way out.
     row: Vec<F8>,
+    /// The tempered rows of up to [`POWER_GROUP`] positions (see [`tempered_sums`]).
+    powers: Vec<F8>,
     /// The document prior P_d (zeros without one).
     prior: Vec<F8>,
 }
@@ -1255,6 +1258,7 @@ impl Scratch {
         ] {
             row.resize(k, F8::ZERO);
         }
+        self.powers.resize(POWER_GROUP * k, F8::ZERO);
         self.heads.resize(passes * k, F8::ZERO);
         self.total.resize(k * LANES, 0.0);
         if blocks.count > 1 {
@@ -1796,7 +1800,7 @@ impl Doc<'_> {
         let (q, inv_s) = (&s.q[..len * k], &s.inv_s[..len]);
         if let (Some(sums), true) = (out.sums.as_deref_mut(), setup.tempering != 1.0) {
             let slots = &self.ctx.slots[range.clone()];
-            tempered_sums(slots, q, inv_s, &mut s.row, sums, setup.tempering, t);
+            tempered_sums(slots, q, inv_s, &mut s.powers, sums, setup.tempering, t);
         }
         match setup.output {
             Output::Tokens => {
@@ -1824,33 +1828,51 @@ impl Doc<'_> {
     }
 }
 
+/// Positions whose tempered rows [`tempered_sums`] computes before it adds any of them.
+const POWER_GROUP: usize = 16;
+
 /// Tempered EM's statistics of the positions of a block: ñ_{w_j t} += norm_t(p_jt^κ) for
 /// the final p_j = q_j · inv_s_j, in the order the backward stream visits the positions
 /// (so the sums are those an addition at each position would give). Kept out of that
-/// stream: here the positions are independent of each other, so the processor overlaps
-/// the long chains of the power function across positions, which inside the stream's
-/// loop wait behind its recurrence.
+/// stream, and in two steps per group of [`POWER_GROUP`] positions: first the powers of
+/// all the group's values, then each row's sum and its addition into ñ_wt. The power
+/// function is a long chain of dependent operations for every value; a row's sum waits
+/// for all of its chains, and with a row's powers, sum and addition in one loop the
+/// processor's window held about one position at a time, so the chains ran one after
+/// another. In a loop of powers alone every value is independent of the others.
 #[inline(always)]
 fn tempered_sums(
     slots: &[u32],
     q: &[F8],
     inv_s: &[f32],
-    side: &mut [F8],
+    powers: &mut [F8],
     sums: &mut ChunkSums,
     kappa: f32,
     t: usize,
 ) {
-    let k = side.len();
-    for j in (0..inv_s.len()).rev() {
-        let p_scale = F8::splat(inv_s[j]);
-        for (o, v) in side.iter_mut().zip(&q[j * k..(j + 1) * k]) {
-            *o = probability_power8(*v * p_scale, kappa);
+    let k = powers.len() / POWER_GROUP;
+    let mut end = inv_s.len();
+    while end > 0 {
+        let start = end.saturating_sub(POWER_GROUP);
+        let group = &mut powers[..(end - start) * k];
+        for ((out, row), &scale) in group
+            .chunks_exact_mut(k)
+            .zip(q[start * k..end * k].chunks_exact(k))
+            .zip(&inv_s[start..end])
+        {
+            let p_scale = F8::splat(scale);
+            for (o, v) in out.iter_mut().zip(row) {
+                *o = probability_power8(*v * p_scale, kappa);
+            }
         }
-        let w = F8::splat(inverse_sum(side, t));
-        let acc = sums.lanes_at(slots[j] as usize);
-        for (a, v) in acc.iter_mut().zip(side.iter()) {
-            *a += *v * w;
+        for (row, &slot) in group.chunks_exact_mut(k).zip(&slots[start..end]).rev() {
+            let w = F8::splat(inverse_sum(row, t));
+            let acc = sums.lanes_at(slot as usize);
+            for (a, v) in acc.iter_mut().zip(row.iter()) {
+                *a += *v * w;
+            }
         }
+        end = start;
     }
 }
 

@@ -159,19 +159,11 @@ fn document<const AVX2: bool>(
     n_td.resize(k, F8::ZERO);
     uniform(theta, t);
     let inv_t = 1.0 / t as f32;
+    let counts = docs.counts().map(|c| &c[range.clone()]);
     for _ in 0..doc.params.doc_passes {
         // p_tdw = φ_wt θ_td / z_w, so n_td = θ_td Σ_w (n_dw / z_w) φ_wt.
         dots::<AVX2>(rows, theta, weights);
-        let mut spread = 0f32;
-        for (weight, i) in weights.iter_mut().zip(range.clone()) {
-            let z = *weight;
-            *weight = if z >= f32::MIN_POSITIVE {
-                docs.count(i) / z
-            } else {
-                spread += docs.count(i) * inv_t;
-                0.0
-            };
-        }
+        let spread = count_weights(counts, weights, inv_t);
         weighted_sum(rows, weights, k, n_td);
         let (n, th) = (&mut floats_mut(n_td)[..t], &mut floats_mut(theta)[..t]);
         for (n, th) in n.iter_mut().zip(th.iter()) {
@@ -195,23 +187,54 @@ fn document<const AVX2: bool>(
         return;
     }
     dots::<AVX2>(rows, theta, weights);
-    for (((row, &w), i), &z) in rows
+    count_weights(counts, weights, inv_t);
+    for (((row, &w), i), &weight) in rows
         .chunks_exact(k)
         .zip(words)
         .zip(range)
         .zip(weights.iter())
     {
         let acc = sums.lanes(w);
-        if z >= f32::MIN_POSITIVE {
-            let s = F8::splat(docs.count(i) / z);
+        if weight != 0.0 {
+            let s = F8::splat(weight);
             for ((a, r), th) in acc.iter_mut().zip(row).zip(theta.iter()) {
                 *a += s * *r * *th;
             }
         } else {
+            // z_w too small to divide by (or n_dw = 0, which adds nothing either way).
             let u = docs.count(i) * inv_t;
             floats_mut(acc)[..t].iter_mut().for_each(|a| *a += u);
         }
     }
+}
+
+/// `weights` (z_j on entry) := n_dj / z_j, or 0 where z_j is too small to divide by; returns
+/// the mass of those entries spread over the topics, Σ n_dj / T, added in entry order.
+/// The divisions go eight at a time (a select, no branch); the rare entries with a small
+/// z_j are summed in a second loop only when there are any (they are the zero weights,
+/// and a zero weight of n_dj = 0 adds 0 to the sum).
+#[inline(always)]
+fn count_weights(counts: Option<&[f32]>, weights: &mut [f32], inv_t: f32) -> f32 {
+    // n / z where z is large enough to divide by, else 0; and whether it was not (NaN too).
+    let divide = |w: &mut f32, n: f32| {
+        let divisible = *w >= f32::MIN_POSITIVE;
+        *w = if divisible { n / *w } else { 0.0 };
+        !divisible
+    };
+    let small = match counts {
+        Some(c) => (weights.iter_mut().zip(c)).fold(false, |s, (w, &n)| s | divide(w, n)),
+        None => weights.iter_mut().fold(false, |s, w| s | divide(w, 1.0)),
+    };
+    if !small {
+        return 0.0;
+    }
+    let mut spread = 0f32;
+    for (j, &w) in weights.iter().enumerate() {
+        if w == 0.0 {
+            spread += counts.map_or(1.0, |c| c[j]) * inv_t;
+        }
+    }
+    spread
 }
 
 /// `out_j` = Σ_t rows_jt x_t for every row of `rows` (`x.len()` blocks each), in the order

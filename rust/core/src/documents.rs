@@ -100,6 +100,12 @@ impl<'a> Documents<'a> {
         self.offsets[d] as usize..self.offsets[d + 1] as usize
     }
 
+    /// The counts of the entries (`None` for a token stream, whose entries count 1 each).
+    #[inline]
+    pub fn counts(&self) -> Option<&'a [f32]> {
+        self.counts
+    }
+
     /// Count of entry `i` (1 for a token stream).
     #[inline]
     pub fn count(&self, i: usize) -> f32 {

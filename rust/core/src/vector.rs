@@ -77,15 +77,16 @@ pub fn normalize_positive(x: &mut [f32]) -> f32 {
     s
 }
 
-/// Whether this processor runs AVX2. Kernels keep a second copy of their hot loops compiled
-/// for it: the lane structure of the helpers above fixes the order of every float
-/// operation, and Rust never fuses a multiply and an add on its own, so both copies give
+/// Whether this processor runs AVX2 (and FMA, which every AVX2 processor has). Kernels keep
+/// a second copy of their hot loops compiled for it: the lane structure of the helpers
+/// above fixes the order of every float operation, and Rust never fuses a multiply and an
+/// add on its own (an explicit `mul_add` rounds once in either copy), so both copies give
 /// bit-identical results.
 #[inline]
 pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2")
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -144,31 +145,46 @@ const EXP2_POLY: [f32; 6] = [
 
 /// x^κ for a probability x ∈ [0, 1] and κ ∈ (0, 1], as 2^(κ log2 x) with polynomial
 /// log2 and exp2 and no branch, so that it vectorizes: within 2e-6 (relative) of `powf`
-/// for x ≥ 1e-9 and 1e-5 below. Values below float32's normal range give 0. The
-/// polynomials are evaluated by Estrin's scheme (pairs of terms, then pairs of pairs):
-/// the same terms as Horner's rule with half its chain of dependent operations, which is
-/// what bounds this function's speed inside the kernels' row loops.
+/// for x ≥ 1e-9 and 1e-5 below. Values below float32's normal range give 0, and so do
+/// results below 2^-125.
+///
+/// Both polynomials go by Horner's rule in fused multiply-adds: its only caller, the
+/// tempered sums, powers the independent values of many positions, so the processor
+/// overlaps the chains and what bounds the speed is the number of operations — one fused
+/// operation per term, against a multiply and an add each (and the powers of m and f) by
+/// Estrin's scheme. `mul_add` rounds once wherever it runs (an instruction in the kernels'
+/// AVX2 copies, which enable FMA, a correctly rounded library call in their baseline
+/// copies), so both copies give the same bits. 2^whole goes into the exponent bits of
+/// 2^f by an integer addition, which is exact where the result is normal.
 #[inline(always)]
 pub fn probability_power(x: f32, kappa: f32) -> f32 {
     let bits = x.to_bits();
     let exponent = ((bits >> 23) & 0xff) as i32;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) - 1.0;
     let c = &LOG2_POLY;
-    let (m2, m4) = (m * m, (m * m) * (m * m));
-    let low = (c[0] + c[1] * m) + (c[2] + c[3] * m) * m2;
-    let high = (c[4] + c[5] * m) + c[6] * m2;
-    let log = low + high * m4;
-    let y = kappa * (exponent - 127) as f32 + kappa * (log * m);
+    let mut log = c[6];
+    for &c in c[..6].iter().rev() {
+        log = log.mul_add(m, c);
+    }
+    // κ log2 x = κ (e − 127 + m P(m)).
+    let y = log.mul_add(m, (exponent - 127) as f32) * kappa;
     let whole = y.floor();
     let f = y - whole;
     let e = &EXP2_POLY;
-    let (f2, f4) = (f * f, (f * f) * (f * f));
-    let pow = ((e[0] + e[1] * f) + (e[2] + e[3] * f) * f2) + (e[4] + e[5] * f) * f4;
-    // 2^whole for whole ∈ [-127, 0]: adding 1.5·2^23 leaves the integer in the low bits.
-    let shifted = (whole.max(-127.0) + 12_582_912.0).to_bits() as i32 - 0x4b40_0000;
-    let scale = f32::from_bits(((shifted + 127) as u32) << 23);
-    let nonzero = (exponent != 0) as u32 as f32;
-    pow * scale * nonzero
+    let mut pow = e[5];
+    for &e in e[..5].iter().rev() {
+        pow = pow.mul_add(f, e);
+    }
+    // 2^f ∈ [1 − 1e-7, 2): its exponent field is 126 or 127, so adding whole ≥ −125 to
+    // it leaves a normal number; below that, and for x = 0 or subnormal, the result is 0.
+    // Adding 1.5·2^23 leaves the integer whole in the low bits (a cast would saturate,
+    // lane by lane).
+    let shifted = (whole.max(-126.0) + 12_582_912.0)
+        .to_bits()
+        .wrapping_sub(0x4b40_0000);
+    let scaled = pow.to_bits().wrapping_add(shifted << 23);
+    let keep = (exponent != 0) & (whole >= -125.0);
+    f32::from_bits(scaled & (keep as u32).wrapping_neg())
 }
 
 /// [`probability_power`] of eight lanes.
