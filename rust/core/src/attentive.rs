@@ -24,7 +24,7 @@ use crate::lanes::{
 };
 #[cfg(target_arch = "x86_64")]
 use crate::vector::has_avx2;
-use crate::vector::{dot, probability_power8};
+use crate::vector::{dot, has_fused_multiply_add, probability_power8};
 
 /// How p_i is refined by its context θ_i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -667,6 +667,7 @@ fn estep(
         } else {
             params.tempering
         },
+        fused: has_fused_multiply_add(),
         context_prior: if sums.is_none() {
             None
         } else {
@@ -838,7 +839,7 @@ fn chunk_any(
 }
 
 /// [`chunk_any`] compiled for AVX2 and FMA (the fused multiply-adds of the tempered
-/// sums' power function).
+/// sums' power function, `vector::probability_power`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn chunk_avx2(
@@ -869,6 +870,9 @@ struct Setup<'a> {
     document_weight: f32,
     /// κ of tempered EM when ñ_wt is accumulated, else 1.
     tempering: f32,
+    /// Whether the tempered sums' power function fuses its multiply-adds (see
+    /// `vector::probability_power`).
+    fused: bool,
     /// `AttentiveParams::context_prior` when ñ_wt is accumulated, else None.
     context_prior: Option<(f32, f32)>,
     blocking: Blocking,
@@ -1800,7 +1804,12 @@ impl Doc<'_> {
         let (q, inv_s) = (&s.q[..len * k], &s.inv_s[..len]);
         if let (Some(sums), true) = (out.sums.as_deref_mut(), setup.tempering != 1.0) {
             let slots = &self.ctx.slots[range.clone()];
-            tempered_sums(slots, q, inv_s, &mut s.powers, sums, setup.tempering, t);
+            let (powers, kappa) = (&mut s.powers, setup.tempering);
+            if setup.fused {
+                tempered_sums::<true>(slots, q, inv_s, powers, sums, kappa, t);
+            } else {
+                tempered_sums::<false>(slots, q, inv_s, powers, sums, kappa, t);
+            }
         }
         match setup.output {
             Output::Tokens => {
@@ -1841,7 +1850,7 @@ const POWER_GROUP: usize = 16;
 /// processor's window held about one position at a time, so the chains ran one after
 /// another. In a loop of powers alone every value is independent of the others.
 #[inline(always)]
-fn tempered_sums(
+fn tempered_sums<const FUSED: bool>(
     slots: &[u32],
     q: &[F8],
     inv_s: &[f32],
@@ -1862,7 +1871,7 @@ fn tempered_sums(
         {
             let p_scale = F8::splat(scale);
             for (o, v) in out.iter_mut().zip(row) {
-                *o = probability_power8(*v * p_scale, kappa);
+                *o = probability_power8::<FUSED>(*v * p_scale, kappa);
             }
         }
         for (row, &slot) in group.chunks_exact_mut(k).zip(&slots[start..end]).rev() {

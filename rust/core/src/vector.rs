@@ -80,8 +80,8 @@ pub fn normalize_positive(x: &mut [f32]) -> f32 {
 /// Whether this processor runs AVX2 (and FMA, which every AVX2 processor has). Kernels keep
 /// a second copy of their hot loops compiled for it: the lane structure of the helpers
 /// above fixes the order of every float operation, and Rust never fuses a multiply and an
-/// add on its own (an explicit `mul_add` rounds once in either copy), so both copies give
-/// bit-identical results.
+/// add on its own, so both copies give bit-identical results — except for the one place
+/// that fuses them on purpose where the processor can ([`probability_power`]).
 #[inline]
 pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -92,6 +92,13 @@ pub fn has_avx2() -> bool {
     {
         false
     }
+}
+
+/// Whether the kernels run fused multiply-adds as one instruction: in their AVX2 copies on
+/// x86_64 (see [`has_avx2`]), always on aarch64. Elsewhere `f32::mul_add` is a library call.
+#[inline]
+pub fn has_fused_multiply_add() -> bool {
+    cfg!(target_arch = "aarch64") || has_avx2()
 }
 
 #[cfg(test)]
@@ -148,37 +155,50 @@ const EXP2_POLY: [f32; 6] = [
 /// for x ≥ 1e-9 and 1e-5 below. Values below float32's normal range give 0, and so do
 /// results below 2^-125.
 ///
-/// Both polynomials go by Horner's rule in fused multiply-adds: its only caller, the
-/// tempered sums, powers the independent values of many positions, so the processor
-/// overlaps the chains and what bounds the speed is the number of operations — one fused
-/// operation per term, against a multiply and an add each (and the powers of m and f) by
-/// Estrin's scheme. `mul_add` rounds once wherever it runs (an instruction in the kernels'
-/// AVX2 copies, which enable FMA, a correctly rounded library call in their baseline
-/// copies), so both copies give the same bits. 2^whole goes into the exponent bits of
-/// 2^f by an integer addition, which is exact where the result is normal.
+/// `FUSED` (where [`has_fused_multiply_add`]): both polynomials by Horner's rule in fused
+/// multiply-adds, one instruction per term; the tempered sums power the independent values
+/// of many positions, so what bounds the speed is the number of operations rather than
+/// their chain. Otherwise by Estrin's scheme (pairs of terms, then pairs of pairs) in
+/// separate multiplies and adds: a fused operation would there be a library call (the
+/// tempered E-step took 7× as long). The two round differently in the last bits, so
+/// tempered training is the one place where the kernels' AVX2 and baseline copies do not
+/// agree bit for bit. 2^whole goes into the exponent bits of 2^f by an integer addition,
+/// exact where the result is normal.
 #[inline(always)]
-pub fn probability_power(x: f32, kappa: f32) -> f32 {
+pub fn probability_power<const FUSED: bool>(x: f32, kappa: f32) -> f32 {
     let bits = x.to_bits();
     let exponent = ((bits >> 23) & 0xff) as i32;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) - 1.0;
-    let c = &LOG2_POLY;
-    let mut log = c[6];
-    for &c in c[..6].iter().rev() {
-        log = log.mul_add(m, c);
-    }
+    let (c, e) = (&LOG2_POLY, &EXP2_POLY);
     // κ log2 x = κ (e − 127 + m P(m)).
-    let y = log.mul_add(m, (exponent - 127) as f32) * kappa;
+    let y = if FUSED {
+        let mut log = c[6];
+        for &c in c[..6].iter().rev() {
+            log = log.mul_add(m, c);
+        }
+        log.mul_add(m, (exponent - 127) as f32) * kappa
+    } else {
+        let (m2, m4) = (m * m, (m * m) * (m * m));
+        let low = (c[0] + c[1] * m) + (c[2] + c[3] * m) * m2;
+        let high = (c[4] + c[5] * m) + c[6] * m2;
+        kappa * (exponent - 127) as f32 + kappa * ((low + high * m4) * m)
+    };
     let whole = y.floor();
     let f = y - whole;
-    let e = &EXP2_POLY;
-    let mut pow = e[5];
-    for &e in e[..5].iter().rev() {
-        pow = pow.mul_add(f, e);
-    }
+    let pow = if FUSED {
+        let mut pow = e[5];
+        for &e in e[..5].iter().rev() {
+            pow = pow.mul_add(f, e);
+        }
+        pow
+    } else {
+        let (f2, f4) = (f * f, (f * f) * (f * f));
+        ((e[0] + e[1] * f) + (e[2] + e[3] * f) * f2) + (e[4] + e[5] * f) * f4
+    };
     // 2^f ∈ [1 − 1e-7, 2): its exponent field is 126 or 127, so adding whole ≥ −125 to
     // it leaves a normal number; below that, and for x = 0 or subnormal, the result is 0.
-    // Adding 1.5·2^23 leaves the integer whole in the low bits (a cast would saturate,
-    // lane by lane).
+    // Adding 1.5·2^23 leaves the integer whole in the low bits (`as i32` saturates, and
+    // its checks do not vectorize).
     let shifted = (whole.max(-126.0) + 12_582_912.0)
         .to_bits()
         .wrapping_sub(0x4b40_0000);
@@ -189,10 +209,10 @@ pub fn probability_power(x: f32, kappa: f32) -> f32 {
 
 /// [`probability_power`] of eight lanes.
 #[inline(always)]
-pub fn probability_power8(x: F8, kappa: f32) -> F8 {
+pub fn probability_power8<const FUSED: bool>(x: F8, kappa: f32) -> F8 {
     let mut r = [0.0; 8];
     for (r, &v) in r.iter_mut().zip(&x.0) {
-        *r = probability_power(v, kappa);
+        *r = probability_power::<FUSED>(v, kappa);
     }
     F8(r)
 }
@@ -206,7 +226,7 @@ pub fn tempered(x: &[f32], kappa: f32, out: &mut [f32]) {
         return;
     }
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = probability_power(v, kappa);
+        *o = probability_power::<false>(v, kappa);
     }
     normalize_positive(out);
 }
@@ -222,20 +242,25 @@ mod power_tests {
             while x > 1e-30 {
                 for v in [x, x * 0.77, x * 0.5001] {
                     let want = v.powf(kappa);
-                    let got = probability_power(v, kappa);
-                    if want < f32::MIN_POSITIVE {
-                        assert!(got < f32::MIN_POSITIVE);
-                        continue;
+                    for got in [
+                        probability_power::<false>(v, kappa),
+                        probability_power::<true>(v, kappa),
+                    ] {
+                        if want < f32::MIN_POSITIVE {
+                            assert!(got < f32::MIN_POSITIVE);
+                            continue;
+                        }
+                        let tolerance = if v >= 1e-9 { 2e-6 } else { 1e-5 };
+                        assert!(
+                            (got - want).abs() <= tolerance * want,
+                            "{v}^{kappa}: {got} vs {want}"
+                        );
                     }
-                    let tolerance = if v >= 1e-9 { 2e-6 } else { 1e-5 };
-                    assert!(
-                        (got - want).abs() <= tolerance * want,
-                        "{v}^{kappa}: {got} vs {want}"
-                    );
                 }
                 x *= 0.9;
             }
-            assert_eq!(probability_power(0.0, kappa), 0.0);
+            assert_eq!(probability_power::<false>(0.0, kappa), 0.0);
+            assert_eq!(probability_power::<true>(0.0, kappa), 0.0);
         }
     }
 
