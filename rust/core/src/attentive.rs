@@ -712,7 +712,7 @@ fn estep(
             };
             #[cfg(target_arch = "x86_64")]
             if simd {
-                // SAFETY: `simd` is true only where the processor runs AVX2.
+                // SAFETY: `simd` is true only where the processor runs AVX2 and FMA.
                 unsafe { chunk_avx2(&run, &mut chunk, sums, table, scratch) };
             } else {
                 chunk_any(&run, &mut chunk, sums, table, scratch);

@@ -211,8 +211,10 @@ fn document<const AVX2: bool>(
 /// `weights` (z_j on entry) := n_dj / z_j, or 0 where z_j is too small to divide by; returns
 /// the mass of those entries spread over the topics, Σ n_dj / T, added in entry order.
 /// The divisions go eight at a time (a select, no branch); the rare entries with a small
-/// z_j are summed in a second loop only when there are any (they are the zero weights,
-/// and a zero weight of n_dj = 0 adds 0 to the sum).
+/// z_j are summed in a second loop only when there are any. They are the zero weights:
+/// with Φ's values at most 1, as in every model, z_j ≤ 1 and n_dj / z_j is 0 only for
+/// n_dj = 0, which adds 0 to the sum either way. (With a Φ of huge values given to the
+/// kernel directly, an n_dj / z_j that underflows to 0 would be spread as n_dj / T.)
 #[inline(always)]
 fn count_weights(counts: Option<&[f32]>, weights: &mut [f32], inv_t: f32) -> f32 {
     // n / z where z is large enough to divide by, else 0; and whether it was not (NaN too).

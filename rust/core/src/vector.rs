@@ -77,11 +77,12 @@ pub fn normalize_positive(x: &mut [f32]) -> f32 {
     s
 }
 
-/// Whether this processor runs AVX2 (and FMA, which every AVX2 processor has). Kernels keep
-/// a second copy of their hot loops compiled for it: the lane structure of the helpers
-/// above fixes the order of every float operation, and Rust never fuses a multiply and an
-/// add on its own, so both copies give bit-identical results — except for the one place
-/// that fuses them on purpose where the processor can ([`probability_power`]).
+/// Whether this processor runs AVX2 and FMA (every AVX2 processor has FMA, but a virtual
+/// machine may hide it; the baseline copies run then). Kernels keep a second copy of their
+/// hot loops compiled for it: the lane structure of the helpers above fixes the order of
+/// every float operation, and Rust never fuses a multiply and an add on its own, so both
+/// copies give bit-identical results — except for the one place that fuses them on purpose
+/// where the processor can ([`probability_power`]).
 #[inline]
 pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -153,7 +154,7 @@ const EXP2_POLY: [f32; 6] = [
 /// x^κ for a probability x ∈ [0, 1] and κ ∈ (0, 1], as 2^(κ log2 x) with polynomial
 /// log2 and exp2 and no branch, so that it vectorizes: within 2e-6 (relative) of `powf`
 /// for x ≥ 1e-9 and 1e-5 below. Values below float32's normal range give 0, and so do
-/// results below 2^-125.
+/// results whose 2^⌊κ log2 x⌋ is below 2^-125 (2^-126 without `FUSED`).
 ///
 /// `FUSED` (where [`has_fused_multiply_add`]): both polynomials by Horner's rule in fused
 /// multiply-adds, one instruction per term; the tempered sums power the independent values
@@ -195,16 +196,24 @@ pub fn probability_power<const FUSED: bool>(x: f32, kappa: f32) -> f32 {
         let (f2, f4) = (f * f, (f * f) * (f * f));
         ((e[0] + e[1] * f) + (e[2] + e[3] * f) * f2) + (e[4] + e[5] * f) * f4
     };
-    // 2^f ∈ [1 − 1e-7, 2): its exponent field is 126 or 127, so adding whole ≥ −125 to
-    // it leaves a normal number; below that, and for x = 0 or subnormal, the result is 0.
     // Adding 1.5·2^23 leaves the integer whole in the low bits (`as i32` saturates, and
     // its checks do not vectorize).
-    let shifted = (whole.max(-126.0) + 12_582_912.0)
+    let shifted = (whole.max(-127.0) + 12_582_912.0)
         .to_bits()
         .wrapping_sub(0x4b40_0000);
-    let scaled = pow.to_bits().wrapping_add(shifted << 23);
-    let keep = (exponent != 0) & (whole >= -125.0);
-    f32::from_bits(scaled & (keep as u32).wrapping_neg())
+    if FUSED {
+        // 2^f ∈ [1 − 1e-7, 2]: its exponent field is 126 to 128, so adding whole ≥ −125
+        // to it leaves a normal number; below that, and for x = 0 or subnormal, 0.
+        let scaled = pow.to_bits().wrapping_add(shifted << 23);
+        let keep = (exponent != 0) & (whole >= -125.0);
+        f32::from_bits(scaled & (keep as u32).wrapping_neg())
+    } else {
+        // The operations of the build before this one, so that this copy keeps its bits:
+        // 2^whole for whole ∈ [−127, 0] (0 at −127), and 0 for x = 0 or subnormal.
+        let scale = f32::from_bits((shifted.wrapping_add(127)) << 23);
+        let nonzero = (exponent != 0) as u32 as f32;
+        pow * scale * nonzero
+    }
 }
 
 /// [`probability_power`] of eight lanes.
