@@ -363,11 +363,6 @@ fn key(v: f32, t: usize) -> u64 {
     (((v + 0.0).to_bits() as u64) << 32) | (u16::MAX as usize - t) as u64
 }
 
-/// Values of a row at or above a threshold that are offered in a loop of this fixed
-/// length (a loop as long as the count would mispredict its exit at every row); a row
-/// with more takes the general path.
-const FEW: u32 = 8;
-
 /// Bit t set where `row[t] * scale >= threshold`, for a row of at most 128 values.
 #[inline(always)]
 fn candidates(row: &[f32], scale: f32, threshold: f32) -> u128 {
@@ -417,10 +412,13 @@ fn first_of(
 }
 
 /// The K best values of `row ⊙ scale` (at most 128, non-negative) among the
-/// `candidates` (bit t: topic t), into `probs` and `topics`, when at most [`FEW`] are
-/// set; false (and nothing written) otherwise. Each is inserted by compare-exchanges down
-/// a buffer of keys held in registers, without branches: where a value lands is
-/// unpredictable, and a mispredicted branch costs more than these selects.
+/// `candidates` (bit t: topic t), into `probs` and `topics`. Each is inserted by
+/// compare-exchanges down a buffer of keys held in registers, without branches: where a
+/// value lands is unpredictable, and a mispredicted branch costs more than these selects.
+/// The loop itself runs once per candidate: a loop of fixed length that skips the missing
+/// ones measured slower, since most rows have exactly K candidates or one more. False
+/// (and nothing written) with fewer than K candidates, which a threshold that is a lower
+/// bound of the K-th value never gives.
 #[inline(always)]
 fn top_of_few<const K: usize>(
     row: &[f32],
@@ -430,12 +428,12 @@ fn top_of_few<const K: usize>(
     topics: &mut [u16],
 ) -> bool {
     let mut bits = candidates;
-    let last = row.len() - 1;
+    // Key 0 is below that of every value of a row of at most 128.
     let mut best = [0u64; K];
-    for _ in 0..FEW {
-        // Past the last candidate: key 0, below every other.
-        let i = (bits.trailing_zeros() as usize).min(last);
-        let mut x = select_unpredictable(bits != 0, key(row[i] * scale, i), 0);
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        let mut x = key(row[i] * scale, i);
         for b in best.iter_mut() {
             let (hi, lo) = (
                 select_unpredictable(x > *b, x, *b),
@@ -443,12 +441,8 @@ fn top_of_few<const K: usize>(
             );
             (*b, x) = (hi, lo);
         }
-        bits &= bits.wrapping_sub(1);
     }
-    if bits != 0 {
-        // More than FEW candidates (counted this way, not by a population count before
-        // the loop: without POPCNT in the baseline instruction set that is a dozen
-        // instructions per row, and such rows are rare).
+    if best[K - 1] == 0 {
         return false;
     }
     for ((p, t), key) in probs.iter_mut().zip(topics.iter_mut()).zip(best) {
@@ -458,39 +452,52 @@ fn top_of_few<const K: usize>(
     true
 }
 
+/// The k-th largest of eight values, where equal values count once: at most the k-th
+/// largest counted with repeats (`NEG_INFINITY` if fewer than k are distinct).
+#[inline(always)]
+fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
+    let largest = |m: [f32; 8]| {
+        let a: [f32; 4] = std::array::from_fn(|i| m[i].max(m[i + 4]));
+        a[0].max(a[2]).max(a[1].max(a[3]))
+    };
+    let (mut m, mut x) = (values, largest(values));
+    for _ in 1..k {
+        m = m.map(|y| if y >= x { f32::NEG_INFINITY } else { y });
+        x = largest(m);
+    }
+    x
+}
+
 /// The k most probable topics of the row p = `row` ⊙ `scale` (`row` non-negative, `scale`
 /// positive), best first (ties: lower topic first), without sorting the row or sweeping it
 /// k times. `lane_max` holds the largest value of `row` in each of eight lanes (topic t in
-/// lane t mod 8, padding zeros allowed), which the kernel keeps while it computes the row:
-/// the maxima of four disjoint sets of topics (lanes i and i + 4) are sorted, and for
-/// k ≤ 4 the k-th of them, scaled, is at most the k-th largest p (scaling by a positive
-/// number keeps the order of the maxima), so only the few values at least as large can be
-/// among the k best. Those are offered in topic order to a sorted buffer. Larger k, longer
-/// rows and rows with many values at the threshold take a general path that offers every
-/// value above it. Every p is computed as `row[t] * scale`, as the output stores it.
+/// lane t mod 8, padding zeros allowed), which the kernel keeps while it computes the row.
+/// The lanes are disjoint sets of topics, so the k-th largest of their maxima is at most
+/// the k-th largest value of the row, and so is that number scaled (scaling by a positive
+/// number keeps the order): only the values at least as large can be among the k best, and
+/// for k ≤ 4 they are usually k or k + 1 (the 4th largest of the maxima left about 5 for
+/// k = 4 on a Wikipedia model of 100 topics). Those are offered in topic order to a sorted
+/// buffer. Larger k and rows of more than 128 take a general path that offers every value
+/// above the bound, with branches. Every p is computed as `row[t] * scale`, as the output
+/// stores it.
 #[inline(always)]
 fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: &mut [f32]) {
     let k = topics.len();
-    let best = lane_max.0;
-    let mut threshold = f32::NEG_INFINITY;
-    if k <= 4 {
-        // A network of five compare-exchanges sorts the four maxima.
-        let mut m: [f32; 4] = std::array::from_fn(|i| best[i].max(best[i + 4]));
-        for (a, b) in [(0, 1), (2, 3), (0, 2), (1, 3), (1, 2)] {
-            (m[a], m[b]) = (m[a].max(m[b]), m[a].min(m[b]));
-        }
-        threshold = m[k - 1] * scale;
-        if row.len() <= 128 {
-            let bits = candidates(row, scale, threshold);
-            let found = match k {
-                1 => first_of(row, scale, bits, probs, topics),
-                2 => top_of_few::<2>(row, scale, bits, probs, topics),
-                3 => top_of_few::<3>(row, scale, bits, probs, topics),
-                _ => top_of_few::<4>(row, scale, bits, probs, topics),
-            };
-            if found {
-                return;
-            }
+    let threshold = if k <= LANES {
+        kth_largest_of_eight(lane_max.0, k) * scale
+    } else {
+        f32::NEG_INFINITY
+    };
+    if k <= 4 && row.len() <= 128 {
+        let bits = candidates(row, scale, threshold);
+        let found = match k {
+            1 => first_of(row, scale, bits, probs, topics),
+            2 => top_of_few::<2>(row, scale, bits, probs, topics),
+            3 => top_of_few::<3>(row, scale, bits, probs, topics),
+            _ => top_of_few::<4>(row, scale, bits, probs, topics),
+        };
+        if found {
+            return;
         }
     }
     // The general path: every value at or above the threshold, with branches.
@@ -2017,13 +2024,21 @@ mod tests {
 
     /// The top-k selection of a row equals the row sorted (larger first, ties to the lower
     /// topic) for rows around the two 64-topic words of its candidate mask, of 128
-    /// values, and past 128 (the general path), with many ties.
+    /// values, and past 128 (the general path), with many ties and with few, and k past
+    /// the eight lanes whose maxima bound the k-th value.
     #[test]
     fn top_of_a_row_is_the_sorted_row() {
         let mut next = random(3);
-        for t in [1, 7, 8, 9, 63, 64, 65, 100, 120, 127, 128, 129, 200] {
-            let row: Vec<f32> = (0..t).map(|_| (next() * 8.0).floor() / 8.0).collect();
+        let sizes = [1, 7, 8, 9, 63, 64, 65, 100, 120, 127, 128, 129, 200];
+        for (t, ties) in sizes.iter().flat_map(|&t| [(t, true), (t, false)]) {
+            let row: Vec<f32> = (0..t)
+                .map(|_| match ties {
+                    true => (next() * 8.0).floor() / 8.0,
+                    false => next().powi(4),
+                })
+                .collect();
             let scale = 0.37;
+            // Lanes past the row's end hold zeros, as the kernel's padding does.
             let mut lane_max = F8::ZERO;
             for (i, &v) in row.iter().enumerate() {
                 lane_max.0[i % LANES] = lane_max.0[i % LANES].max(v);
@@ -2034,13 +2049,13 @@ mod tests {
                     .total_cmp(&(row[a] * scale))
                     .then(a.cmp(&b))
             });
-            for k in 1..=t.min(6) {
+            for k in 1..=t.min(10) {
                 let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
                 select_top(&row, scale, lane_max, &mut topics, &mut probs);
                 let want: Vec<u16> = order[..k].iter().map(|&i| i as u16).collect();
-                assert_eq!(topics, want, "t = {t}, k = {k}");
+                assert_eq!(topics, want, "t = {t}, k = {k}, ties {ties}");
                 let values: Vec<f32> = order[..k].iter().map(|&i| row[i] * scale).collect();
-                assert_eq!(probs, values, "t = {t}, k = {k}");
+                assert_eq!(probs, values, "t = {t}, k = {k}, ties {ties}");
             }
         }
     }
