@@ -226,20 +226,6 @@ pub fn probability_power8<const FUSED: bool>(x: F8, kappa: f32) -> F8 {
     F8(r)
 }
 
-/// `out` = norm(x^κ) for a row of probabilities: the tempered posterior of tempered EM.
-/// κ = 1 copies the row.
-#[inline(always)]
-pub fn tempered(x: &[f32], kappa: f32, out: &mut [f32]) {
-    if kappa == 1.0 {
-        out.copy_from_slice(x);
-        return;
-    }
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = probability_power::<false>(v, kappa);
-    }
-    normalize_positive(out);
-}
-
 #[cfg(test)]
 mod power_tests {
     use super::*;
@@ -271,18 +257,5 @@ mod power_tests {
             assert_eq!(probability_power::<false>(0.0, kappa), 0.0);
             assert_eq!(probability_power::<true>(0.0, kappa), 0.0);
         }
-    }
-
-    #[test]
-    fn tempered_rows_sum_to_one() {
-        let row = [0.7f32, 0.2, 0.1, 0.0];
-        let mut out = [0f32; 4];
-        tempered(&row, 0.5, &mut out);
-        let want: Vec<f32> = row.iter().map(|v| v.sqrt()).collect();
-        let s: f32 = want.iter().sum();
-        for (o, w) in out.iter().zip(&want) {
-            assert!((o - w / s).abs() < 1e-6);
-        }
-        assert_eq!(out[3], 0.0);
     }
 }
