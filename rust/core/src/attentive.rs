@@ -416,9 +416,9 @@ fn first_of(
 /// compare-exchanges down a buffer of keys held in registers, without branches: where a
 /// value lands is unpredictable, and a mispredicted branch costs more than these selects.
 /// The loop itself runs once per candidate: a loop of fixed length that skips the missing
-/// ones measured slower, since most rows have exactly K candidates or one more. False
-/// (and nothing written) with fewer than K candidates, which a threshold that is a lower
-/// bound of the K-th value never gives.
+/// ones measured slower, since most rows have exactly K candidates or one more (README,
+/// "the selection for k ≤ 4"). False (and nothing written) with fewer than K candidates,
+/// which a threshold that is a lower bound of the K-th value never gives.
 #[inline(always)]
 fn top_of_few<const K: usize>(
     row: &[f32],
@@ -452,8 +452,10 @@ fn top_of_few<const K: usize>(
     true
 }
 
-/// The k-th largest of eight values, where equal values count once: at most the k-th
-/// largest counted with repeats (`NEG_INFINITY` if fewer than k are distinct).
+/// The k-th largest of eight values, where equal values count once (`NEG_INFINITY` if
+/// fewer than k are distinct): one comparison with the largest so far removes it from
+/// every lane that holds it, with no lane to keep track of, and the result is still at
+/// most the k-th largest counted with repeats, which is all a lower bound needs.
 #[inline(always)]
 fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
     let largest = |m: [f32; 8]| {
@@ -473,13 +475,13 @@ fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
 /// k times. `lane_max` holds the largest value of `row` in each of eight lanes (topic t in
 /// lane t mod 8, padding zeros allowed), which the kernel keeps while it computes the row.
 /// The lanes are disjoint sets of topics, so the k-th largest of their maxima is at most
-/// the k-th largest value of the row, and so is that number scaled (scaling by a positive
-/// number keeps the order): only the values at least as large can be among the k best, and
-/// for k ≤ 4 they are usually k or k + 1 (the 4th largest of the maxima left about 5 for
-/// k = 4 on a Wikipedia model of 100 topics). Those are offered in topic order to a sorted
-/// buffer. Larger k and rows of more than 128 take a general path that offers every value
-/// above the bound, with branches. Every p is computed as `row[t] * scale`, as the output
-/// stores it.
+/// the k-th largest value of the row (a padding lane's 0 is at most every value of a
+/// non-negative row), and so is that number scaled (rounded multiplication by a positive
+/// number never reverses an order): only the values at least as large can be among the k
+/// best, and for k ≤ 4 they are usually k or k + 1 (README, "the selection for k ≤ 4").
+/// Those are offered in topic order to a sorted buffer. Larger k and rows of more than 128
+/// take a general path that offers every value at or above the bound, with branches.
+/// Every p is computed as `row[t] * scale`, as the output stores it.
 #[inline(always)]
 fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: &mut [f32]) {
     let k = topics.len();
@@ -2022,42 +2024,104 @@ mod tests {
         }
     }
 
-    /// The top-k selection of a row equals the row sorted (larger first, ties to the lower
-    /// topic) for rows around the two 64-topic words of its candidate mask, of 128
-    /// values, and past 128 (the general path), with many ties and with few, and k past
-    /// the eight lanes whose maxima bound the k-th value.
+    /// `select_top` of `row ⊙ scale` for every k up to 10 equals the row sorted (larger p
+    /// first, ties to the lower topic), p for p bit for bit; for k ≤ 4 and rows of at most
+    /// 128, the candidates above the threshold are enough (the fast path answers).
+    fn check_top_of_row(row: &[f32], scale: f32, what: &str) {
+        let t = row.len();
+        // Lanes past the row's end hold zeros, as the kernel's padding does.
+        let mut lane_max = F8::ZERO;
+        for (i, &v) in row.iter().enumerate() {
+            lane_max.0[i % LANES] = lane_max.0[i % LANES].max(v);
+        }
+        let mut order: Vec<usize> = (0..t).collect();
+        order.sort_by(|&a, &b| {
+            (row[b] * scale)
+                .total_cmp(&(row[a] * scale))
+                .then(a.cmp(&b))
+        });
+        for k in 1..=t.min(10) {
+            let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
+            select_top(row, scale, lane_max, &mut topics, &mut probs);
+            let want: Vec<u16> = order[..k].iter().map(|&i| i as u16).collect();
+            assert_eq!(topics, want, "{what}: t = {t}, k = {k}, scale {scale}");
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let values: Vec<f32> = order[..k].iter().map(|&i| row[i] * scale).collect();
+            assert_eq!(bits(&probs), bits(&values), "{what}: t = {t}, k = {k}");
+            if k <= 4 && t <= 128 {
+                let threshold = kth_largest_of_eight(lane_max.0, k) * scale;
+                let mask = candidates(row, scale, threshold);
+                let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
+                let fast = match k {
+                    1 => first_of(row, scale, mask, &mut probs, &mut topics),
+                    2 => top_of_few::<2>(row, scale, mask, &mut probs, &mut topics),
+                    3 => top_of_few::<3>(row, scale, mask, &mut probs, &mut topics),
+                    _ => top_of_few::<4>(row, scale, mask, &mut probs, &mut topics),
+                };
+                assert!(fast, "{what}: t = {t}, k = {k}: too few candidates");
+                assert_eq!(topics, want, "{what}: t = {t}, k = {k} (fast path)");
+            }
+        }
+    }
+
+    /// The top-k selection on random rows around the two 64-topic words of its candidate
+    /// mask, of 128 values, and past 128 (the general path), with many ties and with few,
+    /// at several scales; and on rows made to test the threshold: equal and zero rows,
+    /// real zeros beside padding, the largest values all in one lane, two values that
+    /// differ but tie once scaled, subnormals.
     #[test]
     fn top_of_a_row_is_the_sorted_row() {
         let mut next = random(3);
-        let sizes = [1, 7, 8, 9, 63, 64, 65, 100, 120, 127, 128, 129, 200];
-        for (t, ties) in sizes.iter().flat_map(|&t| [(t, true), (t, false)]) {
-            let row: Vec<f32> = (0..t)
-                .map(|_| match ties {
-                    true => (next() * 8.0).floor() / 8.0,
-                    false => next().powi(4),
-                })
-                .collect();
-            let scale = 0.37;
-            // Lanes past the row's end hold zeros, as the kernel's padding does.
-            let mut lane_max = F8::ZERO;
-            for (i, &v) in row.iter().enumerate() {
-                lane_max.0[i % LANES] = lane_max.0[i % LANES].max(v);
-            }
-            let mut order: Vec<usize> = (0..t).collect();
-            order.sort_by(|&a, &b| {
-                (row[b] * scale)
-                    .total_cmp(&(row[a] * scale))
-                    .then(a.cmp(&b))
-            });
-            for k in 1..=t.min(10) {
-                let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
-                select_top(&row, scale, lane_max, &mut topics, &mut probs);
-                let want: Vec<u16> = order[..k].iter().map(|&i| i as u16).collect();
-                assert_eq!(topics, want, "t = {t}, k = {k}, ties {ties}");
-                let values: Vec<f32> = order[..k].iter().map(|&i| row[i] * scale).collect();
-                assert_eq!(probs, values, "t = {t}, k = {k}, ties {ties}");
+        let sizes = [
+            1, 2, 3, 7, 8, 9, 31, 63, 64, 65, 100, 120, 127, 128, 129, 200,
+        ];
+        for &t in &sizes {
+            for ties in [true, false] {
+                for scale in [0.37, 1.0, 3.0, 2f32.powi(-20)] {
+                    let row: Vec<f32> = (0..t)
+                        .map(|_| match ties {
+                            true => (next() * 8.0).floor() / 8.0,
+                            false => next().powi(4),
+                        })
+                        .collect();
+                    check_top_of_row(&row, scale, &format!("random, ties {ties}"));
+                }
             }
         }
+        for t in [1, 5, 8, 100, 128] {
+            check_top_of_row(&vec![0.25; t], 0.37, "equal");
+            check_top_of_row(&vec![0.0; t], 0.37, "zeros");
+        }
+        check_top_of_row(&[0.0, 0.0, 0.5], 0.37, "zeros beside padding");
+        let mut one_lane = vec![0.01f32; 32];
+        for (i, topic) in [0, 8, 16, 24].into_iter().enumerate() {
+            one_lane[topic] = 0.9 - 0.1 * i as f32;
+        }
+        check_top_of_row(&one_lane, 0.37, "largest in one lane");
+        // x < y whose products with the scale round to the same p: the lower topic first.
+        let scale = 0.37f32;
+        let (x, y) = (0..64)
+            .map(|i| f32::from_bits(1.5f32.to_bits() + i))
+            .map(|x| (x, f32::from_bits(x.to_bits() + 1)))
+            .find(|(x, y)| x * scale == y * scale)
+            .expect("neighbours near 1.5 that tie once scaled");
+        check_top_of_row(&[x, y, 0.1, y, x], scale, "tie after scaling");
+        check_top_of_row(
+            &[y, x, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, x],
+            scale,
+            "tie across lanes",
+        );
+        let tiny: Vec<f32> = (0..20).map(|i| 1e-42 * (1 + i % 5) as f32).collect();
+        check_top_of_row(&tiny, 0.37, "subnormal");
+    }
+
+    #[test]
+    fn kth_largest_of_eight_counts_equal_values_once() {
+        assert_eq!(kth_largest_of_eight([1.0; 8], 1), 1.0);
+        assert_eq!(kth_largest_of_eight([1.0; 8], 2), f32::NEG_INFINITY);
+        let v = [3.0, 1.0, 3.0, 2.0, 0.0, 0.0, 0.0, 0.0];
+        let got: Vec<f32> = (1..=5).map(|k| kth_largest_of_eight(v, k)).collect();
+        assert_eq!(got, [3.0, 2.0, 1.0, 0.0, f32::NEG_INFINITY]);
     }
 
     /// By default one pass cuts documents of more than LONG_DOCUMENT tokens into blocks,
