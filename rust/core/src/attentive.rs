@@ -470,6 +470,36 @@ fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
     x
 }
 
+/// A lower bound of the k-th largest p of a row ⊙ `scale` from its lane maxima (see
+/// [`select_top`]); `NEG_INFINITY` past the eight lanes.
+#[inline(always)]
+fn top_threshold(lane_max: F8, k: usize, scale: f32) -> f32 {
+    if k <= LANES {
+        kth_largest_of_eight(lane_max.0, k) * scale
+    } else {
+        f32::NEG_INFINITY
+    }
+}
+
+/// The k ≤ 4 best of a row of at most 128 among the values at or above `threshold`; false
+/// (nothing written) where those are fewer than k.
+#[inline(always)]
+fn top_of_candidates(
+    row: &[f32],
+    scale: f32,
+    threshold: f32,
+    topics: &mut [u16],
+    probs: &mut [f32],
+) -> bool {
+    let bits = candidates(row, scale, threshold);
+    match topics.len() {
+        1 => first_of(row, scale, bits, probs, topics),
+        2 => top_of_few::<2>(row, scale, bits, probs, topics),
+        3 => top_of_few::<3>(row, scale, bits, probs, topics),
+        _ => top_of_few::<4>(row, scale, bits, probs, topics),
+    }
+}
+
 /// The k most probable topics of the row p = `row` ⊙ `scale` (`row` non-negative, `scale`
 /// positive), best first (ties: lower topic first), without sorting the row or sweeping it
 /// k times. `lane_max` holds the largest value of `row` in each of eight lanes (topic t in
@@ -485,22 +515,9 @@ fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
 #[inline(always)]
 fn select_top(row: &[f32], scale: f32, lane_max: F8, topics: &mut [u16], probs: &mut [f32]) {
     let k = topics.len();
-    let threshold = if k <= LANES {
-        kth_largest_of_eight(lane_max.0, k) * scale
-    } else {
-        f32::NEG_INFINITY
-    };
-    if k <= 4 && row.len() <= 128 {
-        let bits = candidates(row, scale, threshold);
-        let found = match k {
-            1 => first_of(row, scale, bits, probs, topics),
-            2 => top_of_few::<2>(row, scale, bits, probs, topics),
-            3 => top_of_few::<3>(row, scale, bits, probs, topics),
-            _ => top_of_few::<4>(row, scale, bits, probs, topics),
-        };
-        if found {
-            return;
-        }
+    let threshold = top_threshold(lane_max, k, scale);
+    if k <= 4 && row.len() <= 128 && top_of_candidates(row, scale, threshold, topics, probs) {
+        return;
     }
     // The general path: every value at or above the threshold, with branches.
     probs.fill(f32::NEG_INFINITY);
@@ -2049,15 +2066,9 @@ mod tests {
             let values: Vec<f32> = order[..k].iter().map(|&i| row[i] * scale).collect();
             assert_eq!(bits(&probs), bits(&values), "{what}: t = {t}, k = {k}");
             if k <= 4 && t <= 128 {
-                let threshold = kth_largest_of_eight(lane_max.0, k) * scale;
-                let mask = candidates(row, scale, threshold);
+                let threshold = top_threshold(lane_max, k, scale);
                 let (mut topics, mut probs) = (vec![0u16; k], vec![0f32; k]);
-                let fast = match k {
-                    1 => first_of(row, scale, mask, &mut probs, &mut topics),
-                    2 => top_of_few::<2>(row, scale, mask, &mut probs, &mut topics),
-                    3 => top_of_few::<3>(row, scale, mask, &mut probs, &mut topics),
-                    _ => top_of_few::<4>(row, scale, mask, &mut probs, &mut topics),
-                };
+                let fast = top_of_candidates(row, scale, threshold, &mut topics, &mut probs);
                 assert!(fast, "{what}: t = {t}, k = {k}: too few candidates");
                 assert_eq!(topics, want, "{what}: t = {t}, k = {k} (fast path)");
             }
