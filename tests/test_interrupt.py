@@ -334,11 +334,37 @@ def test_a_stepwise_update_undone_after_its_rows_changed_restores_them(monkeypat
 def test_saved_rows_reuse_one_buffer():
     from attartm._mstep import SavedRows
 
-    rng = np.random.default_rng(0)
-    n_wt = rng.random((50, 4))
     saved = SavedRows()
-    big = saved.of(n_wt, np.array([1, 4, 9, 30, 49], dtype=np.uint32))
-    np.testing.assert_array_equal(big, n_wt[[1, 4, 9, 30, 49]])
-    small = saved.of(n_wt, np.array([0, 2], dtype=np.uint32))
-    np.testing.assert_array_equal(small, n_wt[[0, 2]])
+    big = saved.rows(5, 4)
+    small = saved.rows(2, 4)
+    assert big.shape == (5, 4) and small.shape == (2, 4)
     assert np.shares_memory(big, small)  # the same buffer, no new memory
+    assert saved.rows(2, 3).shape == (2, 3)  # another T: a buffer of its own
+
+
+@pytest.mark.parametrize("stale", ["all", "some", "none"])
+def test_current_saves_the_rows_it_is_given(stale):
+    """``_current(words, save_into=)`` copies the rows ``words`` of n_wt exactly, whether
+    the refresh reads them all (every row stale: one pass does both), some or none, and
+    refreshes Φ's stale rows as without it."""
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
+    model = attartm.ARTM(3, seed=0, updates_per_epoch=4).fit(corpus, epochs=2, progress_bar=False)
+    rng = np.random.default_rng(1)
+    model._n_wt[:] = rng.random(model._n_wt.shape)
+    model._positive[0] = np.maximum(model._n_wt, 0).sum(axis=0)
+    words = np.flatnonzero(rng.random(model._n_wt.shape[0]) < 0.6).astype(np.uint32)
+    model._stamp[:] = model._version
+    if stale == "all":
+        model._stamp[words] = model._version - 1
+    elif stale == "some":
+        model._stamp[words[::2]] = model._version - 1
+    phi = model._phi.copy()
+    expected = model._n_wt / model._positive[0]
+    refreshed = words[model._stamp[words] != model._version]
+    saved = np.full((len(words), 3), np.nan)
+    model._current(words, save_into=saved)
+    np.testing.assert_array_equal(saved, model._n_wt[words])
+    np.testing.assert_array_equal(model._phi[refreshed], expected[refreshed].astype(np.float32))
+    untouched = np.setdiff1d(np.arange(len(phi)), refreshed)
+    np.testing.assert_array_equal(model._phi[untouched], phi[untouched])
+    assert (model._stamp[words] == model._version).all()

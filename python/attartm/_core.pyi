@@ -433,6 +433,9 @@ def refresh_rows(
     rows: NDArray[np.uint32],
     *,
     threads: int | None = None,
+    save_into: NDArray[np.float64] | None = None,
 ) -> None:
     """φ_wt = max(n_wt, 0) / positive_t in place for the given rows, which must be
-    increasing (1/W where positive_t ≤ 0; below float32's normal range, 0)."""
+    increasing (1/W where positive_t ≤ 0; below float32's normal range, 0); ``save_into``
+    (len(rows)×T), when given, receives a copy of those rows of n_wt, read in the same
+    pass."""

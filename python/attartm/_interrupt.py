@@ -1,5 +1,5 @@
 """Ctrl-C during training: answered at once while an update of Φ runs (the update is
-undone, see MStep._undone_on_failure), held until the next update starts otherwise, so
+undone, see MStep._updating), held until the next update starts otherwise, so
 that an interrupted ``fit`` keeps every update it finished instead of a half-applied one."""
 
 from __future__ import annotations

@@ -255,7 +255,7 @@ class TopicModel(FittedState, OnlineTraining, MStep, ModelEvaluation, Parameters
                     for data, words in zip(datas, touched):
                         if interrupt.received:
                             break
-                        with interrupt.undoable(), self._undone_on_failure(decay, words, saved):
+                        with interrupt.undoable(), self._updating(decay, words, saved):
                             self._update(decay, 1.0, *self._estep_into([data], words))
                         self.updates_done_ += 1
                     self.epochs_done_ = self.updates_done_ // len(datas)

@@ -58,25 +58,20 @@ def column_change(
 
 
 class SavedRows:
-    """Copies of rows of n_wt in one buffer that a training loop reuses from update to
-    update (see :meth:`MStep._undone_on_failure`): a new array per update costs new memory
-    every time, and memory a process touches for the first time is slow to come by (on
-    some virtual machines slower than the copy itself)."""
+    """One buffer for copies of rows of n_wt that a training loop reuses from update to
+    update (see :meth:`MStep._updating`): a new array per update costs new memory every
+    time, and memory a process touches for the first time is slow to come by (on some
+    virtual machines slower than the copy itself)."""
 
     def __init__(self) -> None:
         self._buffer: np.ndarray | None = None
 
-    def of(self, n_wt: np.ndarray, words: np.ndarray) -> np.ndarray:
-        """Rows ``words`` of ``n_wt``, in the buffer (valid until the next call)."""
-        n, t = len(words), n_wt.shape[1]
+    def rows(self, n_rows: int, n_topics: int) -> np.ndarray:
+        """An n_rows×n_topics float64 view of the buffer (valid until the next call)."""
         buffer = self._buffer
-        if buffer is None or buffer.shape[0] < n or buffer.shape[1] != t:
-            buffer = self._buffer = np.empty((n, t), dtype=n_wt.dtype)
-        rows = buffer[:n]
-        # mode="clip" writes straight into ``rows`` (the default mode buffers a copy); the
-        # words are rows of n_wt, so nothing is clipped.
-        np.take(n_wt, words, axis=0, out=rows, mode="clip")
-        return rows
+        if buffer is None or buffer.shape[0] < n_rows or buffer.shape[1] != n_topics:
+            buffer = self._buffer = np.empty((n_rows, n_topics))
+        return buffer[:n_rows]
 
 
 class MStep:
@@ -102,23 +97,25 @@ class MStep:
             self._regularized_mstep()
 
     @contextmanager
-    def _undone_on_failure(
-        self, decay: float, words: np.ndarray, saved: SavedRows
-    ) -> Iterator[None]:
-        """Around one ``_update(decay, ·, words, ·)``: when anything raises inside
-        (KeyboardInterrupt from a cancelled kernel, a failing regularizer), the state from
-        before it is restored, so the model is that of the completed updates. What it
-        keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is applied
-        in place (δ = 0: the old n_wt itself, the update writes a new one); the rows go into
-        ``saved``'s buffer, which the training loop reuses from update to update."""
+    def _updating(self, decay: float, words: np.ndarray, saved: SavedRows) -> Iterator[None]:
+        """Around one ``_update(decay, ·, words, ·)``, whose E-steps read Φ's rows ``words``:
+        brings them up to date on entering (before δ touches n_wt), and when anything
+        raises inside (KeyboardInterrupt from a cancelled kernel, a failing regularizer)
+        restores the state from before it, so the model is that of the completed updates.
+        What it keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is
+        applied in place (δ = 0: the old n_wt itself, the update writes a new one); the
+        rows go into ``saved``'s buffer, which the training loop reuses from update to
+        update, read in the pass that refreshes Φ's rows when that reads them all."""
         scale, version = self._scale, self._version
         n_t, positive = self._n_t.copy(), self._positive.copy()
         phi, stamp = self._phi, (self._stamp.copy() if self._phi_regularizers() else None)
         whole = rows = None
         if self._decays_in_place(decay):
             whole = self._n_wt if scale * decay == 0 else self._n_wt.copy()
+            self._current(words)
         else:
-            rows = saved.of(self._n_wt, words)
+            rows = saved.rows(len(words), self.n_topics)
+            self._current(words, save_into=rows)
         try:
             yield
         except BaseException:
@@ -141,7 +138,7 @@ class MStep:
         """n_wt := δ n_wt: on the scale alone, unless δ ≤ 0 or the scale would leave the
         range where _n_wt = n_wt / scale stays comfortably finite; then in place (at 0, a
         new zero n_wt, whose pages cost nothing until written: the old one is what
-        ``_undone_on_failure`` keeps)."""
+        ``_updating`` keeps)."""
         scale = self._scale * decay
         if not self._decays_in_place(decay):
             self._scale = scale
@@ -171,12 +168,24 @@ class MStep:
                 total[m], positive[m] = _core.row_sums(self._n_wt, rows[lo:hi])
         return total, positive
 
-    def _current(self, words: np.ndarray | None = None) -> None:
-        """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update)."""
+    def _current(
+        self, words: np.ndarray | None = None, save_into: np.ndarray | None = None
+    ) -> None:
+        """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update).
+
+        ``save_into`` (len(words)×T) receives a copy of the rows ``words`` of n_wt: in the
+        refresh's own pass, which reads them anyway, when all of them are stale (as every
+        update of stepwise training leaves the rows the next one touches), else apart.
+        """
         if words is None:
             stale = np.flatnonzero(self._stamp != self._version)
         else:
             stale = words[self._stamp[words] != self._version]
+        together = save_into is not None and words is not None and stale.size == words.size
+        if save_into is not None and not together:
+            # mode="clip" writes straight into save_into (the default mode buffers a copy);
+            # the words are rows of n_wt, so nothing is clipped.
+            np.take(self._n_wt, words, axis=0, out=save_into, mode="clip")
         if stale.size:
             stale = stale.astype(np.uint32)
             for m, block in enumerate(self._layout.blocks):
@@ -185,6 +194,7 @@ class MStep:
                     _core.refresh_rows(
                         self._phi, self._n_wt, self._positive[m], stale[lo:hi],
                         threads=self.threads,
+                        save_into=save_into[lo:hi] if together else None,
                     )  # fmt: skip
             self._stamp[stale] = self._version
 
@@ -261,14 +271,15 @@ class MStep:
 
     def _estep_into(self, datas: list[Any], words: np.ndarray | None = None):
         """(words, add) of an update whose ñ_wt is the E-steps over ``datas`` with the
-        current Φ, added straight into n_wt; ``words`` are the rows they touch when known."""
+        current Φ, added straight into n_wt; ``words`` are the rows they touch when known.
+        ``add`` runs inside ``_updating(·, words, ·)``, which brings those rows of Φ up to
+        date."""
         if words is None and len(datas) == 1:
             words = self._touched(datas[0])
         elif words is None:
             words = _core.distinct_words(
                 np.concatenate([self._touched(d) for d in datas]), self._n_wt.shape[0]
             )
-        self._current(words)
         # The masses of the state the update starts from (read before δ applies to it).
         n_t = self._topic_masses()
 

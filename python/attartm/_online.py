@@ -230,7 +230,7 @@ class OnlineTraining:
                             self._initialize(layout_of(window[0]))
                         words, add = estep_window(window)
                         decay, apply = settings.weights(self.updates_done_ + 1)
-                        with interrupt.undoable(), self._undone_on_failure(decay, words, saved):
+                        with interrupt.undoable(), self._updating(decay, words, saved):
                             self._update(decay, apply, words, add)
                         self.updates_done_ += 1
                         keep = True

@@ -72,7 +72,17 @@ pub fn add_rows(
 /// to 0 (they are noise that only risks overflow later). Rows must be increasing; large
 /// sets of rows are split between the threads (each value is computed the same way on
 /// any thread, so the result does not depend on their number).
-pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) -> Result<()> {
+///
+/// `save`, when given (rows × T), receives a copy of the rows of m as they are read: an
+/// update that must be undoable keeps the rows it is about to change, and the refresh
+/// before it reads the same rows, so one pass over them serves both.
+pub fn refresh_rows(
+    phi: &mut [f32],
+    m: &[f64],
+    positive: &[f64],
+    rows: &[u32],
+    save: Option<&mut [f64]>,
+) -> Result<()> {
     let t = positive.len();
     if t == 0 {
         return Err(Error::Value(
@@ -90,7 +100,8 @@ pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) 
             rows[k + 1]
         )));
     }
-    let columns = Columns {
+    let source = Source {
+        m,
         uniform: 1.0 / n_words as f64,
         // Branch-free per value, so that the row loop runs on vectors: the divisor of an
         // empty column is 1 and its quotient is replaced by the uniform value.
@@ -100,7 +111,16 @@ pub fn refresh_rows(phi: &mut [f32], m: &[f64], positive: &[f64], rows: &[u32]) 
             .map(|&s| if s > 0.0 { s } else { 1.0 })
             .collect(),
     };
-    refresh_split(phi, 0, m, &columns, rows);
+    if let Some(save) = &save {
+        check_matrix("the saved rows", save.len(), rows.len(), t)?;
+    }
+    let targets = Targets {
+        phi,
+        first: 0,
+        rows,
+        save,
+    };
+    refresh_split(&source, targets);
     Ok(())
 }
 
@@ -110,46 +130,90 @@ const REFRESH_AHEAD: usize = 4;
 /// Rows fewer than this are refreshed on one thread.
 const REFRESH_SPLIT: usize = 1024;
 
-struct Columns {
+/// What the refreshed rows are computed from: m and its column sums.
+struct Source<'a> {
+    m: &'a [f64],
     uniform: f64,
     /// Columns with positive mass (the others are uniform).
     filled: Vec<bool>,
     divisor: Vec<f64>,
 }
 
-/// `refresh_rows` of `rows` into `phi`, which holds Φ from row `first` on.
-fn refresh_split(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
-    let t = columns.divisor.len();
-    if rows.len() >= 2 * REFRESH_SPLIT {
-        let (low, high) = rows.split_at(rows.len() / 2);
+/// Where a refresh writes: the rows of `phi`, which holds Φ from row `first` on, and the
+/// copies of those rows of m (`save`, one row per entry of `rows`).
+struct Targets<'a> {
+    phi: &'a mut [f32],
+    first: usize,
+    rows: &'a [u32],
+    save: Option<&'a mut [f64]>,
+}
+
+impl<'a> Targets<'a> {
+    /// The first half of the rows and the second, each with its part of Φ and of the
+    /// copies (`t` values per row).
+    fn halves(self, t: usize) -> (Targets<'a>, Targets<'a>) {
+        let (low, high) = self.rows.split_at(self.rows.len() / 2);
         let cut = high[0] as usize;
-        let (phi_low, phi_high) = phi.split_at_mut((cut - first) * t);
+        let (phi_low, phi_high) = self.phi.split_at_mut((cut - self.first) * t);
+        let (save_low, save_high) = match self.save {
+            Some(s) => {
+                let (l, h) = s.split_at_mut(low.len() * t);
+                (Some(l), Some(h))
+            }
+            None => (None, None),
+        };
+        let low = Targets {
+            phi: phi_low,
+            first: self.first,
+            rows: low,
+            save: save_low,
+        };
+        let high = Targets {
+            phi: phi_high,
+            first: cut,
+            rows: high,
+            save: save_high,
+        };
+        (low, high)
+    }
+}
+
+/// `refresh_rows` from `source` into `targets`.
+fn refresh_split(source: &Source<'_>, targets: Targets<'_>) {
+    if targets.rows.len() >= 2 * REFRESH_SPLIT {
+        let (low, high) = targets.halves(source.divisor.len());
         rayon::join(
-            || refresh_split(phi_low, first, m, columns, low),
-            || refresh_split(phi_high, cut, m, columns, high),
+            || refresh_split(source, low),
+            || refresh_split(source, high),
         );
         return;
     }
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the processor runs AVX2.
-        unsafe { refresh_avx2(phi, first, m, columns, rows) };
+        unsafe { refresh_avx2(source, targets) };
         return;
     }
-    refresh_any(phi, first, m, columns, rows);
+    refresh_any(source, targets);
 }
 
 /// [`refresh_any`] compiled for AVX2: four quotients per instruction instead of two (the
 /// same operations on each value, so the same bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn refresh_avx2(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
-    refresh_any(phi, first, m, columns, rows)
+fn refresh_avx2(source: &Source<'_>, targets: Targets<'_>) {
+    refresh_any(source, targets)
 }
 
 #[inline(always)]
-fn refresh_any(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows: &[u32]) {
-    let t = columns.divisor.len();
+fn refresh_any(source: &Source<'_>, targets: Targets<'_>) {
+    let Targets {
+        phi,
+        first,
+        rows,
+        mut save,
+    } = targets;
+    let (m, t) = (source.m, source.divisor.len());
     let tiny = f32::MIN_POSITIVE as f64;
     for (k, &w) in rows.iter().enumerate() {
         // The rows are scattered over n_wt and Φ, larger than the caches: ask for the
@@ -161,11 +225,14 @@ fn refresh_any(phi: &mut [f32], first: usize, m: &[f64], columns: &Columns, rows
         }
         let w = w as usize;
         let src = &m[w * t..(w + 1) * t];
+        if let Some(save) = save.as_deref_mut() {
+            save[k * t..(k + 1) * t].copy_from_slice(src);
+        }
         let dst = &mut phi[(w - first) * t..(w - first + 1) * t];
-        let divisors = columns.divisor.iter().zip(&columns.filled);
+        let divisors = source.divisor.iter().zip(&source.filled);
         for ((dst, &v), (&s, &e)) in dst.iter_mut().zip(src).zip(divisors) {
             let q = v.max(0.0) / s;
-            let q = if e { q } else { columns.uniform };
+            let q = if e { q } else { source.uniform };
             *dst = if q < tiny { 0.0 } else { q as f32 };
         }
     }
@@ -193,18 +260,31 @@ mod tests {
             .collect();
         let (_, positive) = row_sums(&m, t, &(0..n_words as u32).collect::<Vec<_>>()).unwrap();
         let rows: Vec<u32> = (0..n_words as u32).filter(|w| w % 3 != 1).collect();
-        let refreshed = |threads| {
+        let refreshed = |threads, saving: bool| {
             let mut phi = vec![-1.0f32; n_words * t];
+            let mut saved = vec![f64::NAN; rows.len() * t];
+            let save = saving.then_some(saved.as_mut_slice());
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows))
+            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows, save))
                 .unwrap();
-            phi
+            (phi, saved)
         };
-        let one = refreshed(1);
-        assert_eq!(one, refreshed(3));
+        let (one, _) = refreshed(1, false);
+        for threads in [1, 3] {
+            let (phi, saved) = refreshed(threads, true);
+            assert_eq!(one, phi);
+            // The copies are the rows in the order given, split between the threads as
+            // the rows are.
+            let want: Vec<f64> = rows
+                .iter()
+                .flat_map(|&w| m[w as usize * t..(w as usize + 1) * t].to_vec())
+                .collect();
+            assert_eq!(saved, want);
+        }
+        assert_eq!(one, refreshed(3, false).0);
         for w in 0..n_words {
             for k in 0..t {
                 let want = if w % 3 == 1 {
@@ -231,13 +311,15 @@ mod tests {
         let (total, positive) = row_sums(&m, 2, &[0, 1, 2]).unwrap();
         assert_eq!((total, positive.clone()), (vec![5.0, 2.0], vec![5.0, 3.0]));
         let mut phi = vec![9.0; 6];
-        refresh_rows(&mut phi, &m, &positive, &[1, 2]).unwrap();
+        refresh_rows(&mut phi, &m, &positive, &[1, 2], None).unwrap();
         assert_eq!(phi[..2], [9.0, 9.0]);
         assert_eq!(phi[2..], [0.4, 0.0, 0.4, 1.0]);
-        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0]).unwrap();
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], None).unwrap();
         assert_eq!(phi[..2], [1.0 / 3.0, 0.0]);
         assert!(add_rows(&mut m, 2, &[3], &[1.0, 1.0], 1.0).is_err());
-        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1]).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1], None).is_err());
+        let mut short = vec![0.0; 2];
+        assert!(refresh_rows(&mut phi, &m, &positive, &[1, 2], Some(&mut short)).is_err());
         assert_eq!(distinct_words(&[2, 0, 2], 3).unwrap(), vec![0, 2]);
     }
 }

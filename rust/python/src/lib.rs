@@ -591,9 +591,10 @@ fn add_rows<'py>(
     column_change(py, change)
 }
 
-/// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place.
+/// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place;
+/// `save_into` (rows × T), when given, receives a copy of those rows of n_wt.
 #[pyfunction]
-#[pyo3(signature = (phi, n_wt, positive, rows, *, threads=None))]
+#[pyo3(signature = (phi, n_wt, positive, rows, *, threads=None, save_into=None))]
 fn refresh_rows<'py>(
     py: Python<'py>,
     phi: &Bound<'py, PyAny>,
@@ -601,15 +602,21 @@ fn refresh_rows<'py>(
     positive: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
     threads: Option<usize>,
+    save_into: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<()> {
     let (mut phi, _) = matrix_mut::<f32>("phi", phi)?;
     let (m, _) = matrix::<f64>("n_wt", n_wt)?;
     let positive = vector::<f64>("positive", positive)?;
     let rows = vector::<u32>("rows", rows)?;
+    let mut save = match save_into {
+        Some(s) => Some(matrix_mut::<f64>("save_into", s)?.0),
+        None => None,
+    };
     let (m, s, r) = (m.as_slice(), positive.as_slice(), rows.as_slice());
     let phi = phi.as_slice_mut();
+    let save = save.as_mut().map(|s| s.as_slice_mut());
     run(py, threads, || {
-        attartm_core::online::refresh_rows(phi, m, s, r)
+        attartm_core::online::refresh_rows(phi, m, s, r, save)
     })
 }
 
