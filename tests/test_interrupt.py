@@ -368,3 +368,15 @@ def test_current_saves_the_rows_it_is_given(stale):
     untouched = np.setdiff1d(np.arange(len(phi)), refreshed)
     np.testing.assert_array_equal(model._phi[untouched], phi[untouched])
     assert (model._stamp[words] == model._version).all()
+
+
+def test_an_update_outside_updating_is_refused():
+    """The E-steps of an update read the rows of Φ that ``_updating`` brings up to date on
+    entering; an ``add`` run without it could read stale rows, so it raises instead."""
+    corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=60, seed=5))
+    model = attartm.ARTM(3, seed=0).fit(corpus, epochs=1, progress_bar=False)
+    n_wt = model._n_wt.copy()
+    _, add = model._estep_into([model._prepare(corpus)])
+    with pytest.raises(RuntimeError, match=r"inside MStep\._updating"):
+        add(1.0)
+    np.testing.assert_array_equal(model._n_wt, n_wt)

@@ -238,3 +238,22 @@ def test_bad_modality_input_says_what_is_wrong():
         model.transform(other)
     with pytest.raises(ValueError, match="grow_vocabulary grows the vocabulary of a text-only"):
         model.partial_fit(attartm.Corpus.from_texts(["new words here"]), grow_vocabulary=True)
+
+
+def test_a_column_without_mass_in_a_modality_is_uniform_over_that_modality():
+    """Refreshing rows of Φ (the lazy M-step of stepwise training) normalizes every
+    modality's block on its own (docs/mathematics.md §7): a topic without positive mass in
+    a modality gets 1/(that modality's words) there, as the whole-block M-step gives it."""
+    model = attartm.ARTM(3, seed=0, updates_per_epoch=3).fit(corpus(), epochs=2, progress_bar=False)
+    label = model._layout.blocks[1]
+    n_wt = model._n_wt
+    n_wt[label, 0] = 0.0
+    everything = np.arange(n_wt.shape[0], dtype=np.uint32)
+    model._positive = model._block_sums(everything)[1]
+    model._version += 1
+    model._current()
+    phi = model._phi.astype(np.float64)
+    n_label = label.stop - label.start
+    np.testing.assert_array_equal(model._phi[label, 0], np.float32(1.0 / n_label))
+    for block in model._layout.blocks:
+        np.testing.assert_allclose(phi[block].sum(axis=0), 1.0, rtol=1e-5)

@@ -432,10 +432,13 @@ def refresh_rows(
     positive: NDArray[np.float64],
     rows: NDArray[np.uint32],
     *,
+    block_rows: int | None = None,
     threads: int | None = None,
     save_into: NDArray[np.float64] | None = None,
 ) -> None:
     """φ_wt = max(n_wt, 0) / positive_t in place for the given rows, which must be
-    increasing (1/W where positive_t ≤ 0; below float32's normal range, 0); ``save_into``
+    increasing (1/block_rows where positive_t ≤ 0, ``block_rows`` being the rows of the
+    modality these rows belong to, all of n_wt when None; below float32's normal range,
+    0); ``save_into``
     (len(rows)×T), when given, receives a copy of those rows of n_wt, read in the same
     pass."""

@@ -77,6 +77,9 @@ class SavedRows:
 class MStep:
     """Updates of n_wt and the M-step φ = norm_w(n_wt + φ ∂R/∂φ) (docs/mathematics.md)."""
 
+    #: The rows of the update in progress, whose rows of Φ ``_updating`` brought up to date.
+    _updating_rows: np.ndarray | None = None
+
     def _update(self, decay: float, apply: float, words: np.ndarray, add) -> None:
         """n_wt := δ n_wt + α ñ_wt, then the M-step φ = norm_w(n_wt + φ ∂R/∂φ).
 
@@ -116,6 +119,7 @@ class MStep:
         else:
             rows = saved.rows(len(words), self.n_topics)
             self._current(words, save_into=rows)
+        self._updating_rows = words
         try:
             yield
         except BaseException:
@@ -129,6 +133,8 @@ class MStep:
             if stamp is not None:
                 self._stamp = stamp
             raise
+        finally:
+            self._updating_rows = None
 
     def _decays_in_place(self, decay: float) -> bool:
         scale = self._scale * decay
@@ -193,7 +199,7 @@ class MStep:
                 if hi > lo:
                     _core.refresh_rows(
                         self._phi, self._n_wt, self._positive[m], stale[lo:hi],
-                        threads=self.threads,
+                        block_rows=block.stop - block.start, threads=self.threads,
                         save_into=save_into[lo:hi] if together else None,
                     )  # fmt: skip
             self._stamp[stale] = self._version
@@ -284,6 +290,11 @@ class MStep:
         n_t = self._topic_masses()
 
         def add(weight: float) -> tuple[np.ndarray, np.ndarray]:
+            if self._updating_rows is not words:
+                # Outside _updating the rows of Φ the E-steps read may be stale.
+                raise RuntimeError(
+                    "internal: an update's E-steps run inside MStep._updating(·, words, ·)"
+                )
             if not self._layout.multimodal:
                 return column_change(
                     self._estep(data, n_t, accumulate=True, into=self._n_wt, weight=weight)

@@ -67,8 +67,9 @@ pub fn add_rows(
     Ok(change)
 }
 
-/// φ_wt = max(m_wt, 0) / positive_t for the given rows (1/W where positive_t ≤ 0, the
-/// uniform column of norm_w), as float32, with values below float32's normal range set
+/// φ_wt = max(m_wt, 0) / positive_t for the given rows (1/`block_rows` where
+/// positive_t ≤ 0, the uniform column of norm_w over the block of rows — a modality — that
+/// the rows and `positive` belong to), as float32, with values below float32's normal range set
 /// to 0 (they are noise that only risks overflow later). Rows must be increasing; large
 /// sets of rows are split between the threads (each value is computed the same way on
 /// any thread, so the result does not depend on their number).
@@ -81,6 +82,7 @@ pub fn refresh_rows(
     m: &[f64],
     positive: &[f64],
     rows: &[u32],
+    block_rows: usize,
     save: Option<&mut [f64]>,
 ) -> Result<()> {
     let t = positive.len();
@@ -93,6 +95,11 @@ pub fn refresh_rows(
     check_matrix("n_wt", m.len(), n_words, t)?;
     check_matrix("phi", phi.len(), n_words, t)?;
     check_rows(rows, n_words)?;
+    if !(1..=n_words).contains(&block_rows) {
+        return Err(Error::Value(format!(
+            "block_rows must be between 1 and the {n_words} rows of n_wt, not {block_rows}"
+        )));
+    }
     if let Some(k) = rows.windows(2).position(|p| p[0] >= p[1]) {
         return Err(Error::Value(format!(
             "rows must be increasing, but rows[{k}] = {} is followed by {}",
@@ -102,7 +109,7 @@ pub fn refresh_rows(
     }
     let source = Source {
         m,
-        uniform: 1.0 / n_words as f64,
+        uniform: 1.0 / block_rows as f64,
         // Branch-free per value, so that the row loop runs on vectors: the divisor of an
         // empty column is 1 and its quotient is replaced by the uniform value.
         filled: positive.iter().map(|&s| s > 0.0).collect(),
@@ -268,7 +275,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows, save))
+            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows, n_words, save))
                 .unwrap();
             (phi, saved)
         };
@@ -311,15 +318,20 @@ mod tests {
         let (total, positive) = row_sums(&m, 2, &[0, 1, 2]).unwrap();
         assert_eq!((total, positive.clone()), (vec![5.0, 2.0], vec![5.0, 3.0]));
         let mut phi = vec![9.0; 6];
-        refresh_rows(&mut phi, &m, &positive, &[1, 2], None).unwrap();
+        refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, None).unwrap();
         assert_eq!(phi[..2], [9.0, 9.0]);
         assert_eq!(phi[2..], [0.4, 0.0, 0.4, 1.0]);
-        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], None).unwrap();
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 3, None).unwrap();
         assert_eq!(phi[..2], [1.0 / 3.0, 0.0]);
+        // An empty column is uniform over the block the rows belong to (a modality).
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 2, None).unwrap();
+        assert_eq!(phi[..2], [0.5, 0.0]);
+        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 4, None).is_err());
+        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 0, None).is_err());
         assert!(add_rows(&mut m, 2, &[3], &[1.0, 1.0], 1.0).is_err());
-        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1], None).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1], 3, None).is_err());
         let mut short = vec![0.0; 2];
-        assert!(refresh_rows(&mut phi, &m, &positive, &[1, 2], Some(&mut short)).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, Some(&mut short)).is_err());
         assert_eq!(distinct_words(&[2, 0, 2], 3).unwrap(), vec![0, 2]);
     }
 }

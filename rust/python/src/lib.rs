@@ -591,21 +591,27 @@ fn add_rows<'py>(
     column_change(py, change)
 }
 
-/// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place;
-/// `save_into` (rows × T), when given, receives a copy of those rows of n_wt.
+/// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place
+/// (1/block_rows in an empty column: block_rows rows make the modality of these rows, all
+/// of n_wt when None); `save_into` (rows × T), when given, receives a copy of those rows
+/// of n_wt.
+// Python's keyword arguments, one per parameter.
+#[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (phi, n_wt, positive, rows, *, threads=None, save_into=None))]
+#[pyo3(signature = (phi, n_wt, positive, rows, *, block_rows=None, threads=None, save_into=None))]
 fn refresh_rows<'py>(
     py: Python<'py>,
     phi: &Bound<'py, PyAny>,
     n_wt: &Bound<'py, PyAny>,
     positive: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
+    block_rows: Option<usize>,
     threads: Option<usize>,
     save_into: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<()> {
     let (mut phi, _) = matrix_mut::<f32>("phi", phi)?;
-    let (m, _) = matrix::<f64>("n_wt", n_wt)?;
+    let (m, [n_words, _]) = matrix::<f64>("n_wt", n_wt)?;
+    let block_rows = block_rows.unwrap_or(n_words);
     let positive = vector::<f64>("positive", positive)?;
     let rows = vector::<u32>("rows", rows)?;
     let mut save = match save_into {
@@ -616,7 +622,7 @@ fn refresh_rows<'py>(
     let phi = phi.as_slice_mut();
     let save = save.as_mut().map(|s| s.as_slice_mut());
     run(py, threads, || {
-        attartm_core::online::refresh_rows(phi, m, s, r, save)
+        attartm_core::online::refresh_rows(phi, m, s, r, block_rows, save)
     })
 }
 
