@@ -439,6 +439,5 @@ def refresh_rows(
     """φ_wt = max(n_wt, 0) / positive_t in place for the given rows, which must be
     increasing (1/block_rows where positive_t ≤ 0, ``block_rows`` being the rows of the
     modality these rows belong to, all of n_wt when None; below float32's normal range,
-    0); ``save_into``
-    (len(rows)×T), when given, receives a copy of those rows of n_wt, read in the same
-    pass."""
+    0); ``save_into`` (len(rows)×T), when given, receives a copy of those rows of n_wt,
+    read in the same pass."""

@@ -69,8 +69,8 @@ pub fn add_rows(
 
 /// φ_wt = max(m_wt, 0) / positive_t for the given rows (1/`block_rows` where
 /// positive_t ≤ 0, the uniform column of norm_w over the block of rows — a modality — that
-/// the rows and `positive` belong to), as float32, with values below float32's normal range set
-/// to 0 (they are noise that only risks overflow later). Rows must be increasing; large
+/// the rows and `positive` belong to), as float32, with values below float32's normal
+/// range set to 0 (they are noise that only risks overflow later). Rows must be increasing; large
 /// sets of rows are split between the threads (each value is computed the same way on
 /// any thread, so the result does not depend on their number).
 ///
