@@ -344,9 +344,9 @@ def test_saved_rows_reuse_one_buffer():
 
 @pytest.mark.parametrize("stale", ["all", "some", "none"])
 def test_current_saves_the_rows_it_is_given(stale):
-    """``_current(words, save_into=)`` copies the rows ``words`` of n_wt exactly, whether
-    the refresh reads them all (every row stale: one pass does both), some or none, and
-    refreshes Φ's stale rows as without it."""
+    """``_current(words, save_into=)`` copies the rows ``words`` of n_wt exactly whether
+    all of them, some or none are stale, refreshes exactly the stale ones and leaves every
+    other row of Φ as it was."""
     corpus = attartm.Corpus.from_texts(synthetic_texts(n_docs=200, seed=5))
     model = attartm.ARTM(3, seed=0, updates_per_epoch=4).fit(corpus, epochs=2, progress_bar=False)
     rng = np.random.default_rng(1)

@@ -433,11 +433,14 @@ def refresh_rows(
     rows: NDArray[np.uint32],
     *,
     block_rows: int | None = None,
+    stamps: NDArray[np.int64] | None = None,
+    version: int | None = None,
     threads: int | None = None,
     save_into: NDArray[np.float64] | None = None,
 ) -> None:
     """φ_wt = max(n_wt, 0) / positive_t in place for the given rows, which must be
     increasing (1/block_rows where positive_t ≤ 0, ``block_rows`` being the rows of the
     modality these rows belong to, all of n_wt when None; below float32's normal range,
-    0); ``save_into`` (len(rows)×T), when given, receives a copy of those rows of n_wt,
-    read in the same pass."""
+    0). With ``stamps`` (one per row of Φ) and ``version``, only the rows whose stamp is
+    not the version are refreshed, and stamped with it. ``save_into`` (len(rows)×T), when
+    given, receives a copy of every given row of n_wt, read in the same pass."""

@@ -108,7 +108,7 @@ class MStep:
         What it keeps costs the rows ``words`` of n_wt, or all of n_wt when the decay is
         applied in place (δ = 0: the old n_wt itself, the update writes a new one); the
         rows go into ``saved``'s buffer, which the training loop reuses from update to
-        update, read in the pass that refreshes Φ's rows when that reads them all."""
+        update, read in the pass that refreshes Φ's rows."""
         scale, version = self._scale, self._version
         n_t, positive = self._n_t.copy(), self._positive.copy()
         phi, stamp = self._phi, (self._stamp.copy() if self._phi_regularizers() else None)
@@ -177,32 +177,25 @@ class MStep:
     def _current(
         self, words: np.ndarray | None = None, save_into: np.ndarray | None = None
     ) -> None:
-        """Brings Φ's rows ``words`` (all when None) up to date with n_wt (see _update).
+        """Brings Φ's rows ``words`` (uint32, increasing; all when None) up to date with
+        n_wt (see _update): the stale ones, whose stamp is not the version.
 
-        ``save_into`` (len(words)×T) receives a copy of the rows ``words`` of n_wt: in the
-        refresh's own pass, which reads them anyway, when all of them are stale (as every
-        update of stepwise training leaves the rows the next one touches), else apart.
+        ``save_into`` (len(words)×T) receives a copy of the rows ``words`` of n_wt, stale or
+        not, read in the refresh's own pass.
         """
         if words is None:
-            stale = np.flatnonzero(self._stamp != self._version)
-        else:
-            stale = words[self._stamp[words] != self._version]
-        together = save_into is not None and words is not None and stale.size == words.size
-        if save_into is not None and not together:
-            # mode="clip" writes straight into save_into (the default mode buffers a copy);
-            # the words are rows of n_wt, so nothing is clipped.
-            np.take(self._n_wt, words, axis=0, out=save_into, mode="clip")
-        if stale.size:
-            stale = stale.astype(np.uint32)
-            for m, block in enumerate(self._layout.blocks):
-                lo, hi = np.searchsorted(stale, [block.start, block.stop])
-                if hi > lo:
-                    _core.refresh_rows(
-                        self._phi, self._n_wt, self._positive[m], stale[lo:hi],
-                        block_rows=block.stop - block.start, threads=self.threads,
-                        save_into=save_into[lo:hi] if together else None,
-                    )  # fmt: skip
-            self._stamp[stale] = self._version
+            # Every row: only the stale ones need a look (a model made from Φ alone has
+            # every row current and no column sums to refresh them with).
+            words = np.flatnonzero(self._stamp != self._version).astype(np.uint32)
+        for m, block in enumerate(self._layout.blocks):
+            lo, hi = np.searchsorted(words, [block.start, block.stop])
+            if hi > lo:
+                _core.refresh_rows(
+                    self._phi, self._n_wt, self._positive[m], words[lo:hi],
+                    block_rows=block.stop - block.start, stamps=self._stamp,
+                    version=self._version, threads=self.threads,
+                    save_into=None if save_into is None else save_into[lo:hi],
+                )  # fmt: skip
 
     def _sync(self) -> None:
         """Every row of Φ current and the scale folded into n_wt: the state outside

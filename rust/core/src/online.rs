@@ -74,15 +74,19 @@ pub fn add_rows(
 /// sets of rows are split between the threads (each value is computed the same way on
 /// any thread, so the result does not depend on their number).
 ///
-/// `save`, when given (rows × T), receives a copy of the rows of m as they are read: an
-/// update that must be undoable keeps the rows it is about to change, and the refresh
-/// before it reads the same rows, so one pass over them serves both.
+/// `stamps`, when given, skips the rows that are current: those whose stamp is already
+/// the version, and stamps the others with it once refreshed.
+///
+/// `save`, when given (rows × T), receives a copy of every given row of m, current or
+/// not: an update that must be undoable keeps the rows it is about to change, and the
+/// refresh before it reads the same rows, so one pass over them serves both.
 pub fn refresh_rows(
     phi: &mut [f32],
     m: &[f64],
     positive: &[f64],
     rows: &[u32],
     block_rows: usize,
+    stamps: Option<Stamps<'_>>,
     save: Option<&mut [f64]>,
 ) -> Result<()> {
     let t = positive.len();
@@ -107,8 +111,21 @@ pub fn refresh_rows(
             rows[k + 1]
         )));
     }
+    if let Some(s) = &stamps {
+        if s.rows.len() != n_words {
+            return Err(Error::Shape(format!(
+                "the stamps must have one value per row of n_wt ({n_words}), not {}",
+                s.rows.len()
+            )));
+        }
+    }
+    let (stamps, version) = match stamps {
+        Some(s) => (Some(s.rows), Some(s.version)),
+        None => (None, None),
+    };
     let source = Source {
         m,
+        version,
         uniform: 1.0 / block_rows as f64,
         // Branch-free per value, so that the row loop runs on vectors: the divisor of an
         // empty column is 1 and its quotient is replaced by the uniform value.
@@ -125,6 +142,7 @@ pub fn refresh_rows(
         phi,
         first: 0,
         rows,
+        stamps,
         save,
     };
     refresh_split(&source, targets);
@@ -137,21 +155,32 @@ const REFRESH_AHEAD: usize = 4;
 /// Rows fewer than this are refreshed on one thread.
 const REFRESH_SPLIT: usize = 1024;
 
-/// What the refreshed rows are computed from: m and its column sums.
+/// The version of n_wt each row of Φ was last refreshed at (one per row of Φ), and the
+/// version now: a row whose stamp is `version` is current.
+pub struct Stamps<'a> {
+    pub rows: &'a mut [i64],
+    pub version: i64,
+}
+
+/// What the refreshed rows are computed from: m and its column sums, and the version of
+/// n_wt when the rows carry stamps.
 struct Source<'a> {
     m: &'a [f64],
+    version: Option<i64>,
     uniform: f64,
     /// Columns with positive mass (the others are uniform).
     filled: Vec<bool>,
     divisor: Vec<f64>,
 }
 
-/// Where a refresh writes: the rows of `phi`, which holds Φ from row `first` on, and the
-/// copies of those rows of m (`save`, one row per entry of `rows`).
+/// Where a refresh writes: the rows of `phi` and of `stamps`, which hold Φ's rows and
+/// their stamps from row `first` on, and the copies of those rows of m (`save`, one row per
+/// entry of `rows`).
 struct Targets<'a> {
     phi: &'a mut [f32],
     first: usize,
     rows: &'a [u32],
+    stamps: Option<&'a mut [i64]>,
     save: Option<&'a mut [f64]>,
 }
 
@@ -162,26 +191,34 @@ impl<'a> Targets<'a> {
         let (low, high) = self.rows.split_at(self.rows.len() / 2);
         let cut = high[0] as usize;
         let (phi_low, phi_high) = self.phi.split_at_mut((cut - self.first) * t);
-        let (save_low, save_high) = match self.save {
-            Some(s) => {
-                let (l, h) = s.split_at_mut(low.len() * t);
-                (Some(l), Some(h))
-            }
-            None => (None, None),
-        };
+        let (stamps_low, stamps_high) = split(self.stamps, cut - self.first);
+        let (save_low, save_high) = split(self.save, low.len() * t);
         let low = Targets {
             phi: phi_low,
             first: self.first,
             rows: low,
+            stamps: stamps_low,
             save: save_low,
         };
         let high = Targets {
             phi: phi_high,
             first: cut,
             rows: high,
+            stamps: stamps_high,
             save: save_high,
         };
         (low, high)
+    }
+}
+
+/// An optional slice cut at `at`.
+fn split<T>(s: Option<&mut [T]>, at: usize) -> (Option<&mut [T]>, Option<&mut [T]>) {
+    match s {
+        Some(s) => {
+            let (low, high) = s.split_at_mut(at);
+            (Some(low), Some(high))
+        }
+        None => (None, None),
     }
 }
 
@@ -218,6 +255,7 @@ fn refresh_any(source: &Source<'_>, targets: Targets<'_>) {
         phi,
         first,
         rows,
+        mut stamps,
         mut save,
     } = targets;
     let (m, t) = (source.m, source.divisor.len());
@@ -234,6 +272,13 @@ fn refresh_any(source: &Source<'_>, targets: Targets<'_>) {
         let src = &m[w * t..(w + 1) * t];
         if let Some(save) = save.as_deref_mut() {
             save[k * t..(k + 1) * t].copy_from_slice(src);
+        }
+        if let (Some(stamps), Some(version)) = (stamps.as_deref_mut(), source.version) {
+            let stamp = &mut stamps[w - first];
+            if *stamp == version {
+                continue;
+            }
+            *stamp = version;
         }
         let dst = &mut phi[(w - first) * t..(w - first + 1) * t];
         let divisors = source.divisor.iter().zip(&source.filled);
@@ -275,7 +320,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows, n_words, save))
+            pool.install(|| refresh_rows(&mut phi, &m, &positive, &rows, n_words, None, save))
                 .unwrap();
             (phi, saved)
         };
@@ -305,6 +350,68 @@ mod tests {
     }
 
     #[test]
+    fn stamped_rows_that_are_current_are_saved_but_not_refreshed() {
+        let (n_words, t) = (6_000, 2);
+        let m: Vec<f64> = (0..n_words * t).map(|i| (i % 7) as f64 + 1.0).collect();
+        let (_, positive) = row_sums(&m, t, &(0..n_words as u32).collect::<Vec<_>>()).unwrap();
+        let rows: Vec<u32> = (0..n_words as u32).filter(|w| w % 3 != 1).collect();
+        // Rows w % 5 == 0 are current (stamp 7, the version); the others are stale.
+        let run = |threads| {
+            let mut phi = vec![-1.0f32; n_words * t];
+            let mut stamps: Vec<i64> = (0..n_words)
+                .map(|w| if w % 5 == 0 { 7 } else { 3 })
+                .collect();
+            let mut saved = vec![f64::NAN; rows.len() * t];
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let version = Stamps {
+                rows: &mut stamps,
+                version: 7,
+            };
+            pool.install(|| {
+                refresh_rows(
+                    &mut phi,
+                    &m,
+                    &positive,
+                    &rows,
+                    n_words,
+                    Some(version),
+                    Some(&mut saved),
+                )
+            })
+            .unwrap();
+            (phi, stamps, saved)
+        };
+        let (phi, stamps, saved) = run(1);
+        assert_eq!((phi.clone(), stamps.clone(), saved.clone()), run(3));
+        for w in 0..n_words {
+            let given = w % 3 != 1;
+            let current = w % 5 == 0;
+            let want_phi = if given && !current {
+                (m[w * t].max(0.0) / positive[0]) as f32
+            } else {
+                -1.0
+            };
+            assert_eq!(phi[w * t], want_phi, "row {w}");
+            assert_eq!(stamps[w], if given || current { 7 } else { 3 }, "row {w}");
+        }
+        let want: Vec<f64> = rows
+            .iter()
+            .flat_map(|&w| m[w as usize * t..(w as usize + 1) * t].to_vec())
+            .collect();
+        assert_eq!(saved, want);
+        let mut short = vec![0i64; 3];
+        let mut phi = vec![0.0f32; n_words * t];
+        let stamps = Stamps {
+            rows: &mut short,
+            version: 1,
+        };
+        assert!(refresh_rows(&mut phi, &m, &positive, &[0], n_words, Some(stamps), None).is_err());
+    }
+
+    #[test]
     fn rows_update_and_refresh() {
         // 3 words × 2 topics.
         let mut m = vec![1.0, 0.0, 2.0, -1.0, 0.0, 0.0];
@@ -318,20 +425,20 @@ mod tests {
         let (total, positive) = row_sums(&m, 2, &[0, 1, 2]).unwrap();
         assert_eq!((total, positive.clone()), (vec![5.0, 2.0], vec![5.0, 3.0]));
         let mut phi = vec![9.0; 6];
-        refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, None).unwrap();
+        refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, None, None).unwrap();
         assert_eq!(phi[..2], [9.0, 9.0]);
         assert_eq!(phi[2..], [0.4, 0.0, 0.4, 1.0]);
-        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 3, None).unwrap();
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 3, None, None).unwrap();
         assert_eq!(phi[..2], [1.0 / 3.0, 0.0]);
         // An empty column is uniform over the block the rows belong to (a modality).
-        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 2, None).unwrap();
+        refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 2, None, None).unwrap();
         assert_eq!(phi[..2], [0.5, 0.0]);
-        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 4, None).is_err());
-        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 0, None).is_err());
+        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 4, None, None).is_err());
+        assert!(refresh_rows(&mut phi, &m, &[0.0, 3.0], &[0], 0, None, None).is_err());
         assert!(add_rows(&mut m, 2, &[3], &[1.0, 1.0], 1.0).is_err());
-        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1], 3, None).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[2, 1], 3, None, None).is_err());
         let mut short = vec![0.0; 2];
-        assert!(refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, Some(&mut short)).is_err());
+        assert!(refresh_rows(&mut phi, &m, &positive, &[1, 2], 3, None, Some(&mut short)).is_err());
         assert_eq!(distinct_words(&[2, 0, 2], 3).unwrap(), vec![0, 2]);
     }
 }

@@ -323,6 +323,20 @@ pub fn vector<'py, T: Element + Copy>(
     hold(name, arr)
 }
 
+/// A contiguous 1-D numpy array of a given element type, held for writing.
+pub fn vector_mut<'py, T: Element>(
+    name: &str,
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<Written<'py, T, Ix1>> {
+    let arr = obj.cast::<numpy::PyArray1<T>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a 1-D numpy array of {}",
+            std::any::type_name::<T>()
+        ))
+    })?;
+    hold_mut(name, arr)
+}
+
 /// A C-contiguous (row-major) 2-D numpy array of `T`.
 pub fn c_array<'a, 'py, T: Element>(
     name: &str,

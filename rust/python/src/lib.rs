@@ -18,7 +18,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use buffers::{matrix, matrix_mut, token_ids, vector, Held, Written};
+use buffers::{matrix, matrix_mut, token_ids, vector, vector_mut, Held, Written};
 use collection::Collection;
 use fragments::{fragment_spec, fragments_to_python, FragmentArgs};
 use runtime::{run, run_here};
@@ -593,12 +593,13 @@ fn add_rows<'py>(
 
 /// φ_wt = max(n_wt, 0) / positive_t for the given (increasing) rows of Φ, in place
 /// (1/block_rows in an empty column: block_rows rows make the modality of these rows, all
-/// of n_wt when None); `save_into` (rows × T), when given, receives a copy of those rows
-/// of n_wt.
+/// of n_wt when None). With `stamps` (int64, one per row of Φ) only the rows whose stamp
+/// is not `version` are refreshed, and stamped with it. `save_into` (rows × T), when
+/// given, receives a copy of every given row of n_wt.
 // Python's keyword arguments, one per parameter.
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (phi, n_wt, positive, rows, *, block_rows=None, threads=None, save_into=None))]
+#[pyo3(signature = (phi, n_wt, positive, rows, *, block_rows=None, stamps=None, version=None, threads=None, save_into=None))]
 fn refresh_rows<'py>(
     py: Python<'py>,
     phi: &Bound<'py, PyAny>,
@@ -606,6 +607,8 @@ fn refresh_rows<'py>(
     positive: &Bound<'py, PyAny>,
     rows: &Bound<'py, PyAny>,
     block_rows: Option<usize>,
+    stamps: Option<&Bound<'py, PyAny>>,
+    version: Option<i64>,
     threads: Option<usize>,
     save_into: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<()> {
@@ -614,15 +617,30 @@ fn refresh_rows<'py>(
     let block_rows = block_rows.unwrap_or(n_words);
     let positive = vector::<f64>("positive", positive)?;
     let rows = vector::<u32>("rows", rows)?;
+    let mut stamps = match (stamps, version) {
+        (Some(s), Some(v)) => Some((vector_mut::<i64>("stamps", s)?, v)),
+        (None, None) => None,
+        _ => {
+            return Err(PyValueError::new_err(
+                "stamps and version go together: pass both or neither",
+            ))
+        }
+    };
     let mut save = match save_into {
         Some(s) => Some(matrix_mut::<f64>("save_into", s)?.0),
         None => None,
     };
     let (m, s, r) = (m.as_slice(), positive.as_slice(), rows.as_slice());
     let phi = phi.as_slice_mut();
+    let stamps = stamps
+        .as_mut()
+        .map(|(s, version)| attartm_core::online::Stamps {
+            rows: s.as_slice_mut(),
+            version: *version,
+        });
     let save = save.as_mut().map(|s| s.as_slice_mut());
     run(py, threads, || {
-        attartm_core::online::refresh_rows(phi, m, s, r, block_rows, save)
+        attartm_core::online::refresh_rows(phi, m, s, r, block_rows, stamps, save)
     })
 }
 
