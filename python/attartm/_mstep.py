@@ -115,10 +115,9 @@ class MStep:
         whole = rows = None
         if self._decays_in_place(decay):
             whole = self._n_wt if scale * decay == 0 else self._n_wt.copy()
-            self._current(words)
         else:
             rows = saved.rows(len(words), self.n_topics)
-            self._current(words, save_into=rows)
+        self._current(words, save_into=rows)
         self._updating_rows = words
         try:
             yield

@@ -309,18 +309,25 @@ pub fn token_ids<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<TokenIds<
     )))
 }
 
+/// `obj` as a 1-D numpy array of `T`, or a TypeError naming it.
+fn array1<'a, 'py, T: Element>(
+    name: &str,
+    obj: &'a Bound<'py, PyAny>,
+) -> PyResult<&'a Bound<'py, numpy::PyArray1<T>>> {
+    obj.cast::<numpy::PyArray1<T>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a 1-D numpy array of {}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
 /// Extracts a contiguous 1-D numpy array of a given element type.
 pub fn vector<'py, T: Element + Copy>(
     name: &str,
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Held<'py, T, Ix1>> {
-    let arr = obj.cast::<numpy::PyArray1<T>>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{name} must be a 1-D numpy array of {}",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    hold(name, arr)
+    hold(name, array1(name, obj)?)
 }
 
 /// A contiguous 1-D numpy array of a given element type, held for writing.
@@ -328,13 +335,7 @@ pub fn vector_mut<'py, T: Element>(
     name: &str,
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Written<'py, T, Ix1>> {
-    let arr = obj.cast::<numpy::PyArray1<T>>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{name} must be a 1-D numpy array of {}",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    hold_mut(name, arr)
+    hold_mut(name, array1(name, obj)?)
 }
 
 /// A C-contiguous (row-major) 2-D numpy array of `T`.
