@@ -458,9 +458,13 @@ fn top_of_few<const K: usize>(
 /// most the k-th largest counted with repeats, which is all a lower bound needs.
 #[inline(always)]
 fn kth_largest_of_eight(values: [f32; 8], k: usize) -> f32 {
+    // A comparison rather than `f32::max`, whose care for NaN doubles the instructions:
+    // the kernel's rows hold no NaN (a row whose sum is not a positive number is made
+    // uniform first).
+    let larger = |a: f32, b: f32| if a > b { a } else { b };
     let largest = |m: [f32; 8]| {
-        let a: [f32; 4] = std::array::from_fn(|i| m[i].max(m[i + 4]));
-        a[0].max(a[2]).max(a[1].max(a[3]))
+        let a: [f32; 4] = std::array::from_fn(|i| larger(m[i], m[i + 4]));
+        larger(larger(a[0], a[2]), larger(a[1], a[3]))
     };
     let (mut m, mut x) = (values, largest(values));
     for _ in 1..k {
