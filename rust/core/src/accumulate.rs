@@ -15,6 +15,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use crate::cancel;
 use crate::documents::Documents;
 use crate::error::{Error, Result};
+use crate::kept;
 use crate::lanes::{blocks, floats, floats_mut, prefetch, F8, LANES};
 use crate::memory::zeroed;
 #[cfg(target_arch = "x86_64")]
@@ -311,6 +312,12 @@ pub struct Outputs<'o> {
 }
 
 /// Chunk sums in flight, and the merge that takes them in chunk order.
+/// The cleared chunk sums of the last call, for the next call over as many words and
+/// topics: the buffers `kept` keeps per thread, for the ones that pass from worker to
+/// worker (a chunk's row of every word it names, and the word → row index over the whole
+/// vocabulary, are allocated and touched anew otherwise at every call).
+static KEPT_SUMS: Mutex<Vec<ChunkSums>> = Mutex::new(Vec::new());
+
 struct Pipeline<'t> {
     n_words: usize,
     n_topics: usize,
@@ -346,7 +353,10 @@ impl Pipeline<'_> {
             }
             if free.1 < self.capacity {
                 free.1 += 1;
-                return Some(ChunkSums::new(self.n_words, self.n_topics));
+                let shape =
+                    |s: &ChunkSums| (s.n_words, s.n_topics) == (self.n_words, self.n_topics);
+                let kept = lock(&KEPT_SUMS).pop().filter(shape);
+                return Some(kept.unwrap_or_else(|| ChunkSums::new(self.n_words, self.n_topics)));
             }
             free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
         }
@@ -400,9 +410,10 @@ impl Drop for FailOnPanic<'_, '_> {
 /// `Error::Interrupted` when the call's cancel request (see `cancel`) stopped it: no
 /// worker takes a chunk once it is set, and the target holds the chunks merged by then.
 ///
-/// Every worker hands the kernel a `W` of its own, made once and kept from chunk to chunk:
-/// the kernel's buffers, which would otherwise be allocated anew, and their memory
-/// touched for the first time, in every chunk.
+/// Every worker hands the kernel a `W` of its own, kept from chunk to chunk and, by the
+/// thread it runs on, from call to call (see `kept`): the kernel's buffers, which would
+/// otherwise be allocated anew, and their memory touched for the first time, in every
+/// chunk.
 pub fn run_chunks<W, F>(
     docs: &Documents<'_>,
     n_words: usize,
@@ -412,7 +423,7 @@ pub fn run_chunks<W, F>(
     kernel: F,
 ) -> Result<Option<ColumnChange>>
 where
-    W: Default,
+    W: Default + 'static,
     F: Fn(Chunk<'_>, &mut ChunkSums, &mut W) + Sync,
 {
     assert_eq!(out.doc.values.len(), docs.n_docs() * out.doc.width);
@@ -461,7 +472,7 @@ where
     // chunk: every chunk taken is being computed, and the merge always moves on.
     let worker = || {
         let _guard = FailOnPanic(&pipeline);
-        let mut state = W::default();
+        let mut state = kept::take::<W>(n_topics);
         while let Some(mut sums) = pipeline.acquire() {
             let next = if cancel.is_cancelled() {
                 None
@@ -475,12 +486,19 @@ where
             kernel(chunk, &mut sums, &mut state);
             pipeline.finish(index, sums);
         }
+        kept::keep(n_topics, state);
     };
     rayon::scope(|s| {
         for _ in 0..workers {
             s.spawn(|_| worker());
         }
     });
+    // Every buffer is back in the free list, cleared (a worker that panicked may have left
+    // one half written: none is kept then).
+    if !pipeline.failed.load(Ordering::Acquire) {
+        let free = std::mem::take(&mut lock(&pipeline.free).0);
+        *lock(&KEPT_SUMS) = free;
+    }
     if cancel.is_cancelled() {
         return Err(Error::Interrupted);
     }
@@ -533,7 +551,7 @@ pub fn accumulate<W, F>(
     kernel: F,
 ) -> Result<WordTopicSums>
 where
-    W: Default,
+    W: Default + 'static,
     F: Fn(Chunk<'_>, &mut ChunkSums, &mut W) + Sync,
 {
     let target = |values, slots, weight| {

@@ -11,6 +11,7 @@ pub mod coherence;
 pub mod documents;
 pub mod error;
 pub mod fragments;
+pub mod kept;
 pub mod lanes;
 pub mod matrix;
 pub mod memory;
