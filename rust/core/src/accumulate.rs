@@ -311,13 +311,14 @@ pub struct Outputs<'o> {
     pub entry_topics: Rows<'o, u16>,
 }
 
-/// Chunk sums in flight, and the merge that takes them in chunk order.
 /// The cleared chunk sums of the last call, for the next call over as many words and
 /// topics: the buffers `kept` keeps per thread, for the ones that pass from worker to
 /// worker (a chunk's row of every word it names, and the word → row index over the whole
-/// vocabulary, are allocated and touched anew otherwise at every call).
+/// vocabulary, are allocated and touched anew otherwise at every call). Only a call of
+/// ordinary chunks leaves them (see [`run_chunks`]).
 static KEPT_SUMS: Mutex<Vec<ChunkSums>> = Mutex::new(Vec::new());
 
+/// Chunk sums in flight, and the merge that takes them in chunk order.
 struct Pipeline<'t> {
     n_words: usize,
     n_topics: usize,
@@ -443,8 +444,11 @@ where
 
     // Cut the output buffers into the disjoint pieces each chunk owns.
     let mut pieces = Vec::with_capacity(chunks.len());
+    // A chunk longer than CHUNK_ENTRIES is one long document, whose buffers grow with it.
+    let mut ordinary = true;
     for c in &chunks {
         let entries = docs.range(c.start).start..docs.range(c.end - 1).end;
+        ordinary &= entries.len() <= CHUNK_ENTRIES;
         pieces.push(Chunk {
             docs: c.clone(),
             doc_out: out.doc.take(c.len()),
@@ -486,19 +490,21 @@ where
             kernel(chunk, &mut sums, &mut state);
             pipeline.finish(index, sums);
         }
-        kept::keep(n_topics, state);
+        if ordinary {
+            kept::keep(n_topics, state);
+        }
     };
     rayon::scope(|s| {
         for _ in 0..workers {
             s.spawn(|_| worker());
         }
     });
-    // Every buffer is back in the free list, cleared (a worker that panicked may have left
-    // one half written: none is kept then).
-    if !pipeline.failed.load(Ordering::Acquire) {
-        let free = std::mem::take(&mut lock(&pipeline.free).0);
-        *lock(&KEPT_SUMS) = free;
-    }
+    // Here every buffer is back in the free list, cleared, or parked by a cancelled call
+    // (a worker's panic ends the call in `scope`, which raises it again). Buffers are kept
+    // after ordinary chunks only, so that what stays held between calls is bounded by
+    // CHUNK_ENTRIES, not by the longest document ever seen.
+    let free = std::mem::take(&mut lock(&pipeline.free).0);
+    *lock(&KEPT_SUMS) = if ordinary { free } else { Vec::new() };
     if cancel.is_cancelled() {
         return Err(Error::Interrupted);
     }

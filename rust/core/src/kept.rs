@@ -6,8 +6,10 @@
 //! system pays in page faults: a tagging job calls the kernel once per 1,000 documents,
 //! and training once per update. So every thread of a pool keeps, after a call, its worker's
 //! buffers for the next call of the same kernel over as many topics. A call only reads
-//! what it first writes (as from one chunk or document to the next); keeping one set per
-//! kernel and thread bounds what stays held by what one call needed.
+//! what it first writes (as from one chunk or document to the next). One set is kept per
+//! kernel and thread, and only after a call of ordinary chunks (`run_chunks`): what stays
+//! held is then at most what a worker needs for a chunk of
+//! [`crate::accumulate::CHUNK_ENTRIES`] entries, whatever documents came before.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
