@@ -1952,7 +1952,9 @@ mod tests {
 
     /// Documents give the same bits whether they run whole or a block at a time (blocks
     /// of one position and more, documents shorter than a block and ending anywhere in
-    /// one), for every option of the kernel and every output.
+    /// one), for every option of the kernel and every output; and whether the workers'
+    /// buffers are those the calls before left (`kept`: each call here differs from the
+    /// one before in its options or its output) or new ones (a pool of new threads).
     #[test]
     fn blocked_documents_change_no_bit() {
         let (t, n_words) = (11, 40);
@@ -2028,6 +2030,16 @@ mod tests {
                                 let bits = out.values.iter().map(|v| v.to_bits()).collect();
                                 (bits, out.topics, out.n_wt)
                             };
+                            let fresh = rayon::ThreadPoolBuilder::new()
+                                .num_threads(2)
+                                .build()
+                                .unwrap();
+                            assert!(
+                                fresh.install(|| run(usize::MAX, 0, 1)) == run(usize::MAX, 0, 1),
+                                "passes {passes}, exclude_self {exclude_self}, {filter:?}, \
+                                 λ {document_weight}, resets {resets}, κ {tempering}, \
+                                 prior {with_prior}, {output:?}: kept buffers"
+                            );
                             for (block, piece) in [(1, 1), (6, 3), (32, 16)] {
                                 let whole = run(usize::MAX, 0, piece);
                                 let blocked = run(0, block, piece);
